@@ -1,0 +1,650 @@
+"""Long-format events table: one patient's course (treatments, labs, scores, events).
+
+The table has one row per event with the columns
+
+``patient_id``
+    Patient identifier (text), matching the cohort's ``patient_id``.
+``date``
+    ISO date (``YYYY-MM-DD``; ``DD/MM/YYYY`` and spreadsheet dates also read).
+``kind``
+    ``treatment_start``, ``treatment_stop``, ``lab``, ``score`` or ``event``.
+``name``
+    Treatment, lab, score or event name (``methylprednisolone``, ``CK``,
+    ``interferon_score``, ``diagnosis``, ``relapse``, ``cancer``, ``death``...).
+``value``
+    Number or empty: the lab value, the score, the numeric dose of a treatment.
+``unit``
+    Unit of ``value`` (``U/L``, ``mg/d``...), optional.
+``detail``
+    Free text (e.g. the dose as written, ``2 mg/kg/d``), optional.
+
+Treatment intervals
+-------------------
+Within one patient and one treatment name (compared case-insensitively), rows are read
+in date order. On one date, if the treatment is running its stop is read before a new
+start (a change that day); if not, a start is read before a stop (a one-day
+administration), whatever the file order. A ``treatment_start`` opens an interval; a
+``treatment_stop`` closes the open one. A ``treatment_start`` while the treatment is
+already running is a **dose change**: the running interval ends on that date and a new
+one starts with the new dose. A ``treatment_stop`` with nothing running is an error
+("stop before start"). A start and a stop on the same date make a one-day administration
+(e.g. one cyclophosphamide pulse). A treatment that is never stopped runs to the
+patient's last event date, and the course says so in its notes.
+
+Months since diagnosis = days / (365.25 / 12), as everywhere in Myoscope.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+
+#: The columns of an events table, in order.
+EVENT_COLUMNS: tuple[str, ...] = ("patient_id", "date", "kind", "name", "value", "unit", "detail")
+#: Required columns (``value``, ``unit`` and ``detail`` may be absent).
+REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "date", "kind", "name")
+#: Allowed values of ``kind``.
+EVENT_KINDS: tuple[str, ...] = ("treatment_start", "treatment_stop", "lab", "score", "event")
+#: Name of the interferon score rows.
+INTERFERON_SCORE_NAME = "interferon_score"
+#: Days per month (months since diagnosis = days / DAYS_PER_MONTH).
+DAYS_PER_MONTH: float = 365.25 / 12
+#: Normal ranges of common labs (lower-cased name -> (low, high, unit)), used by the chart.
+LAB_NORMAL_RANGES: dict[str, tuple[float, float, str]] = {
+    "ck": (29.0, 168.0, "U/L"),
+}
+#: At most this many problems are listed in one error message.
+MAX_LISTED_PROBLEMS = 20
+
+
+class EventsError(ValueError):
+    """Invalid events table; the message lists each problem with its row and column."""
+
+
+@dataclass(frozen=True)
+class EventsTable:
+    """A validated events table.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Columns :data:`EVENT_COLUMNS`: ``patient_id`` str, ``date`` datetime64[ns]
+        (normalised to midnight), ``kind`` str (lower case), ``name`` str (as typed,
+        stripped), ``value`` float64 (NaN = empty), ``unit`` str, ``detail`` str.
+        Rows keep the file order.
+    warnings : tuple of str
+        Non-blocking problems (e.g. patient ids unknown to the cohort).
+    """
+
+    data: pd.DataFrame
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def patient_ids(self) -> list[str]:
+        """Patients with at least one event, in first-appearance order."""
+        return list(pd.unique(self.data["patient_id"]))
+
+    def for_patient(self, patient_id: str) -> pd.DataFrame:
+        """Rows of one patient (file order)."""
+        return self.data[self.data["patient_id"] == str(patient_id)].copy()
+
+
+@dataclass(frozen=True)
+class PatientCourse:
+    """One patient's course, relative to the DM diagnosis.
+
+    Attributes
+    ----------
+    patient_id : str
+    diagnosis_date : pandas.Timestamp
+        Time zero of ``month`` columns.
+    last_date : pandas.Timestamp or NaT
+        Date of the patient's last event (end of open treatments).
+    treatments : pandas.DataFrame
+        One row per interval: ``name``, ``start``, ``stop``, ``start_month``,
+        ``stop_month``, ``dose`` (text for display: ``detail`` or ``value unit``),
+        ``value``, ``unit``, ``detail``, ``open_ended`` (bool: no stop, drawn to
+        ``last_date``). Ordered by first start of each treatment, then start.
+    labs : Mapping[str, pandas.DataFrame]
+        Lab name -> rows ``date``, ``month``, ``value``, ``unit``, ``detail`` (date order).
+    scores : pandas.DataFrame
+        ``name``, ``date``, ``month``, ``value``, ``unit``, ``detail`` (date order).
+    events : pandas.DataFrame
+        Point events: ``name``, ``date``, ``month``, ``value``, ``detail`` (date order).
+    notes : tuple of str
+        What the reader should know (open-ended treatments, assumed diagnosis date).
+    """
+
+    patient_id: str
+    diagnosis_date: pd.Timestamp
+    last_date: pd.Timestamp
+    treatments: pd.DataFrame
+    labs: Mapping[str, pd.DataFrame]
+    scores: pd.DataFrame
+    events: pd.DataFrame
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the patient has no event at all."""
+        return (
+            self.treatments.empty and not self.labs and self.scores.empty and self.events.empty
+        )
+
+    def treatment_sequence(self) -> list[str]:
+        """Treatment names in order of first start (each name once)."""
+        return list(pd.unique(self.treatments["name"])) if not self.treatments.empty else []
+
+
+# --------------------------------------------------------------------------------------
+# Reading and validation
+# --------------------------------------------------------------------------------------
+def _text(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float) and math.isnan(x):
+        return ""
+    if x is pd.NaT:
+        return ""
+    return str(x).strip()
+
+
+def _read_raw(source: str | Path | bytes | BinaryIO | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    name = ""
+    if isinstance(source, (str, Path)):
+        name = str(source)
+    elif hasattr(source, "name"):
+        name = str(getattr(source, "name", ""))
+    try:
+        if isinstance(source, (str, Path)):
+            data: Any = source
+        elif isinstance(source, bytes):
+            data = io.BytesIO(source)
+        else:
+            if hasattr(source, "seek"):
+                source.seek(0)
+            data = io.BytesIO(source.read())
+        if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
+            return pd.read_excel(data, dtype=object)
+        return pd.read_csv(data, dtype=str, sep=None, engine="python", keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise EventsError(f"could not read the events table {name!r}: {exc}") from exc
+
+
+def _parse_date(x: Any) -> pd.Timestamp | None:
+    """ISO date, DD/MM/YYYY, or a spreadsheet date/datetime; None when unreadable."""
+    if isinstance(x, (pd.Timestamp, datetime, date, np.datetime64)):
+        ts = pd.Timestamp(x)
+        return None if pd.isna(ts) else ts.normalize()
+    text = _text(x)
+    if not text:
+        return None
+    for fmt in ("ISO8601", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y"):
+        try:
+            return pd.to_datetime(text, format=fmt).normalize()
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def _parse_number(x: Any) -> float | None:
+    """Float, NaN for empty, None when not a number (decimal comma accepted)."""
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        return float(x)
+    text = _text(x)
+    if text == "":
+        return float("nan")
+    try:
+        return float(text.replace(",", ".").replace(" ", ""))
+    except ValueError:
+        return None
+
+
+def _row(i: int) -> str:
+    return f"row {i + 2}"
+
+
+def load_events(
+    source: str | Path | bytes | BinaryIO | pd.DataFrame,
+    known_patient_ids: Iterable[str] | None = None,
+) -> EventsTable:
+    """Read and validate an events table (CSV, TSV, XLSX or a DataFrame).
+
+    Parameters
+    ----------
+    source : path, bytes, file-like (e.g. a Streamlit upload) or DataFrame
+        ``.xlsx`` names are read as Excel, other sources as delimited text (delimiter
+        sniffed). Column names are matched case-insensitively.
+    known_patient_ids : iterable of str, optional
+        The cohort's patient ids; events of other patients are kept and reported as a
+        warning.
+
+    Returns
+    -------
+    EventsTable
+
+    Raises
+    ------
+    EventsError
+        Listing every problem with its spreadsheet row (header = row 1) and column:
+        missing column, empty patient id or name, unknown kind, unparseable date,
+        non-numeric value of a lab or score (or of a non-empty treatment/event value),
+        a lab or score without value, a treatment stopped before it was started.
+    """
+    raw = _read_raw(source)
+    raw.columns = [str(c).strip().lower().replace(" ", "_") for c in raw.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise EventsError(
+            f"missing column(s) {', '.join(repr(m) for m in missing)}; an events table needs "
+            f"{', '.join(EVENT_COLUMNS)} (value, unit and detail may be empty)"
+        )
+    raw = raw.reset_index(drop=True)
+    problems: list[str] = []
+    out: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
+    for i in range(len(raw)):
+        r = raw.iloc[i]
+        pid = _text(r["patient_id"])
+        if pid.endswith(".0") and isinstance(r["patient_id"], float):
+            pid = pid[:-2]
+        if not pid:
+            problems.append(f"{_row(i)}, column 'patient_id': empty patient id")
+        kind = _text(r["kind"]).lower().replace(" ", "_").replace("-", "_")
+        if kind not in EVENT_KINDS:
+            problems.append(
+                f"{_row(i)}, column 'kind': unknown kind {_text(r['kind'])!r}; use one of "
+                f"{', '.join(EVENT_KINDS)}"
+            )
+        name = _text(r["name"])
+        if not name:
+            problems.append(f"{_row(i)}, column 'name': empty name")
+        d = _parse_date(r["date"])
+        if d is None:
+            problems.append(
+                f"{_row(i)}, column 'date': cannot read {_text(r['date'])!r} as a date "
+                "(use YYYY-MM-DD)"
+            )
+        value = _parse_number(r["value"]) if "value" in raw.columns else float("nan")
+        if value is None:
+            problems.append(
+                f"{_row(i)}, column 'value': {_text(r['value'])!r} is not a number"
+                + (f" ({kind} {name!r})" if name else "")
+                + "; put text in 'detail'"
+            )
+            value = float("nan")
+        elif kind in ("lab", "score") and math.isnan(value):
+            problems.append(f"{_row(i)}, column 'value': {kind} {name!r} has no value")
+        out["patient_id"].append(pid)
+        out["date"].append(d if d is not None else pd.NaT)
+        out["kind"].append(kind)
+        out["name"].append(name)
+        out["value"].append(value)
+        out["unit"].append(_text(r["unit"]) if "unit" in raw.columns else "")
+        out["detail"].append(_text(r["detail"]) if "detail" in raw.columns else "")
+    data = pd.DataFrame(out)
+    data["date"] = pd.to_datetime(data["date"]).astype("datetime64[ns]")
+    data["value"] = data["value"].astype(float)
+    if not problems:
+        problems.extend(_stop_before_start_problems(data))
+    if problems:
+        listed = problems[:MAX_LISTED_PROBLEMS]
+        more = len(problems) - len(listed)
+        raise EventsError(
+            f"{len(problems)} problem(s) in the events table:\n- "
+            + "\n- ".join(listed)
+            + (f"\n- ... and {more} more" if more > 0 else "")
+        )
+    warnings: list[str] = []
+    if known_patient_ids is not None:
+        known = {str(p) for p in known_patient_ids}
+        unknown = [p for p in pd.unique(data["patient_id"]) if p not in known]
+        if unknown:
+            n_rows = int(data["patient_id"].isin(unknown).sum())
+            shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more"
+                                               if len(unknown) > 10 else "")
+            warnings.append(
+                f"{len(unknown)} patient id(s) of the events table are not in the cohort "
+                f"({n_rows} row(s) kept but not linked to a patient row): {shown}"
+            )
+    return EventsTable(data=data, warnings=tuple(warnings))
+
+
+def _treatment_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Treatment rows in date order, ties in file order, with a case-folded key."""
+    t = df[df["kind"].isin(("treatment_start", "treatment_stop"))].copy()
+    t["pos_"] = np.arange(len(t))
+    t["src_"] = t.index
+    t["key_"] = t["name"].str.casefold()
+    return t.sort_values(["patient_id", "key_", "date", "pos_"], kind="stable")
+
+
+def _in_pairing_order(g: pd.DataFrame) -> list[Any]:
+    """Rows of one patient's treatment in the order used to pair starts and stops.
+
+    Date order. Rows of the same date are reordered so that the result does not depend on
+    the file order: if the treatment is running at the start of that day, its stops come
+    first (stop, then new start = a change on that day); if it is not running, starts
+    come first (start and stop the same day = a one-day administration).
+    """
+    ordered: list[Any] = []
+    running = False
+    for _d, block in g.groupby("date", sort=True):
+        rows = list(block.itertuples())
+        starts = [r for r in rows if r.kind == "treatment_start"]
+        stops = [r for r in rows if r.kind == "treatment_stop"]
+        day = stops + starts if running else starts + stops
+        running = day[-1].kind == "treatment_start"  # state at the end of the day
+        ordered.extend(day)
+    return ordered
+
+
+def _stop_before_start_problems(data: pd.DataFrame) -> list[str]:
+    problems = []
+    t = _treatment_rows(data)
+    for (_pid, _key), g in t.groupby(["patient_id", "key_"], sort=False):
+        running = False
+        for r in _in_pairing_order(g):
+            if r.kind == "treatment_start":
+                running = True
+            elif not running:
+                problems.append(
+                    f"{_row(int(r.src_))}: treatment_stop of {r.name!r} on "
+                    f"{r.date.date().isoformat()} for patient {r.patient_id!r} comes before "
+                    "any treatment_start of it (stop before start); fix the dates or add "
+                    "the start"
+                )
+            else:
+                running = False
+    return problems
+
+
+# --------------------------------------------------------------------------------------
+# One patient's course
+# --------------------------------------------------------------------------------------
+def _as_frame(events: EventsTable | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(events, EventsTable):
+        return events.data
+    df = pd.DataFrame(events)
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise EventsError(f"events table without column(s) {', '.join(missing)}")
+    df = df.copy()
+    for c in ("value", "unit", "detail"):
+        if c not in df.columns:
+            df[c] = np.nan if c == "value" else ""
+    df["patient_id"] = df["patient_id"].astype(str)
+    df["date"] = pd.to_datetime(df["date"]).dt.normalize()
+    df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    df["unit"] = df["unit"].map(_text)
+    df["detail"] = df["detail"].map(_text)
+    df["kind"] = df["kind"].map(lambda k: _text(k).lower())
+    df["name"] = df["name"].map(_text)
+    return df
+
+
+def _months(d: pd.Series | pd.Timestamp, t0: pd.Timestamp) -> Any:
+    if isinstance(d, pd.Series):
+        return (d - t0).dt.days / DAYS_PER_MONTH
+    return (d - t0).days / DAYS_PER_MONTH
+
+
+def _dose_text(value: float, unit: str, detail: str) -> str:
+    if detail:
+        return detail
+    if value is not None and not math.isnan(value):
+        return f"{value:g} {unit}".strip()
+    return ""
+
+
+def patient_course(
+    events: EventsTable | pd.DataFrame,
+    patient_id: str,
+    diagnosis_date: date | datetime | pd.Timestamp | str | None,
+) -> PatientCourse:
+    """Treatment intervals, labs, scores and point events of one patient.
+
+    Parameters
+    ----------
+    events : EventsTable or pandas.DataFrame
+        The events table (a DataFrame is coerced; use :func:`load_events` to validate).
+    patient_id : str
+    diagnosis_date : date-like or None
+        Time zero. When missing, the patient's ``diagnosis`` event is used, else their
+        first event, and a note says so.
+
+    Returns
+    -------
+    PatientCourse
+        Months since diagnosis = days / (365.25 / 12). See the module docstring for how
+        starts and stops pair into intervals.
+
+    Raises
+    ------
+    EventsError
+        A treatment stop with nothing running (stop before start).
+    """
+    df = _as_frame(events)
+    pid = str(patient_id)
+    p = df[df["patient_id"] == pid].copy()
+    notes: list[str] = []
+    t0 = pd.NaT if diagnosis_date is None else pd.Timestamp(diagnosis_date)
+    if pd.isna(t0):
+        diag = p[(p["kind"] == "event") & (p["name"].str.casefold() == "diagnosis")]
+        if not diag.empty:
+            t0 = diag["date"].min()
+            notes.append("no diagnosis date in the cohort: the 'diagnosis' event is time zero")
+        elif not p.empty:
+            t0 = p["date"].min()
+            notes.append("no diagnosis date: the patient's first event is time zero")
+        else:
+            t0 = pd.NaT
+    t0 = pd.Timestamp(t0).normalize() if not pd.isna(t0) else t0
+    last = p["date"].max() if not p.empty else pd.NaT
+
+    treatments = _intervals(p, pid, last, t0, notes)
+
+    def _sub(kind: str) -> pd.DataFrame:
+        s = p[p["kind"] == kind].sort_values("date", kind="stable")
+        s = s.assign(month=_months(s["date"], t0) if not pd.isna(t0) else np.nan)
+        return s[["name", "date", "month", "value", "unit", "detail"]].reset_index(drop=True)
+
+    labs_long = _sub("lab")
+    labs = {str(n): g.drop(columns="name").reset_index(drop=True)
+            for n, g in labs_long.groupby("name", sort=False)}
+    scores = _sub("score")
+    point = _sub("event").drop(columns="unit")
+    return PatientCourse(
+        patient_id=pid,
+        diagnosis_date=t0,
+        last_date=last,
+        treatments=treatments,
+        labs=labs,
+        scores=scores,
+        events=point,
+        notes=tuple(notes),
+    )
+
+
+_TREATMENT_COLUMNS = [
+    "name", "start", "stop", "start_month", "stop_month", "dose", "value", "unit", "detail",
+    "open_ended",
+]
+
+
+def _intervals(
+    p: pd.DataFrame, pid: str, last: pd.Timestamp, t0: pd.Timestamp, notes: list[str]
+) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    t = _treatment_rows(p)
+    for _key, g in t.groupby("key_", sort=False):
+        current: dict[str, Any] | None = None
+        for r in _in_pairing_order(g):
+            if r.kind == "treatment_start":
+                if current is not None:  # dose change
+                    current["stop"] = r.date
+                    rows.append(current)
+                current = {
+                    "name": r.name, "start": r.date, "stop": pd.NaT,
+                    "dose": _dose_text(r.value, r.unit, r.detail), "value": r.value,
+                    "unit": r.unit, "detail": r.detail, "open_ended": False, "pos_": r.pos_,
+                }
+            else:
+                if current is None:
+                    raise EventsError(
+                        f"patient {pid!r}: treatment_stop of {r.name!r} on "
+                        f"{r.date.date().isoformat()} comes before any treatment_start of it "
+                        "(stop before start)"
+                    )
+                current["stop"] = r.date
+                rows.append(current)
+                current = None
+        if current is not None:
+            current["stop"] = last
+            current["open_ended"] = True
+            rows.append(current)
+            when = "" if pd.isna(t0) else f", month {_months(last, t0):.1f}"
+            notes.append(
+                f"{current['name']} has no stop date: drawn until the patient's last event "
+                f"({last.date().isoformat()}{when})"
+            )
+    out = pd.DataFrame(rows, columns=[*_TREATMENT_COLUMNS, "pos_"])
+    if out.empty:
+        return out[_TREATMENT_COLUMNS].astype({"start": "datetime64[ns]", "stop": "datetime64[ns]",
+                           "start_month": float, "stop_month": float, "value": float,
+                           "open_ended": bool})
+    key = out["name"].str.casefold()
+    first = out.groupby(key, sort=False)["start"].transform("min")
+    first_pos = out.groupby(key, sort=False)["pos_"].transform("min")
+    out = out.assign(first_=first, first_pos_=first_pos).sort_values(
+        ["first_", "first_pos_", "start", "pos_"], kind="stable"
+    )
+    out = out.drop(columns=["first_", "first_pos_"]).reset_index(drop=True)
+    out["start_month"] = _months(out["start"], t0) if not pd.isna(t0) else np.nan
+    out["stop_month"] = _months(out["stop"], t0) if not pd.isna(t0) else np.nan
+    return out[_TREATMENT_COLUMNS]
+
+
+# --------------------------------------------------------------------------------------
+# Adding interferon scores
+# --------------------------------------------------------------------------------------
+def add_scores(
+    events: EventsTable | pd.DataFrame | None,
+    scores_df: pd.DataFrame,
+    name: str = INTERFERON_SCORE_NAME,
+) -> EventsTable | pd.DataFrame:
+    """Append interferon scores to an events table as ``kind="score"`` rows.
+
+    Parameters
+    ----------
+    events : EventsTable, pandas.DataFrame or None
+        The table to extend (None: a new table).
+    scores_df : pandas.DataFrame
+        Columns ``patient_id``, ``date`` and ``score``; optional ``detail`` (free text,
+        e.g. the sample id and threshold), ``unit``. The scores of
+        :class:`core.interferon.InterferonResult` plus a patient id and sampling date.
+    name : str
+        Event name of the rows (``interferon_score``).
+
+    Returns
+    -------
+    EventsTable or pandas.DataFrame
+        Same type as ``events`` (a DataFrame when ``events`` is None) with the new rows
+        appended; a row identical to an existing one (patient, date, name, value) is not
+        added twice, so adding the same results again is harmless.
+
+    Raises
+    ------
+    EventsError
+        Missing column, empty patient id, unreadable date, non-numeric score.
+    """
+    missing = [c for c in ("patient_id", "date", "score") if c not in scores_df.columns]
+    if missing:
+        raise EventsError(
+            f"scores without column(s) {', '.join(missing)}; each score needs a patient_id, "
+            "a sampling date and a score"
+        )
+    new_rows: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
+    for i, r in enumerate(scores_df.reset_index(drop=True).itertuples(index=False)):
+        pid = _text(r.patient_id)
+        if not pid:
+            raise EventsError(f"score row {i + 1}: empty patient_id")
+        d = _parse_date(r.date)
+        if d is None:
+            raise EventsError(f"score row {i + 1} (patient {pid!r}): cannot read date {r.date!r}")
+        v = _parse_number(r.score)
+        if v is None or math.isnan(v):
+            raise EventsError(f"score row {i + 1} (patient {pid!r}): score {r.score!r} is not a number")
+        new_rows["patient_id"].append(pid)
+        new_rows["date"].append(d)
+        new_rows["kind"].append("score")
+        new_rows["name"].append(name)
+        new_rows["value"].append(v)
+        new_rows["unit"].append(_text(getattr(r, "unit", "")))
+        new_rows["detail"].append(_text(getattr(r, "detail", "")))
+    new = pd.DataFrame(new_rows)
+    new["date"] = pd.to_datetime(new["date"]).astype("datetime64[ns]")
+    new["value"] = new["value"].astype(float)
+    base = _as_frame(events) if events is not None else pd.DataFrame(
+        {c: pd.Series(dtype="datetime64[ns]" if c == "date" else float if c == "value"
+                      else object) for c in EVENT_COLUMNS}
+    )
+    key = ["patient_id", "date", "kind", "name", "value"]
+    existing = set(map(tuple, base[key].itertuples(index=False, name=None)))
+    keep = [tuple(k) not in existing for k in new[key].itertuples(index=False, name=None)]
+    new = new[keep].drop_duplicates(subset=key)
+    combined = pd.concat([base[list(EVENT_COLUMNS)], new], ignore_index=True)
+    combined["date"] = combined["date"].astype("datetime64[ns]")
+    combined["value"] = combined["value"].astype(float)
+    if isinstance(events, EventsTable):
+        return EventsTable(data=combined, warnings=events.warnings)
+    return combined
+
+
+def scores_for_events(
+    scores: pd.DataFrame,
+    patient_ids: Mapping[str, str] | None = None,
+    dates: Mapping[str, Any] | None = None,
+    threshold: float | None = None,
+) -> pd.DataFrame:
+    """Turn interferon ``scores`` (one row per sample) into :func:`add_scores` input.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``InterferonResult.scores`` (``sample_id``, ``sample_type``, ``score``, ``positive``,
+        optional ``patient_id`` / ``date``).
+    patient_ids, dates : mapping sample_id -> value, optional
+        Override / supply the patient and the sampling date of each sample.
+    threshold : float, optional
+        Written into ``detail``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id``, ``date``, ``score``, ``detail`` for the patient samples that have
+        both a patient id and a date (healthy controls are never added).
+    """
+    rows = []
+    for r in scores.itertuples(index=False):
+        if getattr(r, "sample_type", "patient") != "patient":
+            continue
+        pid = (patient_ids or {}).get(r.sample_id, getattr(r, "patient_id", None))
+        d = (dates or {}).get(r.sample_id, getattr(r, "date", None))
+        if not _text(pid) or d is None or (not isinstance(d, str) and pd.isna(d)):
+            continue
+        detail = f"sample {r.sample_id}"
+        if threshold is not None:
+            detail += f"; {'positive' if r.score > threshold else 'negative'} (threshold {threshold:g})"
+        rows.append({"patient_id": _text(pid), "date": d, "score": float(r.score),
+                     "detail": detail})
+    return pd.DataFrame(rows, columns=["patient_id", "date", "score", "detail"])
