@@ -165,9 +165,10 @@ def _as_binary(df: pd.DataFrame, col: str) -> pd.Series:
     bad = s.notna() & (num.isna() | ~num.isin([0, 1]))
     if bad.any():
         first = s[bad].index[0]
+        who = f"patient {df.at[first, 'patient_id']} (row {first})" if "patient_id" in df.columns else f"row {first}"
         raise SurvivalInputError(
             f"event column '{col}' must be 1 (event) / 0 (no event) / missing; "
-            f"row {first!r} has {s[first]!r}"
+            f"{who} has {s[first]}"
         )
     return num.astype(float)
 
