@@ -44,10 +44,10 @@ DAYS: dict[str, int] = {
     "ruxolitinib_start": _m(5) + 3,
     "month9_score": _m(9),  # 274
     "pulmonary_embolism": _m(12),  # 365
-    "cancer": _m(12) + 4,  # histology a few days after admission
-    "ruxolitinib_stop": _m(12) + 4,
-    "chemotherapy": _m(12) + 6,
-    "death": _m(12) + 14,  # about 2 weeks after the admission
+    "cancer": _m(12) + 1,  # 366: histology of the mediastino-hilar mass
+    "ruxolitinib_stop": _m(12) + 1,
+    "chemotherapy": _m(12) + 3,
+    "death": _m(12) + 16,  # 381: about 2 weeks after the admission
 }
 
 #: Facts of the cohort row of this patient (for the sample-cohort generator).

@@ -293,3 +293,50 @@ def test_random_synthetic_events() -> None:
         assert open_names == expected_open[p]
         assert (c.treatments.loc[c.treatments["open_ended"], "stop"] == c.last_date).all()
         assert len([n for n in c.notes if "no stop date" in n]) == len(open_names)
+
+
+# ----------------------------------------------------------------- timeline figure
+def test_timeline_figure_of_jalles_course() -> None:
+    from core.charts.patient import patient_timeline_figure
+
+    d0 = dt.date(2016, 3, 1)
+    c = patient_course(load_events(jalles_events("J", d0)), "J", d0)
+    fig = patient_timeline_figure(c, threshold=2.3)
+    names = [t.name for t in fig.data]
+    for tname in ("methylprednisolone", "IVIG", "cyclophosphamide", "prednisone",
+                  "ruxolitinib", "etoposide-carboplatin"):
+        assert tname in names
+    band = next(t for t in fig.data if t.name == "CK normal range")
+    assert list(band.y) == [168.0, 168.0]
+    low = next(t for t in fig.data if t.name == "CK normal low")
+    assert list(low.y) == [29.0, 29.0]
+    thr = next(t for t in fig.data if t.name == "positivity threshold 2.3")
+    assert list(thr.y) == [2.3, 2.3]
+    score = next(t for t in fig.data if t.name == "interferon score")
+    assert list(score.y) == [19.0, 0.9]
+    ev = next(t for t in fig.data if t.name == "events")
+    assert {"cancer", "death", "relapse", "diagnosis"} <= set(ev.text)
+    # prednisone: 7 dose segments drawn as bars with the dose inside
+    pred = next(t for t in fig.data if t.name == "prednisone" and t.type == "bar")
+    assert list(pred.text)[:2] == ["60 mg/d", "45 mg/d"]
+    # cyclophosphamide pulses are one-day administrations -> markers
+    cyc = next(t for t in fig.data if t.name == "cyclophosphamide")
+    assert cyc.type == "scatter" and len(cyc.x) == 6
+    assert fig.layout.xaxis.range[1] > 12
+
+
+def test_timeline_figure_minimal_and_random() -> None:
+    from core.charts.patient import patient_timeline_figure
+
+    empty = patient_course(pd.DataFrame(columns=list(EVENT_COLUMNS)), "X", "2020-01-01")
+    fig = patient_timeline_figure(empty)
+    assert len(fig.data) == 0
+    df = pd.DataFrame(
+        [("A", "2020-01-01", "lab", "CRP", 12.0, "mg/L", ""),
+         ("A", "2020-02-01", "lab", "CRP", 0.0, "mg/L", ""),  # zero: no log axis
+         ("A", "2020-02-01", "treatment_start", "mtx", 15, "mg/wk", ""),
+         ("A", "2020-03-01", "score", "MMT8", 120, "", "")],
+        columns=list(EVENT_COLUMNS),
+    )
+    fig = patient_timeline_figure(patient_course(load_events(df), "A", "2020-01-01"))
+    assert {"CRP", "mtx", "MMT8"} <= {t.name for t in fig.data}

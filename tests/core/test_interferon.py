@@ -389,3 +389,19 @@ def test_read_qpcr_bytes_semicolon() -> None:
     df = read_qpcr(io.BytesIO(text.encode()))
     assert list(df.columns) == ["sample_id", "sample_type", "gene", "ct"]
     assert df["ct"].iloc[0] == "24,5"
+
+
+def test_fold_change_and_score_figures() -> None:
+    from core.charts.patient import fold_change_figure, log_ticks, score_figure
+
+    res = interferon_scores(_frame(_basic_rows()))
+    fig = fold_change_figure(res)
+    assert len(fig.data) == 1  # patient samples only by default
+    assert list(fig.data[0].y) == pytest.approx([64, 16, 8, 4, 2, 1])
+    assert "score 6" in fig.data[0].name and "positive" in fig.data[0].name
+    assert fig.layout.yaxis.type == "log"
+    fig_all = fold_change_figure(res, sample_ids=["C1", "P1"])
+    assert len(fig_all.data) == 2
+    sf = score_figure(res)
+    assert list(sf.data[0].y) == pytest.approx([2, 1, 0.5, 6])
+    assert log_ticks(0.5, 40) == [1.0, 3.0, 10.0, 30.0]
