@@ -148,7 +148,9 @@ def _as_dates(df: pd.DataFrame, col: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
     try:
-        return pd.to_datetime(s, errors="raise")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return pd.to_datetime(s, errors="raise")
     except (ValueError, TypeError) as exc:
         raise SurvivalInputError(
             f"column '{col}' must hold dates (YYYY-MM-DD); it could not be read as dates: {exc}"
@@ -444,14 +446,27 @@ def kaplan_meier(
     if not 0 < conf_level < 1:
         raise SurvivalInputError(f"conf_level must be in (0, 1), not {conf_level}")
     t, e = _check_time_event(time, event)
-    if t.size == 0:
+    order = np.argsort(t)
+    return _km_sorted(t[order], e[order], conf_type, conf_level)
+
+
+def _runs(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start positions and lengths of runs of equal values in a sorted array."""
+    n = ts.size
+    start = np.flatnonzero(np.concatenate(([True], ts[1:] != ts[:-1])))
+    return start, np.diff(np.concatenate((start, [n])))
+
+
+def _km_sorted(ts: np.ndarray, es: np.ndarray, conf_type: str, conf_level: float) -> KMCurve:
+    """Kaplan-Meier from times sorted ascending (O(n), no sort)."""
+    if ts.size == 0:
         empty = np.array([], dtype=float)
         ie = np.array([], dtype=np.int64)
         return KMCurve(empty, ie, ie, ie, empty, empty, empty, empty, conf_type, conf_level)
-    ut, inv = np.unique(t, return_inverse=True)
-    n_at = np.bincount(inv, minlength=ut.size)
-    d = np.bincount(inv, weights=e, minlength=ut.size).astype(np.int64)
-    n_risk = t.size - np.concatenate(([0], np.cumsum(n_at)[:-1]))
+    start, n_at = _runs(ts)
+    ut = ts[start]
+    d = np.add.reduceat(es.astype(np.int64), start)
+    n_risk = ts.size - start
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - d / n_risk)
         term = np.where(d > 0, d / (n_risk * (n_risk - d).astype(float)), 0.0)
@@ -515,6 +530,14 @@ def km_quantile(curve: KMCurve, p: float = 0.5) -> tuple[float, float, float]:
     return q, lo, hi
 
 
+def _codes(labels: Sequence[Any] | np.ndarray | pd.Series, order: Sequence[str]) -> np.ndarray:
+    """Position of each label in ``order`` (labels compared as text), −1 if absent/missing."""
+    raw, uniques = pd.factorize(np.asarray(labels, dtype=object), use_na_sentinel=True)
+    pos = {g: i for i, g in enumerate(order)}
+    lookup = np.array([pos.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return lookup[raw]  # raw == -1 (missing) picks the trailing −1
+
+
 # ----------------------------------------------------------------------------- log-rank
 @dataclass(frozen=True)
 class LogRankResult:
@@ -539,12 +562,14 @@ class LogRankResult:
     expected: tuple[float, ...]
 
 
-def _logrank_codes(t: np.ndarray, e: np.ndarray, codes: np.ndarray, k: int) -> tuple[float, np.ndarray, np.ndarray]:
-    ut, inv = np.unique(t, return_inverse=True)
-    m = ut.size
+def _logrank_sorted(ts: np.ndarray, es: np.ndarray, codes: np.ndarray, k: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """Log-rank χ², observed and expected from times sorted ascending, group codes 0..k-1."""
+    start, counts = _runs(ts)
+    m = start.size
+    inv = np.repeat(np.arange(m), counts)
     key = inv * k + codes
     n_at = np.bincount(key, minlength=m * k).reshape(m, k).astype(float)
-    d_g = np.bincount(key, weights=e, minlength=m * k).reshape(m, k)
+    d_g = np.bincount(key, weights=es, minlength=m * k).reshape(m, k)
     # at risk at each time: patients with time >= t, per group
     n_g = n_at.sum(axis=0) - np.vstack((np.zeros((1, k)), np.cumsum(n_at, axis=0)[:-1]))
     n = n_g.sum(axis=1)
@@ -585,15 +610,21 @@ def logrank_test(
         χ² with ``k − 1`` degrees of freedom.
     """
     t, e = _check_time_event(time, event)
-    groups = list(order) if order is not None else sorted({str(v) for v in pd.unique(np.asarray(labels, dtype=object)) if pd.notna(v)})
-    codes = pd.Categorical(np.asarray(labels, dtype=object), categories=groups).codes
+    groups = [str(g) for g in order] if order is not None else sorted({str(v) for v in pd.unique(np.asarray(labels, dtype=object)) if pd.notna(v)})
+    codes = _codes(labels, groups)
     present = [g for i, g in enumerate(groups) if np.any(codes == i)]
     if len(present) < 2:
         raise SurvivalInputError(f"the log-rank test needs at least two non-empty groups; got {present}")
-    codes = pd.Categorical(np.asarray(labels, dtype=object), categories=present).codes
+    codes = _codes(labels, present)
     ok = codes >= 0
     k = len(present)
-    chi2, obs, exp = _logrank_codes(t[ok], e[ok], codes[ok].astype(np.int64), k)
+    t, e, codes = t[ok], e[ok], codes[ok]
+    o = np.argsort(t)
+    return _logrank_result(*_logrank_sorted(t[o], e[o], codes[o], k), present)
+
+
+def _logrank_result(chi2: float, obs: np.ndarray, exp: np.ndarray, present: list[str]) -> LogRankResult:
+    k = len(present)
     df = k - 1
     return LogRankResult(
         chi2=chi2,
@@ -1081,7 +1112,7 @@ def analyze_survival(
     order = [str(g) for g in order]
     if len(set(order)) != len(order):
         raise SurvivalInputError(f"group names must be unique: {order}")
-    codes = pd.Categorical(lab, categories=order).codes
+    codes = _codes(lab, order)
     n_unassigned = int((codes < 0).sum())
     notes: list[str] = []
     guard: list[str] = []
@@ -1089,16 +1120,16 @@ def analyze_survival(
         notes.append(f"{n_unassigned} patient(s) without a group are not analysed.")
     lm_times = tuple(float(x) for x in landmarks)
 
-    # one sort of the whole cohort, then per-group slices
-    sort = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[sort], np.arange(len(order) + 1))
+    # one sort of the whole cohort by time; each group is then a sorted subsequence
+    o = np.argsort(t)  # order within tied times is irrelevant (runs are aggregated)
+    ts, es, cs = t[o], e[o], codes[o]
     out_groups: list[GroupSurvival] = []
     for i, g in enumerate(order):
-        sel = sort[bounds[i]: bounds[i + 1]]
-        if sel.size == 0:
+        m = cs == i
+        if not m.any():
             notes.append(f"Group {g!r} has no patients with survival data; it is not shown.")
             continue
-        curve = kaplan_meier(t[sel], e[sel], conf_type, conf_level)
+        curve = _km_sorted(ts[m], es[m], conf_type, conf_level)
         med, mlo, mhi = km_quantile(curve, 0.5)
         lm = curve.at(lm_times)
         beyond = lm["beyond_follow_up"] & (lm["survival"] > 0)
@@ -1113,12 +1144,19 @@ def analyze_survival(
                 "median, tests and hazard ratio are unreliable."
             )
     present = [g.group for g in out_groups]
-    mask = np.isin(codes, [order.index(g) for g in present])
+    remap = np.full(len(order) + 1, -1, dtype=np.int64)
+    for j, g in enumerate(present):
+        remap[order.index(g)] = j
     lr: LogRankResult | None = None
     pw: pd.DataFrame | None = None
     cx: CoxResult | None = None
     if len(present) >= 2:
-        lr = logrank_test(t[mask], e[mask], lab[mask], present)
+        pcs = remap[cs]
+        ok = pcs >= 0
+        lr = _logrank_result(*_logrank_sorted(ts[ok], es[ok], pcs[ok], len(present)), present)
+        if (pairwise and len(present) > 2) or cox:
+            mask = remap[codes] >= 0
+            lab = np.array(order + [None], dtype=object)[codes]  # normalised text labels
         if pairwise and len(present) > 2:
             pw = pairwise_logrank(t[mask], e[mask], lab[mask], present)
         if cox:
