@@ -36,6 +36,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Union
@@ -83,11 +84,22 @@ class RatesError(ValueError):
     """A reference-rate table cannot be used; the message says which row/column to fix."""
 
 
+_COL_ALIASES: dict[str, str] = {
+    "sexe": "sex", "gender": "sex", "genre": "sex",
+    "age_group": "age_band", "ageband": "age_band", "tranche_d_age": "age_band",
+    "classe_d_age": "age_band", "age_de": "age_from", "age_a": "age_to", "agefrom": "age_from",
+    "ageto": "age_to", "taux": "rate", "taux_pour_100000": "rate_per_100000",
+    "cas": "cases", "personnes_annees": "person_years", "pyrs": "person_years",
+    "periode": "period", "year_from": "period_from", "year_to": "period_to",
+}
+
+
 def _norm_col(name: object) -> str:
-    text = str(name).strip().lower()
-    text = re.sub(r"[\s\-./]+", "_", text)
-    text = text.replace(",", "")
-    return text.strip("_")
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    text = text.strip().lower().replace("'", "_")
+    text = re.sub(r"[\s\-./()]+", "_", text)
+    text = text.replace(",", "").strip("_")
+    return _COL_ALIASES.get(text, text)
 
 
 def _age_label(lo: float, hi: float) -> str:
@@ -321,6 +333,7 @@ def validate_rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
     # ages ------------------------------------------------------------------------
     age_from: list[float] = []
     age_to: list[float] = []
+    age_col = "age_from"
     if "age_from" in cols:
         for k, v in enumerate(df["age_from"].tolist()):
             try:
@@ -347,6 +360,7 @@ def validate_rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
             age_to = [math.nan] * len(df)
     elif "age_band" in cols or "age" in cols or "age_group" in cols:
         col = next(c for c in ("age_band", "age_group", "age") if c in cols)
+        age_col = col
         for k, v in enumerate(df[col].tolist()):
             try:
                 lo, hi = _parse_band(str(v))
@@ -496,13 +510,13 @@ def validate_rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
         for i in range(1, len(grp)):
             if lo[i] < hi[i - 1]:
                 raise RatesError(
-                    f"row {rr[i]}, column 'age_from': age band {_age_label(lo[i], hi[i])} "
+                    f"row {rr[i]}, column '{age_col}': age band {_age_label(lo[i], hi[i])} "
                     f"overlaps band {_age_label(lo[i - 1], hi[i - 1])} (row {rr[i - 1]}) for "
                     f"{what}"
                 )
             if lo[i] > hi[i - 1]:
                 raise RatesError(
-                    f"row {rr[i]}, column 'age_from': missing age band between "
+                    f"row {rr[i]}, column '{age_col}': missing age band between "
                     f"{hi[i - 1]:g} and {lo[i]:g} for {what} (age_to is exclusive: a band "
                     f"'50-54' ends at 55)"
                 )
