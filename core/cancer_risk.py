@@ -102,7 +102,6 @@ TSD_BANDS: tuple[tuple[str, float, float], ...] = (
     ("≥5 years", 5.0, math.inf),
 )
 DAYS_PER_YEAR = 365.25
-_EPOCH = np.datetime64("1970-01-01", "ns")
 
 
 class CancerRiskError(ValueError):
@@ -427,7 +426,16 @@ def _to_dt(s: pd.Series | None, n: int, index: pd.Index) -> pd.Series:
         s = pd.to_datetime(s, errors="coerce")
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_localize(None)
-    return s.astype("datetime64[ns]")
+    return s
+
+
+def _ids(s: pd.Series) -> np.ndarray:
+    """Patient ids as an object array of str (no copy when they already are str)."""
+    arr = s.to_numpy(dtype=object)
+    if s.dtype == object and all(isinstance(v, str) for v in arr[:1000]) and \
+            pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return arr
+    return s.astype(str).to_numpy(dtype=object)
 
 
 def _days(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -475,10 +483,12 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
         )
     n = len(df)
     idx = df.index
-    pid = df["patient_id"].astype(str).to_numpy()
-    sex_raw = df["sex"]
-    sex = sex_raw.astype("string").str.strip().str.upper().to_numpy(dtype=object, na_value=None)
-    sex_ok = np.isin(sex, np.array(["F", "M"], dtype=object))
+    pid = _ids(df["patient_id"])
+    sex_cat = pd.Categorical(df["sex"])
+    cat_norm = np.array([str(c).strip().upper() for c in sex_cat.categories] + [""],
+                        dtype=object)
+    sex = cat_norm[sex_cat.codes]  # code -1 (missing) -> ""
+    sex_ok = (sex == "F") | (sex == "M")
     is_male = sex == "M"
 
     diag = _to_dt(_col(df, "diagnosis_date"), n, idx)
@@ -531,7 +541,8 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
         excluded = pd.DataFrame({"patient_id": pd.Series(dtype=str),
                                  "reason": pd.Series(dtype=str)})
     ok = ~bad
-    c0 = 1970.0 + _days(diag, pd.Series(_EPOCH, index=idx)) / DAYS_PER_YEAR
+    c0 = 1970.0 + ((diag - pd.Timestamp("1970-01-01")) / np.timedelta64(1, "D")).to_numpy(
+        dtype=float, na_value=np.nan) / DAYS_PER_YEAR
     return _Prepared(
         index=idx[ok],
         patient_id=pid[ok],
@@ -675,10 +686,11 @@ def sir_analysis(
             groups = [str(c) for c in by.cat.categories]
         else:
             groups = sorted({str(v) for v in by.dropna().unique()})
-        lab_str = lab.astype(object).where(lab.notna(), None).map(
-            lambda v: None if v is None else str(v))
         code_map = {g: i for i, g in enumerate(groups)}
-        gcode = lab_str.map(code_map).fillna(-1).to_numpy(dtype=np.int64)
+        cat = pd.Categorical(lab)
+        cat_codes = np.array([code_map.get(str(c), -1) for c in cat.categories] + [-1],
+                             dtype=np.int64)
+        gcode = cat_codes[cat.codes]  # missing (code -1) -> last entry -1
     n_groups = len(groups)
 
     # strata of the rate table --------------------------------------------------------
@@ -710,38 +722,51 @@ def sir_analysis(
         for k, (lo, hi) in enumerate(tsd_ranges):
             tsd_case[counted & (prep.s_cancer >= lo) & (prep.s_cancer < hi)] = k
 
-    by_sex = {"M": np.flatnonzero(prep.is_male), "F": np.flatnonzero(~prep.is_male)}
-    for r, row in enumerate(rate_rows):
-        ids = by_sex.get(row.sex)
-        if ids is None or len(ids) == 0:
+    # one pass per stratum on the patients of that sex with person-time (gathered once);
+    # cases handled on the (small) set of counted cases
+    has_pt = total_pt > 0
+    for sex_code, sex_mask in (("M", prep.is_male), ("F", ~prep.is_male)):
+        rows_sex = [r for r, row in enumerate(rate_rows) if row.sex == sex_code]
+        if not rows_sex:
             continue
-        # overlap on the time-since-diagnosis scale s (age = a0 + s, calendar = c0 + s)
-        a0_ids = prep.a0[ids]
-        lo = np.maximum(s_start[ids], row.age_from - a0_ids)
-        hi = np.minimum(s_end[ids], row.age_to - a0_ids)
-        in_case = (a_case[ids] >= row.age_from) & (a_case[ids] < row.age_to)
-        if has_per:
-            c0_ids = prep.c0[ids]
-            plo, phi = per_lo[int(row.period_from)], per_hi[int(row.period_from)]
-            lo = np.maximum(lo, plo - c0_ids)
-            hi = np.minimum(hi, phi - c0_ids)
-            cal_case = c0_ids + (a_case[ids] - a0_ids)
-            in_case &= (cal_case >= plo) & (cal_case < phi)
-        pt = np.maximum(hi - lo, 0.0)
-        covered_pt[ids] += pt
-        exp_i[ids] += pt * (row.rate / 1e5)
-        strata_py[r] = pt.sum()
-        case_row[ids[in_case]] = r
-        strata_obs[r] = int(in_case.sum())
-        if n_groups and not tsd:
-            g = gcode[ids]
-            ing = g >= 0
-            g_py[:, r] = np.bincount(g[ing], weights=pt[ing], minlength=n_groups)
-            g_obs[:, r] = np.bincount(g[ing], weights=in_case[ing], minlength=n_groups)
-        elif tsd:
-            for k, (tlo, thi) in enumerate(tsd_ranges):
-                g_py[k, r] = np.maximum(np.minimum(hi, thi) - np.maximum(lo, tlo), 0.0).sum()
-                g_obs[k, r] = int((in_case & (tsd_case[ids] == k)).sum())
+        ids = np.flatnonzero(sex_mask & has_pt)
+        s0, s1, a0_s = s_start[ids], s_end[ids], prep.a0[ids]
+        c0_s = prep.c0[ids] if has_per else None
+        g_s = gcode[ids] if (n_groups and not tsd) else None
+        cov_s = np.zeros(len(ids))
+        exp_s = np.zeros(len(ids))
+        cids = np.flatnonzero(sex_mask & counted)
+        a_case_c = a_case[cids]
+        cal_case_c = (prep.c0[cids] + prep.s_cancer[cids]) if has_per else None
+        for r in rows_sex:
+            row = rate_rows[r]
+            # overlap on the time-since-diagnosis scale s (age = a0 + s, calendar = c0 + s)
+            lo = np.maximum(s0, row.age_from - a0_s)
+            hi = np.minimum(s1, row.age_to - a0_s)
+            in_case = (a_case_c >= row.age_from) & (a_case_c < row.age_to)
+            if has_per:
+                plo, phi = per_lo[int(row.period_from)], per_hi[int(row.period_from)]
+                lo = np.maximum(lo, plo - c0_s)
+                hi = np.minimum(hi, phi - c0_s)
+                in_case &= (cal_case_c >= plo) & (cal_case_c < phi)
+            pt = hi - lo
+            np.maximum(pt, 0.0, out=pt)
+            cov_s += pt
+            exp_s += pt * (row.rate / 1e5)
+            strata_py[r] = pt.sum()
+            case_row[cids[in_case]] = r
+            strata_obs[r] = int(in_case.sum())
+            if g_s is not None:
+                ing = g_s >= 0
+                g_py[:, r] = np.bincount(g_s[ing], weights=pt[ing], minlength=n_groups)
+                gc = gcode[cids[in_case]]
+                g_obs[:, r] = np.bincount(gc[gc >= 0], minlength=n_groups)
+            elif tsd:
+                for k, (tlo, thi) in enumerate(tsd_ranges):
+                    g_py[k, r] = np.maximum(np.minimum(hi, thi) - np.maximum(lo, tlo), 0.0).sum()
+                    g_obs[k, r] = int((tsd_case[cids[in_case]] == k).sum())
+        covered_pt[ids] = cov_s
+        exp_i[ids] = exp_s
 
     rate_arr = np.array([row.rate for row in rate_rows], dtype=float)
     strata_exp = strata_py * rate_arr / 1e5
@@ -963,7 +988,7 @@ def cancer_timing(df: pd.DataFrame, window_years: float = 3.0,
     has_date = cdate.notna().to_numpy()
     has_cancer = (cflag == 1) | (np.isnan(cflag) & has_date)
     days = _days(cdate, diag)
-    pid = df["patient_id"].astype(str).to_numpy()
+    pid = _ids(df["patient_id"])
     ok = has_cancer & np.isfinite(days)
     bad = has_cancer & ~ok
     reasons = np.where(~has_date[bad], "cancer date missing", "diagnosis date missing")
