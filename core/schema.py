@@ -89,6 +89,8 @@ class FeatureInfo:
         Unit of a continuous feature ("" when none).
     description : str
         Free text.
+    synonyms : tuple[str, ...]
+        Other headers for this column (e.g. French labels), used by the column mapping.
     """
 
     name: str
@@ -97,6 +99,7 @@ class FeatureInfo:
     type: FeatureType = "binary"
     unit: str = ""
     description: str = ""
+    synonyms: tuple[str, ...] = ()
 
 
 #: Canonical core columns (not clinical features).

@@ -1,0 +1,264 @@
+"""Global cohort filters: a frozen :class:`FilterSpec`, applied to a cohort, and its
+round trips to JSON (command line, saved settings) and to URL query parameters.
+
+JSON form (absent keys mean no restriction)::
+
+    {"antibody_subtype": ["Mi2"], "age_min": 50, "age_max": null, "sex": ["F"],
+     "features": {"cancer": [1]}}
+
+Query parameters use plain values: ``subtype=Mi2,MDA5``, ``age_min=50``, ``age_max=70``,
+``sex=F``, and ``where`` holding the ``features`` object as JSON. Never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from core.schema import SUBTYPE_LABELS, DataDictionary
+
+QUERY_KEYS = ("subtype", "age_min", "age_max", "sex", "where")
+
+
+class FilterError(ValueError):
+    """A filter specification that cannot be understood (message says what to fix)."""
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """Which patients to keep.
+
+    Attributes
+    ----------
+    antibody_subtype : tuple[str, ...] or None
+        Keep these subtypes (``None`` = all).
+    age_min, age_max : float or None
+        Inclusive bounds on ``age_at_diagnosis`` (patients without an age are left out
+        when a bound is set, and counted).
+    sex : tuple[str, ...] or None
+        Keep these sex codes.
+    features : tuple[tuple[str, tuple[Any, ...]], ...]
+        Other columns: keep rows whose value is one of the listed values
+        (``(("cancer", (1.0,)),)``).
+    """
+
+    antibody_subtype: tuple[str, ...] | None = None
+    age_min: float | None = None
+    age_max: float | None = None
+    sex: tuple[str, ...] | None = None
+    features: tuple[tuple[str, tuple[Any, ...]], ...] = field(default_factory=tuple)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the spec keeps every patient."""
+        return self == FilterSpec()
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object (only the keys that restrict)."""
+        out: dict[str, Any] = {}
+        if self.antibody_subtype is not None:
+            out["antibody_subtype"] = list(self.antibody_subtype)
+        if self.age_min is not None:
+            out["age_min"] = self.age_min
+        if self.age_max is not None:
+            out["age_max"] = self.age_max
+        if self.sex is not None:
+            out["sex"] = list(self.sex)
+        if self.features:
+            out["features"] = {k: list(v) for k, v in self.features}
+        return out
+
+    def to_json(self) -> str:
+        """Compact JSON text."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any]) -> FilterSpec:
+        """Build from the JSON object; raises :class:`FilterError` on bad keys or values."""
+        if not isinstance(obj, Mapping):
+            raise FilterError('Filters must be a JSON object such as {"antibody_subtype": ["Mi2"], "age_min": 50}.')
+        unknown = set(obj) - {"antibody_subtype", "age_min", "age_max", "sex", "features"}
+        if unknown:
+            raise FilterError(f"Unknown filter key(s): {', '.join(sorted(unknown))}. Use antibody_subtype, age_min, age_max, sex, features.")
+
+        def str_list(key: str) -> tuple[str, ...] | None:
+            v = obj.get(key)
+            if v is None:
+                return None
+            if isinstance(v, str):
+                v = [v]
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise FilterError(f"Filter {key!r} must be a list of strings, got {v!r}.")
+            return tuple(v)
+
+        def number(key: str) -> float | None:
+            v = obj.get(key)
+            if v is None:
+                return None
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+                raise FilterError(f"Filter {key!r} must be a number or null, got {v!r}.")
+            return float(v)
+
+        feats = obj.get("features") or {}
+        if not isinstance(feats, Mapping):
+            raise FilterError('Filter "features" must be an object such as {"cancer": [1]}.')
+        features = []
+        for k, v in feats.items():
+            vals = v if isinstance(v, list) else [v]
+            features.append((str(k), tuple(_norm_value(x) for x in vals)))
+        spec = cls(str_list("antibody_subtype"), number("age_min"), number("age_max"), str_list("sex"), tuple(sorted(features)))
+        if spec.age_min is not None and spec.age_max is not None and spec.age_min > spec.age_max:
+            raise FilterError(f"age_min ({spec.age_min:g}) is above age_max ({spec.age_max:g}).")
+        return spec
+
+    @classmethod
+    def from_json(cls, text: str | None) -> FilterSpec:
+        """Parse JSON text (empty or ``None`` = no filter)."""
+        if not text or not text.strip():
+            return cls()
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:
+            raise FilterError(f"Filters are not valid JSON ({exc.msg} at character {exc.pos}).") from exc
+        return cls.from_dict(obj)
+
+    # ------------------------------------------------------------------ URL
+    def to_query_params(self) -> dict[str, str]:
+        """Plain URL query parameters (see module docstring)."""
+        q: dict[str, str] = {}
+        if self.antibody_subtype is not None:
+            q["subtype"] = ",".join(self.antibody_subtype)
+        if self.age_min is not None:
+            q["age_min"] = f"{self.age_min:g}"
+        if self.age_max is not None:
+            q["age_max"] = f"{self.age_max:g}"
+        if self.sex is not None:
+            q["sex"] = ",".join(self.sex)
+        if self.features:
+            q["where"] = json.dumps({k: list(v) for k, v in self.features}, ensure_ascii=False, separators=(",", ":"))
+        return q
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, Any]) -> FilterSpec:
+        """Parse URL query parameters; unknown parameters are ignored (they belong to pages)."""
+
+        def get(key: str) -> str | None:
+            v = params.get(key)
+            if isinstance(v, list):
+                v = v[-1] if v else None
+            return None if v is None else str(v)
+
+        obj: dict[str, Any] = {}
+        if (s := get("subtype")) is not None:
+            obj["antibody_subtype"] = [x for x in s.split(",") if x] if s else []
+        for k in ("age_min", "age_max"):
+            if (v := get(k)) not in (None, ""):
+                try:
+                    obj[k] = float(v)  # type: ignore[arg-type]
+                except ValueError as exc:
+                    raise FilterError(f"URL parameter {k}={v!r} is not a number.") from exc
+        if (s := get("sex")) is not None:
+            obj["sex"] = [x for x in s.split(",") if x] if s else []
+        if (w := get("where")) not in (None, ""):
+            try:
+                obj["features"] = json.loads(w)  # type: ignore[arg-type]
+            except ValueError as exc:
+                raise FilterError("URL parameter 'where' is not valid JSON.") from exc
+        return cls.from_dict(obj)
+
+
+def _norm_value(x: Any) -> Any:
+    """Numbers as float (1 and 1.0 match a binary column), others as text."""
+    if isinstance(x, bool):
+        return float(x)
+    if isinstance(x, (int, float)):
+        return float(x)
+    return str(x)
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    """A filtered cohort and what each filter removed.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+    n_before, n_after : int
+    steps : tuple[tuple[str, int], ...]
+        (description, patients removed) per active filter, in application order.
+    """
+
+    data: pd.DataFrame
+    n_before: int
+    n_after: int
+    steps: tuple[tuple[str, int], ...]
+
+    def description(self) -> str:
+        """Human text, e.g. ``"antibody subtype: anti-Mi2; age ≥ 50 (3 without age excluded)"``."""
+        if not self.steps:
+            return "no filter (all patients)"
+        return "; ".join(d for d, _ in self.steps) + f" — {self.n_after} of {self.n_before} patients"
+
+
+def apply_filters(df: pd.DataFrame, spec: FilterSpec, dictionary: DataDictionary | None = None) -> FilterResult:
+    """Keep the patients matching every active filter.
+
+    Missing values never match a restricting filter; the number of patients left out
+    because a value is missing is stated in the step description.
+
+    Raises
+    ------
+    FilterError
+        A filter refers to a column the cohort does not have.
+    """
+    dictionary = dictionary or DataDictionary()
+    mask = pd.Series(True, index=df.index)
+    steps: list[tuple[str, int]] = []
+
+    def step(text: str, m: pd.Series) -> None:
+        nonlocal mask
+        before = int(mask.sum())
+        mask &= m.fillna(False).astype(bool)
+        steps.append((text, before - int(mask.sum())))
+
+    if spec.antibody_subtype is not None:
+        col = df["antibody_subtype"] if "antibody_subtype" in df else pd.Series("untested", index=df.index)
+        names = ", ".join(SUBTYPE_LABELS.get(s, s) for s in spec.antibody_subtype) or "none selected"
+        step(f"antibody subtype: {names}", col.isin(spec.antibody_subtype))
+    if spec.age_min is not None or spec.age_max is not None:
+        if "age_at_diagnosis" not in df:
+            raise FilterError("The age filter needs an age at diagnosis (or birth and diagnosis dates), which this cohort lacks.")
+        age = df["age_at_diagnosis"]
+        m = age.notna()
+        if spec.age_min is not None:
+            m &= age >= spec.age_min
+        if spec.age_max is not None:
+            m &= age <= spec.age_max
+        lo = f"{spec.age_min:g}" if spec.age_min is not None else "any"
+        hi = f"{spec.age_max:g}" if spec.age_max is not None else "any"
+        n_missing = int((age.isna() & mask).sum())
+        extra = f" ({n_missing} without age left out)" if n_missing else ""
+        step(f"age at diagnosis {lo}–{hi} years{extra}", m)
+    if spec.sex is not None:
+        if "sex" not in df:
+            raise FilterError("The sex filter needs a sex column, which this cohort lacks.")
+        step(f"sex: {', '.join(spec.sex) or 'none selected'}", df["sex"].isin(spec.sex))
+    for col, values in spec.features:
+        if col not in df:
+            raise FilterError(f"The filter on {col!r} refers to a column this cohort does not have.")
+        shown = ", ".join(_show(v) for v in values)
+        step(f"{dictionary.label(col)}: {shown}", df[col].isin(values))
+    out = df[mask]
+    return FilterResult(out, len(df), len(out), tuple(steps))
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, float):
+        return {1.0: "yes", 0.0: "no"}.get(v, f"{v:g}")
+    return str(v)
