@@ -1,0 +1,78 @@
+"""AppTest of the cancer-risk page (through app.py, on the default sample cohort)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytest.importorskip("streamlit")
+if not (ROOT / "app.py").exists() or not (ROOT / "ui" / "state.py").exists():
+    pytest.skip("app.py / ui not available yet", allow_module_level=True)
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+
+@pytest.fixture()
+def at() -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("pages/cancer_risk.py")
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _metric(at: AppTest, label_start: str) -> str:
+    for m in at.metric:
+        if m.label.startswith(label_start):
+            return m.value
+    raise AssertionError(f"no metric {label_start!r}: {[m.label for m in at.metric]}")
+
+
+def test_page_shows_sir(at):
+    assert at.title[0].value == "Cancer risk"
+    o = int(_metric(at, "Observed cancers"))
+    assert o >= 0
+    sir = _metric(at, "SIR (95% CI)")
+    assert "(" in sir and "–" in sir
+    assert _metric(at, "P (exact Poisson)")
+    assert _metric(at, "Median (days)")
+    # default window and CI method
+    assert at.selectbox(key="cr_window").value.startswith("±3 years")
+    assert at.selectbox(key="cr_ci").value == "exact"
+
+
+@pytest.mark.parametrize("split", ["subtype", "sex", "age50", "tsd"])
+def test_splits(at, split):
+    sb = at.selectbox(key="cr_split")
+    if split not in sb.options:
+        pytest.skip(f"split {split} not offered for this cohort")
+    sb.set_value(split).run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) >= 2  # subgroup table and more
+
+
+@pytest.mark.parametrize("preset", ["From diagnosis on", "±1 year", "±5 years"])
+def test_windows(at, preset):
+    at.selectbox(key="cr_window").set_value(preset).run()
+    assert not at.exception, at.exception
+    assert _metric(at, "Observed cancers")
+
+
+def test_custom_window_and_ci_methods(at):
+    at.selectbox(key="cr_window").set_value("Custom").run()
+    at.number_input(key="cr_wb").set_value(2.0).run()
+    at.checkbox(key="cr_open").check().run()
+    assert not at.exception, at.exception
+    for m in ("midp", "byar", "wald"):
+        at.selectbox(key="cr_ci").set_value(m).run()
+        assert not at.exception, at.exception
+        assert "(" in _metric(at, "SIR")
+
+
+def test_upload_choice_waits_for_file(at):
+    at.radio(key="cr_rates").set_value("Upload my own table").run()
+    assert not at.exception, at.exception
+    assert any("Upload a rate table" in i.value for i in at.info)
