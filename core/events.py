@@ -210,6 +210,34 @@ def _parse_number(x: Any) -> float | None:
         return None
 
 
+def _parse_dates(col: pd.Series) -> pd.Series:
+    """Vectorised :func:`_parse_date`: ISO first, element-wise fallback; NaT = unreadable."""
+    text = col.map(lambda x: x if isinstance(x, (pd.Timestamp, datetime, date)) else _text(x))
+    out = pd.to_datetime(text.where(text.map(lambda x: isinstance(x, str))), format="ISO8601",
+                         errors="coerce")
+    objs = text.map(lambda x: isinstance(x, (pd.Timestamp, datetime, date)))
+    if objs.any():
+        out[objs] = pd.to_datetime(text[objs].map(pd.Timestamp))
+    retry = out.isna() & text.map(lambda x: isinstance(x, str) and x != "")
+    for i in np.flatnonzero(retry.to_numpy()):
+        d = _parse_date(text.iloc[i])
+        if d is not None:
+            out.iloc[i] = d
+    return pd.to_datetime(out).dt.normalize()
+
+
+def _parse_numbers(col: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Vectorised :func:`_parse_number`: (values with NaN for empty, mask of non-numbers)."""
+    is_num = col.map(lambda x: isinstance(x, (int, float, np.integer, np.floating))
+                     and not isinstance(x, bool))
+    text = col.map(_text)
+    cleaned = text.str.replace(",", ".", regex=False).str.replace(" ", "", regex=False)
+    values = pd.to_numeric(cleaned.where(~is_num), errors="coerce")
+    values[is_num] = col[is_num].astype(float)
+    bad = values.isna() & (text != "") & ~is_num & (text.str.lower() != "nan")
+    return values.astype(float), bad
+
+
 def _row(i: int) -> str:
     return f"row {i + 2}"
 
@@ -250,50 +278,53 @@ def load_events(
             f"{', '.join(EVENT_COLUMNS)} (value, unit and detail may be empty)"
         )
     raw = raw.reset_index(drop=True)
-    problems: list[str] = []
-    out: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
-    for i in range(len(raw)):
-        r = raw.iloc[i]
-        pid = _text(r["patient_id"])
-        if pid.endswith(".0") and isinstance(r["patient_id"], float):
-            pid = pid[:-2]
-        if not pid:
-            problems.append(f"{_row(i)}, column 'patient_id': empty patient id")
-        kind = _text(r["kind"]).lower().replace(" ", "_").replace("-", "_")
-        if kind not in EVENT_KINDS:
-            problems.append(
-                f"{_row(i)}, column 'kind': unknown kind {_text(r['kind'])!r}; use one of "
-                f"{', '.join(EVENT_KINDS)}"
-            )
-        name = _text(r["name"])
-        if not name:
-            problems.append(f"{_row(i)}, column 'name': empty name")
-        d = _parse_date(r["date"])
-        if d is None:
-            problems.append(
-                f"{_row(i)}, column 'date': cannot read {_text(r['date'])!r} as a date "
-                "(use YYYY-MM-DD)"
-            )
-        value = _parse_number(r["value"]) if "value" in raw.columns else float("nan")
-        if value is None:
-            problems.append(
-                f"{_row(i)}, column 'value': {_text(r['value'])!r} is not a number"
-                + (f" ({kind} {name!r})" if name else "")
-                + "; put text in 'detail'"
-            )
-            value = float("nan")
-        elif kind in ("lab", "score") and math.isnan(value):
-            problems.append(f"{_row(i)}, column 'value': {kind} {name!r} has no value")
-        out["patient_id"].append(pid)
-        out["date"].append(d if d is not None else pd.NaT)
-        out["kind"].append(kind)
-        out["name"].append(name)
-        out["value"].append(value)
-        out["unit"].append(_text(r["unit"]) if "unit" in raw.columns else "")
-        out["detail"].append(_text(r["detail"]) if "detail" in raw.columns else "")
-    data = pd.DataFrame(out)
-    data["date"] = pd.to_datetime(data["date"]).astype("datetime64[ns]")
-    data["value"] = data["value"].astype(float)
+    n = len(raw)
+    found: list[tuple[int, int, str]] = []  # (row, column order, message)
+
+    def col(name: str) -> pd.Series:
+        if name not in raw.columns:
+            return pd.Series([""] * n, dtype=object)
+        return raw[name].map(_text)
+
+    pid = raw["patient_id"].map(
+        lambda x: _text(int(x)) if isinstance(x, float) and x.is_integer() else _text(x)
+    )
+    for i in np.flatnonzero((pid == "").to_numpy()):
+        found.append((i, 0, f"{_row(i)}, column 'patient_id': empty patient id"))
+    kind_raw = col("kind")
+    kind = kind_raw.str.lower().str.replace(" ", "_").str.replace("-", "_")
+    for i in np.flatnonzero((~kind.isin(EVENT_KINDS)).to_numpy()):
+        found.append((i, 2, f"{_row(i)}, column 'kind': unknown kind {kind_raw[i]!r}; use one "
+                            f"of {', '.join(EVENT_KINDS)}"))
+    name = col("name")
+    for i in np.flatnonzero((name == "").to_numpy()):
+        found.append((i, 3, f"{_row(i)}, column 'name': empty name"))
+    dates = _parse_dates(raw["date"])
+    for i in np.flatnonzero(dates.isna().to_numpy()):
+        found.append((i, 1, f"{_row(i)}, column 'date': cannot read {_text(raw['date'][i])!r} "
+                            "as a date (use YYYY-MM-DD)"))
+    if "value" in raw.columns:
+        values, bad = _parse_numbers(raw["value"])
+    else:
+        values, bad = pd.Series(np.nan, index=raw.index), pd.Series(False, index=raw.index)
+    for i in np.flatnonzero(bad.to_numpy()):
+        found.append((i, 4, f"{_row(i)}, column 'value': {_text(raw['value'][i])!r} is not a "
+                            f"number ({kind[i]} {name[i]!r}); put text in 'detail'"))
+    needs = (kind.isin(("lab", "score")) & values.isna() & ~bad).to_numpy()
+    for i in np.flatnonzero(needs):
+        found.append((i, 4, f"{_row(i)}, column 'value': {kind[i]} {name[i]!r} has no value"))
+    problems = [m for _r, _c, m in sorted(found)]
+    data = pd.DataFrame(
+        {
+            "patient_id": pid.astype(object),
+            "date": dates.astype("datetime64[ns]"),
+            "kind": kind.astype(object),
+            "name": name.astype(object),
+            "value": values.astype(float),
+            "unit": col("unit").astype(object),
+            "detail": col("detail").astype(object),
+        }
+    )
     if not problems:
         problems.extend(_stop_before_start_problems(data))
     if problems:
@@ -319,17 +350,26 @@ def load_events(
     return EventsTable(data=data, warnings=tuple(warnings))
 
 
-def _treatment_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """Treatment rows in date order, ties in file order, with a case-folded key."""
+def _treatment_groups(df: pd.DataFrame) -> dict[tuple[str, str], list[Any]]:
+    """Treatment rows grouped by (patient, case-folded name), in pairing order.
+
+    Rows are namedtuples with the event columns plus ``pos_`` (position among treatment
+    rows, file order) and ``src_`` (index label in ``df``). Groups are in order of first
+    appearance; see :func:`_in_pairing_order` for the order within a group.
+    """
     t = df[df["kind"].isin(("treatment_start", "treatment_stop"))].copy()
     t["pos_"] = np.arange(len(t))
     t["src_"] = t.index
     t["key_"] = t["name"].str.casefold()
-    return t.sort_values(["patient_id", "key_", "date", "pos_"], kind="stable")
+    t = t.sort_values(["date", "pos_"], kind="stable")
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for r in t.itertuples(index=False):  # one pass over plain tuples (fast)
+        groups.setdefault((r.patient_id, r.key_), []).append(r)
+    return {k: _in_pairing_order(v) for k, v in groups.items()}
 
 
-def _in_pairing_order(g: pd.DataFrame) -> list[Any]:
-    """Rows of one patient's treatment in the order used to pair starts and stops.
+def _in_pairing_order(rows: list[Any]) -> list[Any]:
+    """Rows of one patient's treatment (sorted by date) in the order used for pairing.
 
     Date order. Rows of the same date are reordered so that the result does not depend on
     the file order: if the treatment is running at the start of that day, its stops come
@@ -338,22 +378,26 @@ def _in_pairing_order(g: pd.DataFrame) -> list[Any]:
     """
     ordered: list[Any] = []
     running = False
-    for _d, block in g.groupby("date", sort=True):
-        rows = list(block.itertuples())
-        starts = [r for r in rows if r.kind == "treatment_start"]
-        stops = [r for r in rows if r.kind == "treatment_stop"]
+    i = 0
+    while i < len(rows):
+        j = i
+        while j < len(rows) and rows[j].date == rows[i].date:
+            j += 1
+        block = rows[i:j]
+        starts = [r for r in block if r.kind == "treatment_start"]
+        stops = [r for r in block if r.kind == "treatment_stop"]
         day = stops + starts if running else starts + stops
         running = day[-1].kind == "treatment_start"  # state at the end of the day
         ordered.extend(day)
+        i = j
     return ordered
 
 
 def _stop_before_start_problems(data: pd.DataFrame) -> list[str]:
     problems = []
-    t = _treatment_rows(data)
-    for (_pid, _key), g in t.groupby(["patient_id", "key_"], sort=False):
+    for rows in _treatment_groups(data).values():
         running = False
-        for r in _in_pairing_order(g):
+        for r in rows:
             if r.kind == "treatment_start":
                 running = True
             elif not running:
@@ -485,10 +529,9 @@ def _intervals(
     p: pd.DataFrame, pid: str, last: pd.Timestamp, t0: pd.Timestamp, notes: list[str]
 ) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
-    t = _treatment_rows(p)
-    for _key, g in t.groupby("key_", sort=False):
+    for rows_of_name in _treatment_groups(p).values():
         current: dict[str, Any] | None = None
-        for r in _in_pairing_order(g):
+        for r in rows_of_name:
             if r.kind == "treatment_start":
                 if current is not None:  # dose change
                     current["stop"] = r.date
