@@ -691,3 +691,64 @@ def scores_for_events(
         rows.append({"patient_id": _text(pid), "date": d, "score": float(r.score),
                      "detail": detail})
     return pd.DataFrame(rows, columns=["patient_id", "date", "score", "detail"])
+
+
+# --------------------------------------------------------------------------------------
+# Events implied by the cohort row
+# --------------------------------------------------------------------------------------
+#: Cohort date column -> event name it implies.
+COHORT_EVENT_DATES: dict[str, str] = {
+    "diagnosis_date": "diagnosis",
+    "cancer_date": "cancer",
+    "death_date": "death",
+}
+
+
+def with_cohort_events(
+    events: EventsTable | pd.DataFrame | None, cohort_row: Mapping[str, Any] | pd.Series
+) -> tuple[pd.DataFrame, list[str]]:
+    """One patient's events completed with the diagnosis, cancer and death of the cohort.
+
+    The cohort row's ``diagnosis_date``, ``cancer_date`` (detail: ``cancer_site``) and
+    ``death_date`` become ``kind="event"`` rows named ``diagnosis``, ``cancer`` and
+    ``death`` when the events table has no event of that name for the patient (an event
+    present in both is kept as in the events table, never duplicated).
+
+    Parameters
+    ----------
+    events : EventsTable, pandas.DataFrame or None
+    cohort_row : mapping or pandas.Series
+        The patient's cohort row (``patient_id`` and the date columns).
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        The patient's events (columns :data:`EVENT_COLUMNS`) and the names of the events
+        that came from the cohort row.
+    """
+    pid = str(cohort_row["patient_id"])
+    if events is None:
+        mine = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else
+                                          float if c == "value" else object)
+                             for c in EVENT_COLUMNS})
+    else:
+        frame = _as_frame(events)
+        mine = frame.loc[frame["patient_id"] == pid, list(EVENT_COLUMNS)].copy()
+    have = {str(n).casefold() for n in mine.loc[mine["kind"] == "event", "name"]}
+    added: list[str] = []
+    rows = []
+    for col, name in COHORT_EVENT_DATES.items():
+        d = cohort_row.get(col) if hasattr(cohort_row, "get") else None
+        if d is None or pd.isna(d) or name in have:
+            continue
+        detail = "from the cohort table"
+        if name == "cancer" and _text(cohort_row.get("cancer_site")):
+            detail = f"{_text(cohort_row.get('cancer_site'))} (from the cohort table)"
+        rows.append({"patient_id": pid, "date": pd.Timestamp(d).normalize(), "kind": "event",
+                     "name": name, "value": np.nan, "unit": "", "detail": detail})
+        added.append(name)
+    if rows:
+        mine = pd.concat([mine, pd.DataFrame(rows)], ignore_index=True)
+    mine["date"] = pd.to_datetime(mine["date"]).astype("datetime64[ns]")
+    mine["value"] = mine["value"].astype(float)
+    return mine.reset_index(drop=True), added

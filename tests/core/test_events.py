@@ -340,3 +340,21 @@ def test_timeline_figure_minimal_and_random() -> None:
     )
     fig = patient_timeline_figure(patient_course(load_events(df), "A", "2020-01-01"))
     assert {"CRP", "mtx", "MMT8"} <= {t.name for t in fig.data}
+
+
+def test_with_cohort_events() -> None:
+    from core.events import with_cohort_events
+
+    t = load_events(_csv(GOOD))
+    row = pd.Series({"patient_id": "P1", "diagnosis_date": pd.Timestamp("2019-12-30"),
+                     "cancer_date": pd.Timestamp("2020-08-01"), "cancer_site": "lung",
+                     "death_date": pd.NaT})
+    ev, added = with_cohort_events(t, row)
+    assert added == ["cancer"]  # diagnosis already in the events table, no death date
+    assert (ev["patient_id"] == "P1").all() and len(ev) == 9
+    cancer = ev[ev["name"] == "cancer"].iloc[0]
+    assert cancer["date"] == pd.Timestamp("2020-08-01") and cancer["detail"].startswith("lung")
+    ev2, added2 = with_cohort_events(None, row)
+    assert added2 == ["diagnosis", "cancer"] and len(ev2) == 2
+    c = patient_course(ev2, "P1", row["diagnosis_date"])
+    assert c.events["name"].tolist() == ["diagnosis", "cancer"]
