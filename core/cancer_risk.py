@@ -621,7 +621,9 @@ def sir_analysis(
     by : pandas.Series, str or None
         Split: a Series of group labels aligned with ``df.index`` (NaN = in no group),
         a column name of ``df``, or :data:`TIME_SINCE_DIAGNOSIS` to split person-time and
-        cases by time since diagnosis (bands :data:`TSD_BANDS`).
+        cases by time since diagnosis (bands :data:`TSD_BANDS`; bands outside the window,
+        without person-time or case, are left out; a cancer on the diagnosis day belongs
+        to "<1 year").
     by_order : sequence of str, optional
         Group order (default: categorical order, else sorted labels).
 
@@ -814,6 +816,8 @@ def sir_analysis(
                 n_k = int(np.sum((np.minimum(s_end, hi_k) - np.maximum(s_start, lo_k)) > 0))
             else:
                 n_k = int(np.sum(gcode == k))
+            if tsd and py_k == 0 and o_k == 0:
+                continue  # band outside the window
             subgroups.append(_headline(g, n_k, o_k, e_k, py_k, ci_method, conf_level))
             frames.append(strata_frame(g_py[k], g_obs[k]).assign(group=g))
         sub_strata = pd.concat(frames, ignore_index=True)
@@ -824,12 +828,17 @@ def sir_analysis(
     if O < 5:
         guard.append(f"Only {O} observed cancer{'s' if O != 1 else ''} (O < 5): the SIR is "
                      "unstable; read it with its confidence interval.")
-    if E < 1 and PY > 0:
-        guard.append(f"Expected count E = {E:.2f} is below 1: the cohort is small for an SIR.")
+    if 0 < E < 5:
+        guard.append(f"Expected count E = {E:.2f} (< 5): the SIR rests on few expected cases; "
+                     "prefer the exact or mid-p interval.")
     if ci_method == "wald" and O == 0:
         guard.append("The log-Wald interval is undefined when O = 0; use the exact method.")
     for h in subgroups:
-        if h.observed < 5:
+        if h.person_years == 0 and h.observed == 0:
+            guard.append(f"Group {h.group}: no person-time in the window.")
+        elif h.n_patients < 10 and not tsd:
+            guard.append(f"Group {h.group}: only {h.n_patients} patients (< 10).")
+        elif h.observed < 5:
             guard.append(f"Group {h.group}: only {h.observed} observed cancer"
                          f"{'s' if h.observed != 1 else ''} (O < 5), SIR unstable.")
     if len(prep.excluded):

@@ -112,13 +112,31 @@ if "age_at_diagnosis" in df.columns:
     splits["age50"] = "Age at diagnosis ≥ 50"
 splits["tsd"] = "Time since diagnosis (<1, 1–3, 3–5, ≥5 years)"
 skip = {"patient_id", "sex", "antibody_subtype", "cancer", "death", "cancer_site"}
-for col in df.columns:
-    info = dictionary.get(col)
-    if col in skip or info.type not in ("binary", "categorical"):
+
+
+def _col_type(col: str) -> str:
+    """binary / categorical / other, from the dictionary or (undescribed columns) values."""
+    if col in dictionary:
+        return dictionary.get(col).type
+    s = df[col]
+    if pd.api.types.is_numeric_dtype(s):
+        return "binary" if set(s.dropna().unique()) <= {0.0, 1.0} else "other"
+    return "categorical" if s.dtype == object else "other"
+
+
+col_types = {c: _col_type(c) for c in df.columns if c not in skip}
+for col, ctype in col_types.items():
+    if ctype not in ("binary", "categorical"):
         continue
     if df[col].notna().any() and 1 < df[col].nunique() <= 20:
-        splits[f"col:{col}"] = f"{info.label}"
-split_key = c4.selectbox("Split by", list(splits), format_func=splits.get, key="cr_split")
+        splits[f"col:{col}"] = dictionary.label(col)
+split_by_label: dict[str, str] = {}
+for k, lab in splits.items():
+    while lab in split_by_label:
+        lab = f"{lab} ({k.split(':', 1)[-1]})"
+    split_by_label[lab] = k
+split_label = c4.selectbox("Split by", list(split_by_label), key="cr_split")
+split_key = split_by_label[split_label]
 
 
 def split_labels(key: str) -> tuple[pd.Series | str | None, list[str] | None, str | None]:
@@ -143,7 +161,7 @@ def split_labels(key: str) -> tuple[pd.Series | str | None, list[str] | None, st
         return lab.rename("age at diagnosis ≥ 50"), ["< 50 years", "≥ 50 years"], None
     col = key.split(":", 1)[1]
     info = dictionary.get(col)
-    if info.type == "binary":
+    if col_types.get(col) == "binary":
         yes, no = binary_labels(col, dictionary)
         lab = df[col].map({1.0: yes, 0.0: no})
         return lab.rename(info.label), [yes, no], col
@@ -181,7 +199,7 @@ show_guardrails(list(res.guardrails))
 if res.subgroups:
     st.markdown(f"**SIR by {res.split}**")
     fig_forest = forest_figure(res)
-    st.plotly_chart(fig_forest, use_container_width=True, key="cr_forest")
+    st.plotly_chart(fig_forest, key="cr_forest")
     download_figure(fig_forest, "sir_forest", key="cr_dl_forest")
     sub = res.subgroup_table()
     show = pd.DataFrame({
@@ -194,7 +212,7 @@ if res.subgroups:
         "P": sub["p_value"].map(format_p),
         "Excess / 1,000 PY": sub["excess_per_1000py"].map(lambda x: _num(x, 1)),
     })
-    st.dataframe(show, hide_index=True, use_container_width=True)
+    st.dataframe(show, hide_index=True)
     download_table(sub, "sir_subgroups", key="cr_dl_sub", title="SIR by subgroup")
 
 with st.expander("How E was obtained: person-years × rate per sex and age band", expanded=False):
@@ -207,7 +225,7 @@ with st.expander("How E was obtained: person-years × rate per sex and age band"
                                         "rate": "rate / 100,000 PY"})
     st.dataframe(strata.style.format({"person-years": "{:.2f}", "rate / 100,000 PY": "{:.1f}",
                                       "expected": "{:.4f}"}),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True)
     download_table(res.strata, "sir_strata", key="cr_dl_strata", title="Expected counts by stratum")
     if res.subgroup_strata is not None:
         download_table(res.subgroup_strata, "sir_strata_by_group", key="cr_dl_strata_g",
@@ -234,7 +252,7 @@ else:
         f"{timing.ci_method}."
     )
     fig_t = timing_figure(timing)
-    st.plotly_chart(fig_t, use_container_width=True, key="cr_timing")
+    st.plotly_chart(fig_t, key="cr_timing")
     download_figure(fig_t, "cancer_timing", key="cr_dl_timing")
     download_table(timing.table, "cancer_timing", key="cr_dl_timing_tab",
                    title="Time from diagnosis to cancer")
@@ -255,14 +273,14 @@ if cif is not None and not cif.curves.empty:
                            if split_key == "tsd" else ""))
     fig_c = cumulative_incidence_figure(cif, order=[g for g in (by_order or [])
                                                     if g in set(cif.curves["group"])] or None)
-    st.plotly_chart(fig_c, use_container_width=True, key="cr_cif")
+    st.plotly_chart(fig_c, key="cr_cif")
     download_figure(fig_c, "cancer_cumulative_incidence", key="cr_dl_cif")
     summ = cif.summary.copy()
     for c in ("cif_1y", "cif_3y", "cif_5y"):
         summ[c] = (100 * summ[c]).map(lambda x: _num(x, 1))
     st.dataframe(summ.rename(columns={"cif_1y": "1 year (%)", "cif_3y": "3 years (%)",
                                       "cif_5y": "5 years (%)"}),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True)
     download_table(cif.summary, "cancer_cumulative_incidence", key="cr_dl_cif_tab",
                    title="Cumulative incidence of cancer")
 else:
@@ -274,7 +292,7 @@ with st.expander(f"Patients excluded from the SIR ({len(res.excluded)})",
     if res.excluded.empty:
         st.write("None: every patient has the data the SIR needs.")
     else:
-        st.dataframe(res.excluded, hide_index=True, use_container_width=True)
+        st.dataframe(res.excluded, hide_index=True)
         download_table(res.excluded, "sir_excluded", key="cr_dl_excl", title="Excluded patients")
 
 payload = res.payload()
