@@ -713,8 +713,7 @@ def fold_change_scores(
         )
         raw = raw[raw["gene"].isin(targets)].reset_index(drop=True)
     values = []
-    for i, (v, sid, g) in enumerate(zip(raw["fold_change"], raw["sample_id"], raw["gene"],
-                                        strict=True)):
+    for v, sid, g in zip(raw["fold_change"], raw["sample_id"], raw["gene"], strict=True):
         where = f"sample {sid!r}, gene {g}"
         text = _text(v) if not isinstance(v, (int, float, np.number)) else v
         try:
