@@ -14,8 +14,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.cancer_risk import TIME_SINCE_DIAGNOSIS, cancer_timing, sir_analysis  # noqa: E402
-from core.rates import load_bundled_rates  # noqa: E402
+from core.cancer_risk import TIME_SINCE_DIAGNOSIS, cancer_timing, sir_analysis
+from core.rates import load_bundled_rates
 
 
 def _cohort(n: int, seed: int = 0) -> pd.DataFrame:

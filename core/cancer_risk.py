@@ -63,23 +63,23 @@ from scipy import optimize, stats
 from core.rates import RateTable
 
 __all__ = [
-    "CancerRiskError",
-    "CIMethod",
     "CI_METHODS",
     "CI_METHOD_LABELS",
     "TIME_SINCE_DIAGNOSIS",
     "TSD_BANDS",
+    "CIMethod",
+    "CancerRiskError",
+    "CumulativeIncidenceResult",
     "SIRHeadline",
     "SIRResult",
     "TimingResult",
-    "CumulativeIncidenceResult",
-    "sir_ci",
-    "poisson_test_p",
-    "sir_analysis",
-    "sir_payload",
     "cancer_timing",
     "cumulative_incidence",
     "methods_text",
+    "poisson_test_p",
+    "sir_analysis",
+    "sir_ci",
+    "sir_payload",
     "window_description",
 ]
 

@@ -39,18 +39,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Union
+from typing import IO
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
-    "RatesError",
-    "RateTable",
-    "load_rates",
-    "load_bundled_rates",
-    "BUNDLED_RATES_PATH",
     "BUNDLED_RATES_DESCRIPTION",
+    "BUNDLED_RATES_PATH",
+    "RateTable",
+    "RatesError",
+    "load_bundled_rates",
+    "load_rates",
     "validate_rates_frame",
 ]
 
@@ -68,7 +68,7 @@ BUNDLED_RATES_DESCRIPTION: str = (
     "16 mainland French registries, 2013–2017"
 )
 
-RatesSource = Union[str, Path, bytes, IO[bytes], IO[str], pd.DataFrame]
+RatesSource = str | Path | bytes | IO[bytes] | IO[str] | pd.DataFrame
 
 _SEX_CODES: dict[str, str] = {
     "f": "F", "female": "F", "females": "F", "woman": "F", "women": "F", "femme": "F",
@@ -226,7 +226,7 @@ def _read_any(source: RatesSource) -> pd.DataFrame:
     if lower.endswith((".xlsx", ".xlsm", ".xls")) or raw[:4] == b"PK\x03\x04":
         try:
             return pd.read_excel(io.BytesIO(raw), dtype=str)
-        except Exception as exc:  # noqa: BLE001 - report any reader failure clearly
+        except Exception as exc:
             raise RatesError(f"could not read the rate table as an Excel file: {exc}") from exc
     for enc in ("utf-8-sig", "cp1252", "latin-1"):
         try:
@@ -245,7 +245,7 @@ def _read_any(source: RatesSource) -> pd.DataFrame:
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                            decimal=decimal)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise RatesError(f"could not read the rate table: {exc}") from exc
 
 

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import streamlit as st
+from ui.widgets import download_figure, download_table, show_guardrails
 
 from core.cancer_risk import (
     CI_METHOD_LABELS,
@@ -29,10 +30,14 @@ from core.charts.cancer_risk import (
 )
 from core.formatting import format_p
 from core.groups import binary_labels
-from core.rates import BUNDLED_RATES_DESCRIPTION, RatesError, load_bundled_rates, load_rates
+from core.rates import (
+    BUNDLED_RATES_DESCRIPTION,
+    RatesError,
+    load_bundled_rates,
+    load_rates,
+)
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
 from ui.state import require_filtered_cohort
-from ui.widgets import download_figure, download_table, show_guardrails
 
 WINDOWS: dict[str, tuple[float, float] | None] = {
     "From diagnosis on": (0.0, math.inf),

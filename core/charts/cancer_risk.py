@@ -35,8 +35,13 @@ PALETTE: tuple[str, ...] = (
 FONT_FAMILY = "Arial, Helvetica, sans-serif"
 WINDOW_COLOR = "rgba(230,159,0,0.18)"
 
-__all__ = ["forest_figure", "timing_figure", "cumulative_incidence_figure", "sir_label",
-           "PALETTE"]
+__all__ = [
+    "PALETTE",
+    "cumulative_incidence_figure",
+    "forest_figure",
+    "sir_label",
+    "timing_figure",
+]
 
 
 def _rgba(hex_color: str, alpha: float) -> str:

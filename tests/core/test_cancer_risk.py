@@ -253,9 +253,9 @@ def test_ci_method_is_applied_to_cohort_and_subgroups(method, bundled):
 # Method edge cases (hand-computed)
 # --------------------------------------------------------------------------------------
 def _one(**kw) -> pd.DataFrame:
-    base = dict(patient_id="p1", sex="F", age_at_diagnosis=52.0,
-                diagnosis_date=pd.Timestamp("2015-06-01"), cancer=0.0, cancer_date=pd.NaT,
-                death=0.0, death_date=pd.NaT, last_followup_date=pd.Timestamp("2030-01-01"))
+    base = {"patient_id": "p1", "sex": "F", "age_at_diagnosis": 52.0,
+            "diagnosis_date": pd.Timestamp("2015-06-01"), "cancer": 0.0, "cancer_date": pd.NaT,
+            "death": 0.0, "death_date": pd.NaT, "last_followup_date": pd.Timestamp("2030-01-01")}
     base.update(kw)
     d = pd.DataFrame([base])
     for c in ("cancer_date", "death_date", "last_followup_date", "diagnosis_date"):

@@ -11,7 +11,7 @@ pytest.importorskip("streamlit")
 if not (ROOT / "app.py").exists() or not (ROOT / "ui" / "state.py").exists():
     pytest.skip("app.py / ui not available yet", allow_module_level=True)
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 
 @pytest.fixture()
