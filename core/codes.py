@@ -43,6 +43,8 @@ FEMALE_CODES: frozenset[str] = frozenset({"f", "female", "femme", "woman", "w", 
 MALE_CODES: frozenset[str] = frozenset({"m", "male", "homme", "h", "man", "masculin", "garçon", "garcon"})
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
+#: Coercion results that are codes (reported value by value); other results are formats.
+CODE_RESULTS = frozenset({"1", "0", "missing", "F", "M"})
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def _parse_with(series: pd.Series, fn: Callable[[object], tuple[object, str | No
     out_u: list[object] = []
     bad_u = np.zeros(len(uniques) + 1, dtype=bool)
     tally: Counter[tuple[str, str]] = Counter()
+    examples: dict[str, str] = {}
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques)) if len(uniques) else np.zeros(0, int)
     for i, u in enumerate(uniques):
         value, status, result = fn(u)
@@ -136,7 +139,11 @@ def _parse_with(series: pd.Series, fn: Callable[[object], tuple[object, str | No
         if status == "invalid":
             bad_u[i] = True
         elif status == "coerced" or (status == "missing" and norm(u) not in ("", "nan")):
-            tally[(str(u).strip(), result)] += int(counts[i])
+            if result in CODE_RESULTS:  # a code: report each code found
+                tally[(str(u).strip(), result)] += int(counts[i])
+            else:  # a format (dates, numbers): one line per format, with an example
+                examples.setdefault(result, str(u).strip())
+                tally[(f"e.g. {examples[result]}", result)] += int(counts[i])
     out_u.append(empty)  # sentinel for NaN codes (-1)
     take = np.where(codes < 0, len(uniques), codes)
     arr = np.array(out_u, dtype=object)[take]

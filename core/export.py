@@ -1,0 +1,136 @@
+"""Exports: tables as CSV / XLSX / DOCX, figures as PNG / SVG.
+
+CSV keeps full precision (``repr`` of floats); XLSX is written with openpyxl and DOCX
+with python-docx in a journal style (title, header row in bold, footnote). Figures are
+rendered by plotly's kaleido with the machine's Chromium, locally: nothing leaves the
+machine.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+
+#: Slide-sized figure export (16:9), in CSS pixels; ``scale`` multiplies for PNG.
+SLIDE_WIDTH = 1600
+SLIDE_HEIGHT = 900
+
+
+class ExportError(RuntimeError):
+    """An export that could not be produced (message says why)."""
+
+
+def table_to_csv(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with full-precision numbers (17 significant digits round-trip)."""
+    return df.to_csv(index=False, float_format=None).encode("utf-8")
+
+
+def _cell(v: object) -> object:
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, float) and math.isinf(v):
+        return "Inf" if v > 0 else "-Inf"
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if hasattr(v, "item"):
+        return v.item()  # numpy scalar
+    return v
+
+
+def table_to_xlsx(df: pd.DataFrame, sheet: str = "Table", title: str = "", footnote: str = "") -> bytes:
+    """An Excel workbook with the table (numbers as numbers, full precision).
+
+    The title (if any) is on row 1, the header below it, the footnote after the data.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31] or "Table"
+    r = 1
+    if title:
+        ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
+        r = 3
+    for j, c in enumerate(df.columns, start=1):
+        ws.cell(row=r, column=j, value=str(c)).font = Font(bold=True)
+    for i, row in enumerate(df.itertuples(index=False), start=r + 1):
+        for j, v in enumerate(row, start=1):
+            ws.cell(row=i, column=j, value=_cell(v))
+    if footnote:
+        ws.cell(row=r + len(df) + 2, column=1, value=footnote).font = Font(italic=True, size=9)
+    for j, c in enumerate(df.columns, start=1):
+        width = max([len(str(c))] + [len(str(v)) for v in df.iloc[:200, j - 1].tolist()])
+        ws.column_dimensions[ws.cell(row=r, column=j).column_letter].width = min(60, max(8, width + 2))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def table_to_docx(df: pd.DataFrame, title: str = "", footnote: str = "") -> bytes:
+    """A Word document with the table in journal style (bold header, small font)."""
+    from docx import Document
+    from docx.shared import Pt
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Calibri"
+    style.font.size = Pt(9)
+    if title:
+        p = doc.add_paragraph()
+        run = p.add_run(title)
+        run.bold = True
+        run.font.size = Pt(11)
+    table = doc.add_table(rows=1, cols=len(df.columns))
+    table.style = "Table Grid"
+    for j, c in enumerate(df.columns):
+        cell = table.rows[0].cells[j]
+        cell.text = ""
+        cell.paragraphs[0].add_run(str(c)).bold = True
+    for row in df.itertuples(index=False):
+        cells = table.add_row().cells
+        for j, v in enumerate(row):
+            cv = _cell(v)
+            cells[j].text = "" if cv is None else str(cv)
+    if footnote:
+        p = doc.add_paragraph()
+        run = p.add_run(footnote)
+        run.italic = True
+        run.font.size = Pt(8)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def figure_to_image(fig: object, fmt: str = "png", width: int = SLIDE_WIDTH, height: int = SLIDE_HEIGHT, scale: float = 2.0) -> bytes:
+    """Render a plotly figure to PNG or SVG with kaleido (local Chromium).
+
+    Raises
+    ------
+    ExportError
+        When kaleido cannot start a local browser; the message suggests the plot's own
+        camera button, which saves the image in the browser.
+    """
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"unknown image format {fmt!r}")
+    try:
+        return fig.to_image(format=fmt, width=width, height=height, scale=scale if fmt == "png" else 1)  # type: ignore[attr-defined]
+    except Exception as exc:  # kaleido raises various errors when no browser is usable
+        raise ExportError(
+            f"The {fmt.upper()} file could not be rendered on this machine ({type(exc).__name__}). "
+            "Use the camera icon above the figure, which saves it from the browser."
+        ) from exc
+
+
+def plotly_config(basename: str = "myoscope_figure", fmt: str = "png") -> dict[str, object]:
+    """Plotly config for ``st.plotly_chart``: the camera button saves a slide-sized image
+    in the browser, and no link points outside the machine."""
+    return {
+        "displaylogo": False,
+        "showLink": False,
+        "toImageButtonOptions": {"format": fmt, "filename": basename, "width": SLIDE_WIDTH, "height": SLIDE_HEIGHT, "scale": 2},
+    }

@@ -1,0 +1,112 @@
+"""Cohort summary: size, sex, age, antibody subtypes, feature missingness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.schema import CORE_COLUMNS, SUBTYPE_LABELS, SUBTYPE_VALUES, DataDictionary
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    """Descriptive summary of a cohort.
+
+    Attributes
+    ----------
+    n_patients : int
+    sex : dict[str, int]
+        Counts per sex code (``missing`` for blanks).
+    age_median, age_q1, age_q3 : float or None
+        Age at diagnosis, median and quartiles (linear interpolation, R type 7).
+    age_n : int
+        Patients with a known age.
+    subtypes : dict[str, int]
+        Patients per antibody subtype, in :data:`core.schema.SUBTYPE_VALUES` order.
+    features : pandas.DataFrame
+        One row per column: feature, label, group, type, n_known, n_missing,
+        pct_missing, n_yes (binary) / median (continuous).
+    """
+
+    n_patients: int
+    sex: dict[str, int]
+    age_median: float | None
+    age_q1: float | None
+    age_q3: float | None
+    age_n: int
+    subtypes: dict[str, int]
+    features: pd.DataFrame
+
+    def payload(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        feats = self.features.replace({np.nan: None}).to_dict(orient="records")
+        return {
+            "n_patients": self.n_patients,
+            "sex": self.sex,
+            "age_at_diagnosis": {"n": self.age_n, "median": self.age_median, "q1": self.age_q1, "q3": self.age_q3},
+            "antibody_subtype": self.subtypes,
+            "features": feats,
+        }
+
+    def age_text(self) -> str:
+        """``"55.5 (38.1–65.8)"`` or ``"—"``."""
+        if self.age_median is None:
+            return "—"
+        return f"{self.age_median:.1f} ({self.age_q1:.1f}–{self.age_q3:.1f})"
+
+
+def cohort_summary(df: pd.DataFrame, dictionary: DataDictionary) -> CohortSummary:
+    """Summarise a cohort (see :class:`CohortSummary`).
+
+    Quartiles use :func:`numpy.quantile`'s default linear method, which is R's
+    ``quantile(type = 7)``.
+    """
+    n = len(df)
+    sex: dict[str, int] = {}
+    if "sex" in df:
+        counts = df["sex"].fillna("missing").astype(str).value_counts()
+        sex = {k: int(counts[k]) for k in ["F", "M"] + sorted(set(counts.index) - {"F", "M"}) if k in counts}
+    age_median = age_q1 = age_q3 = None
+    age_n = 0
+    if "age_at_diagnosis" in df:
+        a = df["age_at_diagnosis"].dropna().to_numpy(float)
+        age_n = len(a)
+        if age_n:
+            age_q1, age_median, age_q3 = (float(v) for v in np.quantile(a, [0.25, 0.5, 0.75]))
+    subtypes: dict[str, int] = {}
+    if "antibody_subtype" in df:
+        vc = df["antibody_subtype"].value_counts()
+        subtypes = {v: int(vc[v]) for v in SUBTYPE_VALUES if v in vc}
+    rows = []
+    for c in df.columns:
+        if c in ("patient_id", "antibody_subtype"):
+            continue
+        info = dictionary.get(c)
+        s = df[c]
+        known = int(s.notna().sum())
+        row: dict[str, Any] = {
+            "feature": c, "label": info.label, "group": info.group, "type": info.type,
+            "n_known": known, "n_missing": n - known,
+            "pct_missing": (100.0 * (n - known) / n) if n else None, "n_yes": None, "median": None,
+        }
+        if info.type == "binary":
+            row["n_yes"] = int((s == 1).sum())
+        elif info.type == "continuous" and known:
+            row["median"] = float(s.median())
+        rows.append(row)
+    feats = pd.DataFrame(rows, columns=["feature", "label", "group", "type", "n_known", "n_missing", "pct_missing", "n_yes", "median"])
+    core_first = feats["feature"].isin(list(CORE_COLUMNS)).map({True: 0, False: 1})
+    feats = feats.assign(_k=core_first).sort_values("_k", kind="stable").drop(columns="_k").reset_index(drop=True)
+    return CohortSummary(n, sex, age_median, age_q1, age_q3, age_n, subtypes, feats)
+
+
+def subtype_table(summary: CohortSummary) -> pd.DataFrame:
+    """Subtype counts with labels and percentages, for display."""
+    total = sum(summary.subtypes.values()) or 1
+    return pd.DataFrame(
+        [(SUBTYPE_LABELS.get(k, k), v, 100.0 * v / total) for k, v in summary.subtypes.items()],
+        columns=["Antibody subtype", "Patients", "%"],
+    )

@@ -1,0 +1,136 @@
+"""Cohort page: what was loaded, column mapping, validation report, summary, preview."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.io import CohortFileError, cleaned_csv, load_mapping, save_mapping
+from core.schema import CORE_COLUMNS
+from core.summary import cohort_summary, subtype_table
+from core.validate import problems_frame
+from ui.state import SAMPLE_LABEL, apply_mapping, filtered_cohort, load_events_upload, load_upload
+from ui.widgets import download_table
+
+NOT_IMPORTED = "(not imported)"
+
+ss = st.session_state
+cohort = ss["cohort"]
+st.title("Cohort")
+st.caption(
+    "Load your cohort with **My file** in the sidebar (CSV, TSV or Excel, one row per patient). "
+    "It is read on this computer only; your file is never modified."
+)
+
+raw = cohort.raw
+src = ss.get("cohort_source", "")
+if raw is not None and raw.filename:
+    bits = [f"**{src}**", f"format {raw.format}"]
+    if raw.encoding:
+        bits.append(f"encoding {raw.encoding}")
+    if raw.delimiter:
+        bits.append("delimiter " + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(raw.delimiter, raw.delimiter))
+    if raw.decimal == ",":
+        bits.append("decimal comma")
+    if raw.sheet:
+        bits.append(f"sheet {raw.sheet!r}")
+    st.markdown(" · ".join(bits))
+    for note in raw.notes:
+        st.info(note)
+    if len(raw.sheets) > 1 and ss.get("upload_bytes"):
+        sheet = st.selectbox("Sheet", raw.sheets, index=raw.sheets.index(raw.sheet), key="cohort_sheet")
+        if sheet != raw.sheet:
+            load_upload(ss["upload_bytes"], src, str(ss["upload_id"]) + sheet, sheet)
+            st.rerun()
+elif src and src != SAMPLE_LABEL:
+    st.markdown(f"**{src}**")
+
+# ------------------------------------------------------------------ problems
+errors, warnings = cohort.errors, cohort.warnings
+if errors:
+    st.error(f"{len(errors)} problem(s) must be fixed before analysis (and {len(warnings)} warning(s)). "
+             "Fix them in your file and upload it again, or correct the column mapping below.")
+elif warnings:
+    st.warning(f"The cohort is usable; {len(warnings)} warning(s) to review.")
+else:
+    st.success("No problem found.")
+if cohort.problems:
+    with st.expander(f"Validation report ({len(errors)} errors, {len(warnings)} warnings)", expanded=bool(errors)):
+        pf = problems_frame(cohort.problems)
+        st.dataframe(pf, hide_index=True, width="stretch", key="problems_table")
+        download_table(pf, "myoscope_problems", key="dl_problems", title="Validation report")
+
+# ------------------------------------------------------------------ mapping
+if ss.get("raw") is not None:
+    with st.expander("Column mapping", expanded=bool(errors)):
+        st.caption("Each of your columns and the Myoscope column it feeds. Correct any wrong guess, then apply. "
+                   "Columns not matched keep their own name and are analysed as features.")
+        mapping = dict(ss.get("mapping") or cohort.mapping)
+        targets = sorted(set(CORE_COLUMNS) - {"antibody_subtype"}) + sorted({v for v in mapping.values() if v and v not in CORE_COLUMNS})
+        table = pd.DataFrame({"Your column": list(mapping), "Myoscope column": [v or NOT_IMPORTED for v in mapping.values()]})
+        edited = st.data_editor(
+            table, hide_index=True, width="stretch", key="mapping_editor", disabled=["Your column"],
+            column_config={"Myoscope column": st.column_config.SelectboxColumn(options=[NOT_IMPORTED] + targets, required=True)},
+        )
+        c1, c2, c3 = st.columns(3)
+        if c1.button("Apply mapping", key="apply_mapping", type="primary"):
+            new = {r["Your column"]: ("" if r["Myoscope column"] == NOT_IMPORTED else r["Myoscope column"]) for _, r in edited.iterrows()}
+            apply_mapping(new)
+            st.rerun()
+        c2.download_button("⬇ Save mapping", data=save_mapping(mapping), file_name="myoscope_mapping.json", mime="application/json", key="save_mapping")
+        up = c3.file_uploader("Load a mapping", type=["json"], key="mapping_upload", label_visibility="collapsed")
+        if up is not None and ss.get("_mapping_loaded") != up.file_id:
+            try:
+                loaded = load_mapping(up.getvalue())
+            except CohortFileError as exc:
+                st.error(str(exc))
+            else:
+                ss["_mapping_loaded"] = up.file_id
+                apply_mapping({**mapping, **{k: v for k, v in loaded.items() if k in mapping}})
+                st.rerun()
+
+if cohort.coercions:
+    with st.expander("What was converted (nothing is changed silently)"):
+        st.dataframe(cohort.coercions_frame(), hide_index=True, width="stretch")
+
+if cohort.data.empty:
+    st.stop()
+
+# ------------------------------------------------------------------ summary
+fc = filtered_cohort()
+df = fc.data if fc is not None else cohort.data
+st.subheader("Summary")
+if fc is not None and not fc.filters.is_empty:
+    st.caption(f"Filtered cohort: {fc.description}.")
+summ = cohort_summary(df, cohort.dictionary)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Patients", summ.n_patients)
+m2.metric("Women", f"{summ.sex.get('F', 0)} ({100 * summ.sex.get('F', 0) / max(1, summ.n_patients):.1f}%)")
+m3.metric("Age at diagnosis, median (IQR)", summ.age_text())
+m4.metric("With a DM-specific antibody", sum(v for k, v in summ.subtypes.items() if k not in ("seronegative", "untested")))
+c1, c2 = st.columns([1, 2])
+with c1:
+    st.markdown("**Antibody subtypes**")
+    st.dataframe(subtype_table(summ), hide_index=True, width="stretch", column_config={"%": st.column_config.NumberColumn(format="%.1f")})
+with c2:
+    st.markdown("**Columns and their missing values**")
+    feats = summ.features
+    st.dataframe(feats, hide_index=True, width="stretch", height=300,
+                 column_config={"pct_missing": st.column_config.NumberColumn("% missing", format="%.1f")})
+
+st.subheader("Preview")
+st.dataframe(df.head(200), width="stretch", height=300)
+st.download_button("⬇ Cleaned cohort (CSV)", data=lambda: cleaned_csv(cohort), file_name="myoscope_cohort_cleaned.csv", mime="text/csv", key="dl_clean", on_click="ignore")
+
+with st.expander("Events table (treatments, labs, scores) for the patient view"):
+    st.caption("Long format: patient_id, date, kind (treatment_start, treatment_stop, lab, score, event), name, value, unit, detail.")
+    src_ev = ss.get("events_source") or "none loaded"
+    st.write(f"Current events table: **{src_ev}**")
+    ev_up = st.file_uploader("Upload an events table", type=["csv", "tsv", "txt", "xlsx"], key="events_upload")
+    if ev_up is not None and ss.get("_events_loaded") != ev_up.file_id:
+        err = load_events_upload(ev_up.getvalue(), ev_up.name)
+        if err:
+            st.error(err)
+        else:
+            ss["_events_loaded"] = ev_up.file_id
+            st.success(f"Loaded {ev_up.name}.")

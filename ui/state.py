@@ -1,0 +1,196 @@
+"""Session state of the app: the loaded cohort, its events, the global filters.
+
+Streamlit-only glue; every computation is a call into :mod:`core`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import pandas as pd
+import streamlit as st
+
+from core.events import EventsError, EventsTable, load_events
+from core.filters import FilterError, FilterSpec, apply_filters
+from core.io import (
+    SAMPLE_DIR,
+    Cohort,
+    CohortFileError,
+    RawTable,
+    build_cohort,
+    load_sample_cohort,
+    read_table,
+    sample_dictionary,
+)
+from core.schema import DataDictionary
+
+SAMPLE_LABEL = "Sample cohort (synthetic, Monseau 2020)"
+
+
+@dataclass(frozen=True)
+class FilteredCohort:
+    """What every analysis page works on.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The filtered cohort.
+    dictionary : DataDictionary
+    filters : FilterSpec
+    description : str
+        Human text of the active filters.
+    n_total : int
+        Patients before filtering.
+    events : EventsTable or None
+        The long-format events table, when one is loaded.
+    source : str
+        Name of the cohort source.
+    """
+
+    data: pd.DataFrame
+    dictionary: DataDictionary
+    filters: FilterSpec
+    description: str
+    n_total: int
+    events: EventsTable | None
+    source: str
+
+
+@st.cache_resource(show_spinner=False)
+def _sample() -> Cohort:
+    return load_sample_cohort()
+
+
+@st.cache_resource(show_spinner=False)
+def _sample_events() -> EventsTable:
+    return load_events(SAMPLE_DIR / "events.csv")
+
+
+def init_state() -> None:
+    """Load the sample cohort on the first run of a session."""
+    ss = st.session_state
+    if "cohort" not in ss:
+        ss["cohort"] = _sample()
+        ss["cohort_source"] = SAMPLE_LABEL
+        ss["events"] = _sample_events()
+        ss["events_source"] = "sample events"
+        ss["mapping"] = None
+        ss["upload_id"] = None
+
+
+def use_sample() -> None:
+    """Switch back to the bundled sample cohort."""
+    ss = st.session_state
+    ss["cohort"] = _sample()
+    ss["cohort_source"] = SAMPLE_LABEL
+    ss["events"] = _sample_events()
+    ss["events_source"] = "sample events"
+    ss["raw"] = None
+    ss["mapping"] = None
+    ss["upload_id"] = None
+
+
+def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | None = None) -> None:
+    """Read an uploaded cohort file; problems (not exceptions) land in the cohort.
+
+    The sample dictionary is used for labels and groups when the file's columns match it
+    (the column mapping recognises its names and French labels).
+    """
+    ss = st.session_state
+    try:
+        raw = read_table(data, filename, sheet)
+    except CohortFileError as exc:
+        from core.validate import Problem
+
+        ss["cohort"] = Cohort(pd.DataFrame(), DataDictionary(), (Problem(None, None, "", str(exc), "error"),), (), {}, RawTable(pd.DataFrame(), filename=filename))
+        ss["raw"] = None
+    else:
+        ss["raw"] = raw
+        ss["cohort"] = build_cohort(raw, ss.get("mapping") if ss.get("upload_id") == upload_id else None, sample_dictionary())
+        ss["mapping"] = dict(ss["cohort"].mapping)
+    ss["cohort_source"] = filename
+    ss["upload_id"] = upload_id
+    ss["upload_bytes"] = data
+    ss["events"] = None
+    ss["events_source"] = ""
+
+
+def apply_mapping(mapping: dict[str, str]) -> None:
+    """Rebuild the uploaded cohort with a corrected column mapping."""
+    ss = st.session_state
+    raw: RawTable | None = ss.get("raw")
+    if raw is None:
+        return
+    ss["mapping"] = dict(mapping)
+    ss["cohort"] = build_cohort(raw, mapping, sample_dictionary())
+
+
+def load_events_upload(data: bytes, filename: str) -> str | None:
+    """Read an uploaded events table; returns an error message or None."""
+    ss = st.session_state
+    cohort: Cohort = ss["cohort"]
+    ids = cohort.data["patient_id"].astype(str).tolist() if "patient_id" in cohort.data else None
+    try:
+        import io as _io
+
+        buf = _io.BytesIO(data)
+        buf.name = filename  # type: ignore[attr-defined]
+        ss["events"] = load_events(buf, known_patient_ids=ids)
+    except EventsError as exc:
+        return str(exc)
+    ss["events_source"] = filename
+    return None
+
+
+def current_filters() -> FilterSpec:
+    """The filter spec held in session state (set by the sidebar)."""
+    spec = st.session_state.get("filters")
+    return spec if isinstance(spec, FilterSpec) else FilterSpec()
+
+
+def filters_from_url() -> tuple[FilterSpec, str | None]:
+    """Filters from the URL's query parameters (and an error message if unreadable)."""
+    try:
+        return FilterSpec.from_query_params(st.query_params.to_dict()), None
+    except FilterError as exc:
+        return FilterSpec(), f"The filters in the address bar could not be read ({exc}); showing all patients."
+
+
+def write_url(spec: FilterSpec) -> None:
+    """Keep the URL's filter parameters in step with ``spec`` (other parameters kept)."""
+    wanted = spec.to_query_params()
+    current = st.query_params.to_dict()
+    for k in ("subtype", "age_min", "age_max", "sex", "where"):
+        if k in current and k not in wanted:
+            del st.query_params[k]
+    for k, v in wanted.items():
+        if current.get(k) != v:
+            st.query_params[k] = v
+
+
+def filtered_cohort() -> FilteredCohort | None:
+    """The filtered cohort, or ``None`` when no valid cohort is loaded."""
+    ss = st.session_state
+    cohort: Cohort | None = ss.get("cohort")
+    if cohort is None or cohort.has_errors or cohort.data.empty:
+        return None
+    spec = current_filters()
+    try:
+        res = apply_filters(cohort.data, spec, cohort.dictionary)
+    except FilterError as exc:
+        st.warning(f"{exc} The filter is ignored.")
+        res = apply_filters(cohort.data, FilterSpec(), cohort.dictionary)
+        spec = FilterSpec()
+    return FilteredCohort(res.data, cohort.dictionary, spec, res.description(), res.n_before, ss.get("events"), ss.get("cohort_source", ""))
+
+
+def require_filtered_cohort() -> FilteredCohort:
+    """The filtered cohort; stops the page with guidance when there is none."""
+    fc = filtered_cohort()
+    if fc is None:
+        st.info("No valid cohort is loaded: open the **Cohort** page to fix the problems in your file, or switch back to the sample cohort in the sidebar.")
+        st.stop()
+    assert fc is not None
+    if fc.data.empty:
+        st.warning(f"No patient matches the filters ({fc.description}). Widen them in the sidebar.")
+        st.stop()
+    return fc
