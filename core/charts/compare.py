@@ -1,0 +1,234 @@
+"""Figures of the feature comparison: forest plot of odds ratios and subtype heatmap.
+
+Pure functions of :class:`core.compare.ComparisonResult` and of the long table of
+:func:`core.compare.subtype_heatmap`; nothing is estimated here. Plotly only (no CDN,
+no external assets); journal look: white background, Okabe-Ito colours.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.compare import ComparisonResult, format_or_ci
+from core.formatting import format_p
+
+FONT_FAMILY = "Arial, Helvetica, sans-serif"
+SIGNIFICANT_COLOR = "#D55E00"  # Okabe-Ito vermillion
+NEUTRAL_COLOR = "#0072B2"  # Okabe-Ito blue
+GRID_COLOR = "#E5E5E5"
+
+
+def _axis_range(values: Sequence[float], min_span: tuple[float, float] = (0.2, 5.0),
+                limits: tuple[float, float] = (1e-3, 1e3)) -> tuple[float, float]:
+    """Log-axis range (data units) covering the finite positive values, at least
+    ``min_span`` and at most ``limits``, padded by 25% on each side (log scale)."""
+    finite = [v for v in values if v is not None and math.isfinite(v) and v > 0]
+    lo = min([min_span[0], *finite])
+    hi = max([min_span[1], *finite])
+    lo, hi = max(lo, limits[0]), min(hi, limits[1])
+    pad = 0.08 * (math.log10(hi) - math.log10(lo))
+    return 10 ** (math.log10(lo) - pad), 10 ** (math.log10(hi) + pad)
+
+
+def forest_plot(
+    result: ComparisonResult,
+    title: str = "",
+    *,
+    font_size: int = 14,
+    width: int = 900,
+    height: int | None = None,
+    alpha: float = 0.05,
+) -> go.Figure:
+    """Forest plot of the odds ratios (group A vs B) of the binary features.
+
+    One line per binary feature in table order (top to bottom): the conditional MLE odds
+    ratio (square) and its exact CI (whisker) on a log axis, with a dashed line at 1.
+    Features with P < ``alpha`` are drawn in vermillion. Unbounded or out-of-range limits
+    (0, infinity from a zero cell, or beyond 1e-3..1e3) are clipped at the axis edge and
+    drawn as an arrowhead; an odds ratio of 0 or infinity is an arrowhead at the edge.
+    Features whose odds ratio is not estimable are listed in a note under the plot.
+    """
+    rows = result.rows[result.rows["type"] == "binary"].reset_index(drop=True)
+    fig = go.Figure()
+    est_rows = rows[rows["odds_ratio"].notna()].reset_index(drop=True)
+    skipped = rows.loc[rows["odds_ratio"].isna(), "label"].tolist()
+    values = [*est_rows["odds_ratio"], *est_rows["or_ci_low"], *est_rows["or_ci_high"]]
+    xmin, xmax = _axis_range(values)
+    n = len(est_rows)
+    labels = est_rows["label"].tolist()
+    # y positions: first feature on top
+    ys = list(range(n, 0, -1))
+
+    seg_x: dict[str, list[float | None]] = {"sig": [], "ns": []}
+    seg_y: dict[str, list[float | None]] = {"sig": [], "ns": []}
+    pts: dict[str, dict[str, list]] = {
+        k: {"x": [], "y": [], "symbol": [], "text": []} for k in ("sig", "ns")
+    }
+    arrows: dict[str, dict[str, list]] = {k: {"x": [], "y": [], "symbol": []} for k in ("sig", "ns")}
+    for i, rec in enumerate(est_rows.to_dict("records")):
+        key = "sig" if (not math.isnan(rec["p_value"]) and rec["p_value"] < alpha) else "ns"
+        y = ys[i]
+        o, lo, hi = float(rec["odds_ratio"]), float(rec["or_ci_low"]), float(rec["or_ci_high"])
+        x0 = min(max(lo, xmin), xmax) if lo > 0 else xmin
+        x1 = max(min(hi, xmax), xmin) if math.isfinite(hi) else xmax
+        seg_x[key] += [x0, x1, None]
+        seg_y[key] += [y, y, None]
+        if lo <= xmin:
+            arrows[key]["x"].append(xmin)
+            arrows[key]["y"].append(y)
+            arrows[key]["symbol"].append("triangle-left")
+        if hi >= xmax:
+            arrows[key]["x"].append(xmax)
+            arrows[key]["y"].append(y)
+            arrows[key]["symbol"].append("triangle-right")
+        if o <= 0 or o < xmin:
+            px, sym = xmin, "triangle-left"
+        elif not math.isfinite(o) or o > xmax:
+            px, sym = xmax, "triangle-right"
+        else:
+            px, sym = o, "square"
+        hover = (
+            f"<b>{rec['label']}</b><br>{result.group_a}: {int(rec['n_a'])}/{int(rec['N_a'])}"
+            f"<br>{result.group_b}: {int(rec['n_b'])}/{int(rec['N_b'])}"
+            f"<br>OR {format_or_ci(o, lo, hi)}<br>P {format_p(rec['p_value'])}"
+        )
+        pts[key]["x"].append(px)
+        pts[key]["y"].append(y)
+        pts[key]["symbol"].append(sym)
+        pts[key]["text"].append(hover)
+
+    names = {"sig": f"P < {format_p(alpha)}", "ns": f"P ≥ {format_p(alpha)}"}
+    colors = {"sig": SIGNIFICANT_COLOR, "ns": NEUTRAL_COLOR}
+    for key in ("ns", "sig"):
+        if not pts[key]["x"]:
+            continue
+        fig.add_trace(go.Scatter(
+            x=seg_x[key], y=seg_y[key], mode="lines", line={"color": colors[key], "width": 2},
+            hoverinfo="skip", showlegend=False, legendgroup=key,
+        ))
+        if arrows[key]["x"]:
+            fig.add_trace(go.Scatter(
+                x=arrows[key]["x"], y=arrows[key]["y"], mode="markers", hoverinfo="skip",
+                marker={"symbol": arrows[key]["symbol"], "size": 10, "color": colors[key]},
+                showlegend=False, legendgroup=key,
+            ))
+        fig.add_trace(go.Scatter(
+            x=pts[key]["x"], y=pts[key]["y"], mode="markers", name=names[key], legendgroup=key,
+            marker={"symbol": pts[key]["symbol"], "size": 11, "color": colors[key],
+                    "line": {"color": "white", "width": 1}},
+            hovertext=pts[key]["text"], hoverinfo="text",
+        ))
+    fig.add_vline(x=1.0, line={"color": "#555555", "width": 1, "dash": "dash"})
+    pct = round(100 * result.conf_level)
+    note = f"Conditional MLE odds ratio with exact {pct}% CI; arrowheads: limit beyond the axis or unbounded (zero cell)."
+    if skipped:
+        note += "<br>Not estimable (no variation): " + ", ".join(skipped)
+    fig.add_annotation(
+        text=note, xref="paper", yref="paper", x=0, y=0, yshift=-70, showarrow=False,
+        xanchor="left", yanchor="top", align="left", font={"size": max(10, font_size - 3), "color": "#555555"},
+    )
+    fig.add_annotation(text=f"← higher in {result.group_b}", xref="paper", yref="paper", x=0, y=1,
+                       yshift=8, xanchor="left", yanchor="bottom", showarrow=False,
+                       font={"size": max(10, font_size - 2), "color": "#555555"})
+    fig.add_annotation(text=f"higher in {result.group_a} →", xref="paper", yref="paper", x=1, y=1,
+                       yshift=8, xanchor="right", yanchor="bottom", showarrow=False,
+                       font={"size": max(10, font_size - 2), "color": "#555555"})
+    fig.update_xaxes(
+        type="log", range=[math.log10(xmin), math.log10(xmax)],
+        title_text=f"Odds ratio, {result.group_a} vs {result.group_b} (log scale)",
+        showgrid=True, gridcolor=GRID_COLOR, zeroline=False, showline=True, linecolor="black",
+        ticks="outside",
+    )
+    fig.update_yaxes(
+        tickmode="array", tickvals=ys, ticktext=labels, range=[0.3, n + 0.7],
+        showgrid=False, zeroline=False,
+    )
+    fig.update_layout(
+        title={"text": title} if title else None,
+        template="plotly_white",
+        font={"family": FONT_FAMILY, "size": font_size, "color": "black"},
+        width=width,
+        height=height or max(320, 140 + 28 * max(n, 1)),
+        margin={"l": 10, "r": 20, "t": 60 if title else 40, "b": 110},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": -0.02, "yanchor": "top"} if n else None,
+        plot_bgcolor="white",
+    )
+    if n == 0:
+        fig.add_annotation(text="No binary feature with an estimable odds ratio", xref="paper",
+                           yref="paper", x=0.5, y=0.5, showarrow=False)
+    return fig
+
+
+def heatmap_figure(
+    heat: pd.DataFrame,
+    title: str = "",
+    *,
+    font_size: int = 13,
+    width: int = 900,
+    height: int | None = None,
+) -> go.Figure:
+    """Feature-by-antibody-subtype heatmap of frequencies (%), significant cells marked.
+
+    ``heat`` is the long table of :func:`core.compare.subtype_heatmap`. Cell colour is
+    the percentage of patients of the subtype with the feature; the text is the
+    percentage, followed by ``*`` when the subtype differs from the rest (column
+    ``significant``); empty cells (no patient of the subtype with the feature recorded)
+    are blank. Hover: ``n/N``, frequency in the rest, Fisher P.
+    """
+    fig = go.Figure()
+    if heat.empty:
+        fig.add_annotation(text="No binary feature to show", xref="paper", yref="paper",
+                           x=0.5, y=0.5, showarrow=False)
+        fig.update_layout(template="plotly_white", width=width, height=height or 300)
+        return fig
+    subtypes = list(dict.fromkeys(heat["subtype"]))
+    sub_labels = [heat.loc[heat["subtype"] == s, "subtype_label"].iloc[0] for s in subtypes]
+    features = list(dict.fromkeys(heat["feature"]))
+    feat_labels = [heat.loc[heat["feature"] == f, "label"].iloc[0] for f in features]
+    idx = heat.set_index(["feature", "subtype"])
+    z = np.full((len(features), len(subtypes)), np.nan)
+    text = [["" for _ in subtypes] for _ in features]
+    hover = [["" for _ in subtypes] for _ in features]
+    for i, f in enumerate(features):
+        for j, s in enumerate(subtypes):
+            r = idx.loc[(f, s)]
+            pct = float(r["pct"])
+            z[i, j] = pct
+            if not math.isnan(pct):
+                text[i][j] = f"{pct:.0f}{'*' if bool(r['significant']) else ''}"
+            rest = "—" if math.isnan(float(r["pct_rest"])) else f"{float(r['pct_rest']):.0f}%"
+            hover[i][j] = (
+                f"<b>{feat_labels[i]}</b><br>{sub_labels[j]}: {int(r['n'])}/{int(r['N'])}"
+                + ("" if math.isnan(pct) else f" ({pct:.1f}%)")
+                + f"<br>rest: {int(r['n_rest'])}/{int(r['N_rest'])} ({rest})"
+                + f"<br>P vs rest {format_p(float(r['p_value']))}"
+            )
+    fig.add_trace(go.Heatmap(
+        z=z, x=sub_labels, y=feat_labels, text=text, texttemplate="%{text}",
+        textfont={"size": max(9, font_size - 2)}, hovertext=hover, hoverinfo="text",
+        colorscale="Blues", zmin=0, zmax=100, xgap=2, ygap=2,
+        colorbar={"title": {"text": "%"}, "thickness": 14},
+    ))
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_xaxes(side="top", showgrid=False)
+    fig.add_annotation(
+        text="Cells: % of the subtype with the feature (missing excluded). "
+             "* P < .05 vs all other patients with a known subtype (Fisher exact).",
+        xref="paper", yref="paper", x=0, y=0, yshift=-12, xanchor="left", yanchor="top",
+        showarrow=False, font={"size": max(9, font_size - 3), "color": "#555555"},
+    )
+    fig.update_layout(
+        title={"text": title} if title else None,
+        template="plotly_white",
+        font={"family": FONT_FAMILY, "size": font_size, "color": "black"},
+        width=width,
+        height=height or max(320, 150 + 24 * len(features)),
+        margin={"l": 10, "r": 10, "t": 90 if title else 60, "b": 50},
+        plot_bgcolor="white",
+    )
+    return fig
