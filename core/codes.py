@@ -26,7 +26,7 @@ MISSING_CODES: frozenset[str] = frozenset(
 #: Values read as 1 (compared case-insensitively, accents kept and removed).
 TRUE_CODES: frozenset[str] = frozenset(
     {
-        "1", "1.0", "yes", "y", "oui", "o", "true", "t", "vrai", "checked", "positive", "pos",
+        "1", "1.0", "yes", "y", "oui", "o", "true", "vrai", "checked", "positive", "pos",
         "positif", "positifs", "positive(s)", "+", "present", "présent", "presente",
         "présente", "x",
     }
@@ -34,7 +34,7 @@ TRUE_CODES: frozenset[str] = frozenset(
 #: Values read as 0.
 FALSE_CODES: frozenset[str] = frozenset(
     {
-        "0", "0.0", "no", "n", "non", "false", "f", "faux", "unchecked", "negative", "neg",
+        "0", "0.0", "no", "n", "non", "false", "faux", "unchecked", "negative", "neg",
         "négatif", "negatif", "négative", "negative(s)", "\u2212", "absent", "absente",
     }
 )

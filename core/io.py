@@ -209,6 +209,11 @@ def _table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: object
     for n, k in seen.items():
         if k > 1:
             problems.append(Problem(1, n, n, f"The header {n!r} appears {k} times: give each column a distinct name.", "error"))
+    count: dict[str, int] = {}
+    for i, n in enumerate(names):  # keep every column: later duplicates become "name (2)"
+        count[n] = count.get(n, 0) + 1
+        if count[n] > 1:
+            names[i] = f"{n} ({count[n]})"
     data = body.iloc[:, [j for j, _ in keep_cols]]
     data.columns = names
     if len(data) == 0:

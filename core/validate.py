@@ -67,6 +67,8 @@ def _fmt(v: object) -> str:
         return v.strftime("%Y-%m-%d")
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
     return str(v)
 
 
