@@ -1227,7 +1227,11 @@ def methods_text(
     lab = labels or {}
 
     def name(col: str) -> str:
-        return lab.get(col, col.replace("_", " "))
+        text = lab.get(col, col.replace("_", " "))
+        # lower-case a capitalised first word ("Date of DM diagnosis" -> "date of DM diagnosis")
+        if len(text) > 1 and text[0].isupper() and text[1].islower():
+            text = text[0].lower() + text[1:]
+        return text
 
     pct = round(100 * result.conf_level)
     parts = []
