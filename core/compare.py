@@ -881,6 +881,8 @@ def _fmt_ratio(x: float) -> str:
         return f"{x:.2g}"
     if x >= 100:
         return f"{x:.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
     return f"{x:.2f}"
 
 

@@ -115,10 +115,11 @@ def forest_plot(
             fig.add_trace(go.Scatter(
                 x=arrows[key]["x"], y=arrows[key]["y"], mode="markers", hoverinfo="skip",
                 marker={"symbol": arrows[key]["symbol"], "size": 10, "color": colors[key]},
-                showlegend=False, legendgroup=key,
+                showlegend=False, legendgroup=key, cliponaxis=False,
             ))
         fig.add_trace(go.Scatter(
             x=pts[key]["x"], y=pts[key]["y"], mode="markers", name=names[key], legendgroup=key,
+            cliponaxis=False,
             marker={"symbol": pts[key]["symbol"], "size": 11, "color": colors[key],
                     "line": {"color": "white", "width": 1}},
             hovertext=pts[key]["text"], hoverinfo="text",
@@ -138,8 +139,10 @@ def forest_plot(
     fig.add_annotation(text=f"higher in {result.group_a} →", xref="paper", yref="paper", x=1, y=1,
                        yshift=8, xanchor="right", yanchor="bottom", showarrow=False,
                        font={"size": max(10, font_size - 2), "color": "#555555"})
+    ticks = [t for t in (0.001, 0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100, 1000) if xmin <= t <= xmax]
     fig.update_xaxes(
         type="log", range=[math.log10(xmin), math.log10(xmax)],
+        tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
         title_text=f"Odds ratio, {result.group_a} vs {result.group_b} (log scale)",
         showgrid=True, gridcolor=GRID_COLOR, zeroline=False, showline=True, linecolor="black",
         ticks="outside",
@@ -155,7 +158,7 @@ def forest_plot(
         width=width,
         height=height or max(320, 140 + 28 * max(n, 1)),
         margin={"l": 10, "r": 20, "t": 60 if title else 40, "b": 110},
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": -0.02, "yanchor": "top"} if n else None,
+        legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"} if n else None,
         plot_bgcolor="white",
     )
     if n == 0:
