@@ -177,6 +177,13 @@ def _detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
     return "," if comma > dot else "."
 
 
+def _empty_mask(col: pd.Series) -> np.ndarray:
+    """Cells that hold nothing (blank text, None, NaN), computed on distinct values."""
+    fcodes, uniques = pd.factorize(col, use_na_sentinel=True)
+    empty_u = np.array([codes.norm(u) in ("", "nan", "none", "nat") for u in uniques] + [True], dtype=bool)
+    return empty_u[np.where(fcodes < 0, len(uniques), fcodes)]
+
+
 def _table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: object) -> RawTable:
     """Turn a header-less grid (first row = header) into a :class:`RawTable`."""
     problems: list[Problem] = []
@@ -187,7 +194,7 @@ def _table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: object
     body = rows.iloc[1:].copy()
     body.index = pd.RangeIndex(2, 2 + len(body), name="row")
     # drop completely empty rows/columns (reported)
-    empty_cell = body.map(lambda v: codes.norm(v) in ("", "nan", "none", "nat")) if len(body) else body
+    empty_cell = pd.DataFrame({j: _empty_mask(body.iloc[:, j]) for j in range(body.shape[1])}, index=body.index) if len(body) else body
     keep_cols = []
     for j, name in enumerate(header):
         col_empty = bool(empty_cell.iloc[:, j].all()) if len(body) else True

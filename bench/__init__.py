@@ -1,0 +1,1 @@
+"""Myoscope benchmarks: ``python -m bench`` runs every ``bench_*.py`` and prints one table."""

@@ -1,0 +1,39 @@
+"""Run every benchmark module (``bench/bench_*.py``) and print one table.
+
+Usage: ``python -m bench [NAME ...]`` (e.g. ``python -m bench io survival``).
+Each module exposes ``run() -> list[dict]`` with keys benchmark, n, seconds,
+target_seconds, note. Timings are best-of-repeats wall-clock seconds on this machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str]) -> int:
+    names = sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py"))
+    if argv:
+        names = [n for n in names if n.removeprefix("bench_") in argv or n in argv]
+    rows = []
+    for name in names:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows += importlib.import_module(f"bench.{name}").run()
+    print(f"{'benchmark':64} {'n':>10} {'seconds':>9} {'target':>7} {'ok':>4}  note")
+    print("-" * 110)
+    failed = 0
+    for r in rows:
+        tgt = r.get("target_seconds")
+        ok = "" if tgt is None else ("yes" if r["seconds"] <= tgt else "NO")
+        failed += ok == "NO"
+        print(f"{r['benchmark'][:64]:64} {r['n']:>10} {r['seconds']:>9.3f} {'' if tgt is None else f'{tgt:.2f}':>7} {ok:>4}  {r.get('note', '')}")
+    print(f"\n{len(rows)} benchmarks, {failed} above target")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

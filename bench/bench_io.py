@@ -1,0 +1,63 @@
+"""Benchmark: reading and validating a 100,000-patient cohort CSV (target < 3 s).
+
+The file is the sample cohort's format (ISO dates, 1/0 codes, ~45 columns) written with
+French-export conventions too (``;``, decimal comma, oui/non, dd/mm/yyyy) — the slower path.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.io import SAMPLE_DIR, read_cohort, sample_dictionary  # noqa: E402
+
+
+def _big(n: int, french: bool) -> bytes:
+    """The sample cohort resampled to ``n`` patients (new ids), as file bytes."""
+    name = "cohort_fr_export.csv" if french else "cohort.csv"
+    enc = "cp1252" if french else "utf-8"
+    sep = ";" if french else ","
+    base = pd.read_csv(SAMPLE_DIR / name, sep=sep, encoding=enc, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(0)
+    big = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
+    big.iloc[:, 0] = [f"B{i:07d}" for i in range(n)]
+    return big.to_csv(index=False, sep=sep).encode(enc)
+
+
+def _best(fn, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run() -> list[dict]:
+    """Time read + type + validate at 100,000 patients, both file styles."""
+    out = []
+    dic = sample_dictionary()
+    for french in (False, True):
+        data = _big(100_000, french)
+        fname = "big_fr.csv" if french else "big.csv"
+        cohort = read_cohort(data, fname, dictionary=dic)
+        assert len(cohort.data) == 100_000 and not cohort.errors
+        out.append({
+            "benchmark": f"import: read + type + validate ({'French export' if french else 'canonical CSV'})",
+            "n": 100_000,
+            "seconds": _best(lambda: read_cohort(data, fname, dictionary=dic)),
+            "target_seconds": 3.0,
+            "note": f"{len(data) / 1e6:.0f} MB, {cohort.data.shape[1]} columns",
+        })
+    return out
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(f"{r['benchmark']:60} {r['n']:>8} {r['seconds']:8.3f} s (target {r['target_seconds']} s)  {r['note']}")

@@ -1,0 +1,110 @@
+"""AppTest of the app shell (sidebar, filters in the URL) and the cohort page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.io import read_cohort, sample_dictionary
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "data" / "import_corpus"
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r} in {[m.label for m in at.metric]}")
+
+
+def test_app_starts_on_the_sample_cohort():
+    at = new_app().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Cohort"
+    assert metric(at, "Patients") == "119"
+    assert metric(at, "Age at diagnosis, median (IQR)")
+    assert at.success[0].value == "No problem found."
+
+
+def test_sidebar_filters_apply_and_go_to_the_url():
+    at = new_app().run()
+    at.multiselect(key="flt_subtype").select("Mi2").run()
+    assert metric(at, "Patients") == "64"
+    assert at.query_params["subtype"] == ["Mi2"]
+    at.slider(key="flt_age").set_value((50, 100)).run()
+    assert at.query_params["age_min"] == ["50"]
+    n = int(metric(at, "Patients"))
+    assert 0 < n < 64
+    at.multiselect(key="flt_sex").select("F").run()
+    assert at.query_params["sex"] == ["F"]
+    at.button(key="flt_reset").click().run()
+    assert metric(at, "Patients") == "119"
+    assert "subtype" not in at.query_params
+
+
+def test_filters_are_read_from_a_shared_link():
+    at = new_app()
+    at.query_params["subtype"] = "Mi2"
+    at.query_params["sex"] = "F"
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="flt_subtype").value == ["Mi2"]
+    assert metric(at, "Patients") == "39"
+
+
+def test_filters_survive_page_switches():
+    at = new_app().run()
+    at.multiselect(key="flt_subtype").select("Mi2").run()
+    at.switch_page("pages/survival.py").run()
+    assert at.multiselect(key="flt_subtype").value == ["Mi2"]
+    at.switch_page("pages/cohort.py").run()
+    assert metric(at, "Patients") == "64"
+
+
+def test_unreadable_link_filters_are_reported_not_crashing():
+    at = new_app()
+    at.query_params["age_min"] = "old"
+    at.run()
+    assert not at.exception
+    assert any("could not be read" in w.value for w in at.sidebar.warning)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("23_duplicate_ids.csv", "Duplicate patient id"),
+    ("26_non_binary_feature.csv", "not a yes/no code"),
+    ("22_no_patient_id.csv", "No patient id column"),
+])
+def test_uploaded_file_with_problems_shows_the_report(name, expected):
+    at = new_app()
+    at.session_state["source_choice"] = "My file"
+    at.session_state["cohort"] = read_cohort(CORPUS / name, dictionary=sample_dictionary())
+    at.session_state["cohort_source"] = name
+    at.session_state["events"] = None
+    at.run()
+    assert not at.exception, at.exception
+    assert "must be fixed before analysis" in at.error[0].value
+    problems = at.dataframe(key="problems_table").value
+    assert problems["message"].str.contains(expected).any()
+    # analysis pages refuse politely, without a traceback
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert any("No valid cohort" in i.value for i in at.info)
+
+
+def test_uploaded_valid_file_summary():
+    at = new_app()
+    at.session_state["source_choice"] = "My file"
+    at.session_state["cohort"] = read_cohort(ROOT / "sample_data" / "cohort_fr_export.csv", dictionary=sample_dictionary())
+    at.session_state["cohort_source"] = "cohort_fr_export.csv"
+    at.session_state["events"] = None
+    at.run()
+    assert not at.exception, at.exception
+    assert metric(at, "Patients") == "119"
+    assert "cohort_fr_export.csv" in at.sidebar.caption[0].value
