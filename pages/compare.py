@@ -1,0 +1,235 @@
+"""Compare groups: Table I for any two groups, forest plot, subtype heatmap, published check."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import streamlit as st
+
+from core.charts.compare import forest_plot, heatmap_figure
+from core.compare import (
+    P_CLOSE_FACTOR,
+    CompareError,
+    ComparisonResult,
+    PublishedTableError,
+    compare_groups,
+    compare_with_published,
+    display_table,
+    load_published_table,
+    methods_text,
+    subtype_heatmap,
+)
+from core.formatting import format_p
+from core.io import SAMPLE_DIR
+from core.schema import CORE_COLUMNS, GROUP_ORDER
+from ui.state import require_filtered_cohort
+from ui.widgets import download_figure, download_table, group_picker, methods_box, show_figure, show_guardrails
+
+EXAMPLE_TABLE = SAMPLE_DIR / "monseau2020_table1.csv"
+HIGHLIGHT = "background-color: rgba(213, 94, 0, 0.14)"
+
+
+def _feature_options(df: pd.DataFrame, dictionary) -> tuple[list[str], list[str]]:
+    """(all comparable columns ordered by dictionary group, default selection)."""
+    default = [e.name for e in dictionary.features() if e.name in df.columns]
+    extra = [
+        c for c in df.columns
+        if c not in default and c not in ("patient_id",)
+        and dictionary.get(c).type in ("binary", "continuous")
+        and not pd.api.types.is_datetime64_any_dtype(df[c])
+        and pd.api.types.is_numeric_dtype(df[c])
+    ]
+    rank = {g: i for i, g in enumerate(GROUP_ORDER)}
+    names = dictionary.names()
+
+    def key(c: str) -> tuple[int, int]:
+        pos = names.index(c) if c in names else len(names) + list(df.columns).index(c)
+        return rank.get(dictionary.get(c).group, len(rank)), pos
+
+    return sorted(default + extra, key=key), default
+
+
+def _highlight_rows(display: pd.DataFrame, p_values: list[float], offset: int) -> pd.io.formats.style.Styler:
+    sig = {i + offset for i, p in enumerate(p_values) if not math.isnan(p) and p < 0.05}
+
+    def style(row: pd.Series) -> list[str]:
+        return [HIGHLIGHT if row.name in sig else ""] * len(row)
+
+    return display.style.apply(style, axis=1)
+
+
+cohort = require_filtered_cohort()
+df = cohort.data
+dictionary = cohort.dictionary
+
+st.title("Compare groups")
+st.caption(
+    "Feature frequencies between two groups of the filtered cohort"
+    + (f" ({cohort.description})" if cohort.description else "")
+    + ": n/N (%) with Fisher's exact test and conditional odds ratios, median (IQR) with the "
+    "Mann-Whitney U test. Missing values are excluded from each feature's numerator and denominator."
+)
+
+grouping = group_picker(df, dictionary, key="cmp_group")
+if len(grouping.order) != 2:
+    st.warning("Choose a split into exactly two groups.")
+    st.stop()
+group_a, group_b = grouping.order
+
+options, default = _feature_options(df, dictionary)
+group_col = grouping.spec.column
+default = [c for c in default if c != group_col]
+ss = st.session_state
+if "cmp_features" in ss:  # keep the selection valid when the cohort changes
+    ss["cmp_features"] = [f for f in ss["cmp_features"] if f in options]
+c1, c2 = st.columns([3, 1])
+with c1.expander(f"Features ({len(ss.get('cmp_features', default))} selected)"):
+    features = st.multiselect(
+        "Features to compare (ordered by group: cutaneous, muscular, extramuscular, ...)",
+        options, default=None if "cmp_features" in ss else default, format_func=dictionary.label,
+        key="cmp_features",
+    )
+fdr = c2.toggle("Benjamini-Hochberg q-values", key="cmp_fdr",
+                help="Adjust the P values of the table for multiple comparisons (false discovery rate).")
+if not features:
+    st.info("Select at least one feature.")
+    st.stop()
+features = [f for f in options if f in features]  # keep dictionary order
+
+try:
+    result: ComparisonResult = compare_groups(df, grouping.labels, group_a, group_b, features, dictionary, fdr=fdr)
+except CompareError as exc:
+    st.error(str(exc))
+    st.stop()
+
+m1, m2, m3 = st.columns(3)
+m1.metric(f"Group A: {group_a}", f"{result.n_a} patients")
+m2.metric(f"Group B: {group_b}", f"{result.n_b} patients")
+m3.metric("Excluded", f"{result.n_excluded} patients",
+          help="Patients in neither group (grouping value missing). Counted, not silently dropped.")
+show_guardrails(result.guardrails)
+
+tab_table, tab_forest, tab_heat = st.tabs(["Table", "Forest plot", "Subtype heatmap"])
+
+with tab_table:
+    display = display_table(result)
+    n_sig = int((result.rows["p_value"] < 0.05).sum())
+    st.subheader(f"{group_a} vs {group_b}")
+    st.dataframe(
+        _highlight_rows(display, result.rows["p_value"].tolist(), offset=1),
+        hide_index=True, width="stretch", key="cmp_table",
+    )
+    st.caption(
+        f"Highlighted: P < .05 ({n_sig} of {len(result.rows)} features). n/N: patients with the feature / "
+        "patients with the feature recorded. OR: odds of the feature in "
+        f"{group_a} over {group_b} (conditional MLE, exact {round(100 * result.conf_level)}% CI); "
+        "∞ or 0: a zero cell. P: two-sided Fisher exact (binary) or Mann-Whitney U (continuous)"
+        + ("; q: Benjamini-Hochberg." if fdr else ".")
+    )
+    title = f"{group_a} vs {group_b}"
+    footnote = methods_text(result, cohort.description)
+    st.markdown("**Download the table** (journal style)")
+    download_table(display, "comparison_table", key="cmp_dl_display", title=title, footnote=footnote)
+    st.markdown("**Download the numbers** (full precision, one row per feature)")
+    download_table(result.rows, "comparison_full_precision", key="cmp_dl_full", title=title)
+    st.download_button(
+        "⬇ JSON (as `myoscope compare --json`)",
+        data=json.dumps(result.payload(), ensure_ascii=False, indent=2).encode("utf-8"),
+        file_name="comparison.json", mime="application/json", key="cmp_dl_json", on_click="ignore",
+    )
+    methods_box(footnote, key="cmp_methods", basename="comparison_methods")
+
+with tab_forest:
+    fig = forest_plot(result)
+    show_figure(fig, "forest_plot", key="cmp_forest")
+    download_figure(fig, "forest_plot", key="cmp_forest_dl")
+
+with tab_heat:
+    binary = [f for f in features if dictionary.get(f).type == "binary" and f not in CORE_COLUMNS]
+    if "antibody_subtype" not in df.columns:
+        st.info("The heatmap needs antibody results (anti_* columns) to derive each patient's subtype.")
+    elif not binary:
+        st.info("Select at least one yes/no feature for the heatmap.")
+    else:
+        try:
+            heat = subtype_heatmap(df, binary, dictionary, fdr=fdr)
+        except CompareError as exc:
+            st.error(str(exc))
+        else:
+            st.caption(
+                "Each antibody subtype vs all other patients with a known subtype (untested patients in "
+                "neither group); cells: % with the feature; * P < .05"
+                + (" after Benjamini-Hochberg adjustment over all cells" if fdr else "")
+                + " (Fisher exact)."
+            )
+            hfig = heatmap_figure(heat)
+            show_figure(hfig, "subtype_heatmap", key="cmp_heatmap")
+            download_figure(hfig, "subtype_heatmap", key="cmp_heat_dl")
+            download_table(heat, "subtype_heatmap", key="cmp_heat_table", title="Feature frequency by antibody subtype")
+
+with st.expander("Compare with a published table"):
+    st.caption(
+        "A CSV with one row per feature: feature (column name in this cohort), label, n_<A>, N_<A>, "
+        "n_<B>, N_<B>, published_p as printed (e.g. .02, <.001). The first count pair is compared with "
+        f"group A ({group_a}). Counts are compared exactly; the printed P with Fisher's test on the "
+        "published counts, after rounding to the printed precision (within a factor "
+        f"{P_CLOSE_FACTOR:g} and on the same side of .05: 'close', not flagged)."
+    )
+    src = st.radio("Table", ["Bundled example: Monseau 2020, Table I", "Upload a CSV"], key="cmp_pub_source",
+                   horizontal=True)
+    published = None
+    try:
+        if src.startswith("Bundled"):
+            published = load_published_table(EXAMPLE_TABLE)
+        else:
+            up = st.file_uploader("Published table (CSV)", type=["csv", "txt"], key="cmp_pub_upload")
+            if up is not None:
+                published = load_published_table(up.getvalue())
+    except PublishedTableError as exc:
+        st.error(str(exc))
+    if published is not None:
+        pub_feats = [
+            f for f in published["feature"]
+            if f in df.columns and dictionary.get(f).type == "binary" and pd.api.types.is_numeric_dtype(df[f])
+        ]
+        try:
+            pub_result = compare_groups(df, grouping.labels, group_a, group_b, pub_feats, dictionary)
+        except CompareError as exc:
+            st.error(str(exc))
+        else:
+            check = compare_with_published(pub_result, published)
+            n_flag = int(check["flagged"].sum())
+            ga, gb = published.attrs.get("group_a", "A"), published.attrs.get("group_b", "B")
+            st.markdown(
+                f"Published **{ga}** ↔ **{group_a}**, **{gb}** ↔ **{group_b}**. "
+                f"**{n_flag}** of {len(check)} rows flagged."
+            )
+            view = pd.DataFrame({
+                "Feature": check["label"],
+                f"Published {group_a}": [
+                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_a"], check["published_N_a"])
+                ],
+                f"Recomputed {group_a}": [
+                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_a"], check["recomputed_N_a"])
+                ],
+                f"Published {group_b}": [
+                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_b"], check["published_N_b"])
+                ],
+                f"Recomputed {group_b}": [
+                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_b"], check["recomputed_N_b"])
+                ],
+                "Printed P": check["published_p"].replace("", "—"),
+                "Fisher P (published counts)": [format_p(p) for p in check["fisher_p_published"]],
+                "Recomputed P": [format_p(p) for p in check["recomputed_p"]],
+                "P check": check["p_agreement"],
+                "Flag": ["⚠" if f else "" for f in check["flagged"]],
+                "Note": check["note"],
+            })
+            flagged_rows = set(check.index[check["flagged"]])
+            st.dataframe(
+                view.style.apply(lambda r: [HIGHLIGHT if r.name in flagged_rows else ""] * len(r), axis=1),
+                hide_index=True, width="stretch", key="cmp_pub_table",
+            )
+            download_table(check, "published_table_check", key="cmp_pub_dl", title="Published vs recomputed")
