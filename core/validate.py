@@ -56,7 +56,7 @@ def problems_frame(problems: list[Problem] | tuple[Problem, ...]) -> pd.DataFram
         return pd.DataFrame(columns=cols)
     df = pd.DataFrame([p.to_dict() for p in problems])[cols]
     rank = df["severity"].map({"error": 0, "warning": 1, "info": 2})
-    df = df.assign(_r=rank, _row=df["row"].fillna(0)).sort_values(["_r", "_row"], kind="stable")
+    df = df.assign(_r=rank, _row=pd.to_numeric(df["row"], errors="coerce").fillna(0)).sort_values(["_r", "_row"], kind="stable")
     out = df.drop(columns=["_r", "_row"]).reset_index(drop=True)
     out["row"] = out["row"].astype("Int64")
     return out

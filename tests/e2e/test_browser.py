@@ -1,0 +1,153 @@
+"""End-to-end: the real app in headless Chromium (Debian's package, driven by Playwright).
+
+Starts ``streamlit run app.py`` on a free local port, uploads the French hospital export,
+changes a filter, and reads results on every analysis page, as a newcomer would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+pytestmark = pytest.mark.e2e
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}: the browser tests cannot run (apt-get install chromium).")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        raise RuntimeError(f"streamlit did not start:\n{out}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[Page]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        external: list[str] = []
+        pg.on("request", lambda r: external.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
+        pg.external_requests = external  # type: ignore[attr-defined]
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def _metric(page: Page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    expect(box).to_be_visible()
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def _goto(page: Page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    expect(page.locator("h1").filter(has_text=re.compile(title.split()[0], re.I)).first).to_be_visible()
+
+
+def test_1_upload_french_export_and_see_summary(page: Page, server: str) -> None:
+    page.goto(server)
+    expect(page.locator("h1").filter(has_text="Cohort")).to_be_visible()
+    assert _metric(page, "Patients") == "119"  # sample cohort by default
+    page.locator('[data-testid="stSidebar"]').get_by_text("My file", exact=True).click()
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(ROOT / "sample_data" / "cohort_fr_export.csv"))
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("cohort_fr_export.csv")).to_be_visible()
+    expect(page.get_by_text("No problem found.")).to_be_visible()
+    assert _metric(page, "Patients") == "119"
+    assert "cp1252" in page.locator('[data-testid="stMain"]').inner_text()
+    _shot(page, "1_cohort_uploaded")
+
+
+def test_2_filter_by_subtype_updates_summary_and_url(page: Page) -> None:
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stMultiSelect"]').first.click()
+    page.get_by_role("option", name="anti-Mi2", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Patients").locator('[data-testid="stMetricValue"]')).to_have_text("64")
+    page.wait_for_function("() => window.location.search.includes('subtype=Mi2')")
+    _shot(page, "2_filtered")
+
+
+def test_3_compare_page_reads_a_row(page: Page) -> None:
+    _goto(page, "Compare groups")
+    main = page.locator('[data-testid="stMain"]')
+    # the filter is kept across pages; group A must be non-empty so compare all patients
+    expect(main).to_contain_text("Gottron")
+    _shot(page, "3_compare")
+
+
+def test_4_survival_page_shows_the_figure(page: Page) -> None:
+    _goto(page, "Survival")
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    _shot(page, "4_survival")
+
+
+def test_5_cancer_risk_page_reads_the_sir(page: Page) -> None:
+    _goto(page, "Cancer risk")
+    sir = _metric(page, "SIR")
+    assert re.match(r"^\d+\.\d+ \(\d+\.\d+–\d+\.\d+\)$", sir), sir
+    _shot(page, "5_cancer_risk")
+
+
+def test_6_no_request_leaves_the_machine(page: Page) -> None:
+    assert page.external_requests == []  # type: ignore[attr-defined]
