@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import streamlit as st
-from ui.widgets import download_figure, download_table, show_guardrails
+from ui.widgets import download_figure, download_table, methods_box, show_figure, show_guardrails
 
 from core.cancer_risk import (
     CI_METHOD_LABELS,
@@ -204,7 +204,7 @@ show_guardrails(list(res.guardrails))
 if res.subgroups:
     st.markdown(f"**SIR by {res.split}**")
     fig_forest = forest_figure(res)
-    st.plotly_chart(fig_forest, key="cr_forest")
+    show_figure(fig_forest, "sir_forest", key="cr_forest")
     download_figure(fig_forest, "sir_forest", key="cr_dl_forest")
     sub = res.subgroup_table()
     show = pd.DataFrame({
@@ -257,7 +257,7 @@ else:
         f"{timing.ci_method}."
     )
     fig_t = timing_figure(timing)
-    st.plotly_chart(fig_t, key="cr_timing")
+    show_figure(fig_t, "cancer_timing", key="cr_timing")
     download_figure(fig_t, "cancer_timing", key="cr_dl_timing")
     download_table(timing.table, "cancer_timing", key="cr_dl_timing_tab",
                    title="Time from diagnosis to cancer")
@@ -278,7 +278,7 @@ if cif is not None and not cif.curves.empty:
                            if split_key == "tsd" else ""))
     fig_c = cumulative_incidence_figure(cif, order=[g for g in (by_order or [])
                                                     if g in set(cif.curves["group"])] or None)
-    st.plotly_chart(fig_c, key="cr_cif")
+    show_figure(fig_c, "cancer_cumulative_incidence", key="cr_cif")
     download_figure(fig_c, "cancer_cumulative_incidence", key="cr_dl_cif")
     summ = cif.summary.copy()
     for c in ("cif_1y", "cif_3y", "cif_5y"):
@@ -306,8 +306,5 @@ payload["timing"] = timing.payload()
 st.download_button("Download results (JSON)", json.dumps(payload, indent=2, allow_nan=False),
                    file_name="sir_results.json", mime="application/json", key="cr_dl_json")
 
-with st.expander("Methods"):
-    text = methods_text(res, rates.description, cohort.description, timing)
-    st.write(text)
-    st.download_button("Download methods (TXT)", text, file_name="cancer_risk_methods.txt",
-                       key="cr_dl_methods")
+methods_box(methods_text(res, rates.description, cohort.description, timing), key="cr",
+            basename="cancer_risk_methods")

@@ -88,3 +88,14 @@ def test_upload_choice_waits_for_file(at):
     at.radio(key="cr_rates").set_value("Upload my own table").run()
     assert not at.exception, at.exception
     assert any("Upload a rate table" in i.value for i in at.info)
+
+
+def test_anti_mi2_reproduces_published_sir(at):
+    """Sidebar filter anti-Mi2, default ±3-year window, log-Wald CI: 5.1 (3.0–8.6), O = 14."""
+    at.multiselect(key="flt_subtype").set_value(["Mi2"]).run()
+    at.selectbox(key="cr_ci").set_value("wald").run()
+    assert not at.exception, at.exception
+    assert _metric(at, "Observed cancers") == "14"
+    assert _metric(at, "SIR (95% CI)") == "5.1 (3.0–8.6)"
+    assert _metric(at, "P (exact Poisson)") == "<.001"
+    assert _metric(at, "Median (days)") == "61.5"
