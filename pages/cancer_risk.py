@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pandas as pd
 import streamlit as st
-from ui.widgets import download_figure, download_table, methods_box, show_figure, show_guardrails
 
 from core.cancer_risk import (
     CI_METHOD_LABELS,
@@ -38,6 +37,13 @@ from core.rates import (
 )
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
 from ui.state import require_filtered_cohort
+from ui.widgets import (
+    download_figure,
+    download_table,
+    methods_box,
+    show_figure,
+    show_guardrails,
+)
 
 WINDOWS: dict[str, tuple[float, float] | None] = {
     "From diagnosis on": (0.0, math.inf),
