@@ -1,0 +1,156 @@
+"""AppTest of the patient page (real app shell, sample cohort, Jalles patient MYO-070)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import base64
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+JALLES = "MYO-070"
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/patient.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [s.value for s in at.subheader] + [i.value for i in at.info]
+    parts += [s.value for s in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+def _frame_with(at: AppTest, column: str, value: object):  # noqa: ANN202
+    for d in at.dataframe:
+        df = d.value
+        if column in df.columns and (df[column] == value).any():
+            return df
+    raise AssertionError(f"no dataframe with {column} == {value!r}")
+
+
+def _arr(v: object) -> list:
+    """A trace array, decoding plotly's binary form {"dtype", "bdata"}."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).tolist()
+    return list(v)  # type: ignore[arg-type]
+
+
+def _timeline(at: AppTest) -> go.Figure:
+    for c in at.get("plotly_chart"):
+        fig = pio.from_json(c.proto.spec)  # decodes plotly's binary-encoded arrays
+        if any(t.name == "events" for t in fig.data):
+            return fig
+    raise AssertionError("no timeline figure")
+
+
+def test_jalles_course_is_shown_by_default() -> None:
+    at = _open()
+    assert at.title[0].value == "Patient course"
+    # the patient with the richest course is selected by default: the Jalles patient
+    assert at.selectbox(key="patient_id").value == JALLES
+    text = _texts(at)
+    assert f"{JALLES}: anti-MDA5" in text
+    assert ("**Treatment sequence:** methylprednisolone → IVIG → cyclophosphamide → "
+            "prednisone → ruxolitinib → etoposide-carboplatin") in text
+    scores = _frame_with(at, "name", "interferon_score")
+    assert scores["value"].tolist() == [19.0, 0.9]
+    assert scores["result"].tolist() == ["positive (> 2.3)", "negative (≤ 2.3)"]
+    assert round(scores["month"].iloc[1]) == 9
+    events = _frame_with(at, "name", "cancer").set_index("name")
+    assert round(events.at["cancer", "month"]) == 12
+    assert "small-cell" in events.at["cancer", "detail"]
+    assert "death" in events.index
+    assert events.at["death", "month"] == pytest.approx(12.5, abs=0.1)
+    assert round(events.at["relapse", "month"]) == 5
+    fig = _timeline(at)
+    names = {t.name for t in fig.data}
+    assert {"ruxolitinib", "cyclophosphamide", "CK normal range",
+            "positivity threshold 2.3", "interferon score"} <= names
+    score_trace = next(t for t in fig.data if t.name == "interferon score")
+    assert _arr(score_trace.y) == [19.0, 0.9]
+    ev = next(t for t in fig.data if t.name == "events")
+    assert {"diagnosis", "relapse", "cancer", "death"} <= set(ev.text)
+    # cohort context from the survival / cancer-risk cores
+    assert "anti-MDA5 patients in the filtered cohort" in text
+    assert "Cancer (crude): anti-MDA5" in text
+    assert len(at.get("plotly_chart")) >= 2  # timeline + KM of the subtype
+
+
+def test_threshold_choice_changes_the_reading() -> None:
+    at = _open()
+    at.radio(key="timeline_threshold_choice").set_value("custom").run()
+    at.number_input(key="timeline_threshold_custom").set_value(20.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    scores = _frame_with(at, "name", "interferon_score")
+    assert scores["result"].tolist() == ["negative (≤ 20)", "negative (≤ 20)"]
+    fig = _timeline(at)
+    assert any(t.name == "positivity threshold 20" for t in fig.data)
+
+
+def test_other_patient_and_generic_course() -> None:
+    at = _open()
+    ids = at.selectbox(key="patient_id").options
+    other = next(o for o in ids if not o.startswith(JALLES))
+    at.selectbox(key="patient_id").set_value(other.split(" · ")[0]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "prednisone" in _texts(at)
+
+
+def test_interferon_calculator_example_and_add_to_timeline() -> None:
+    at = _open()
+    table = _frame_with(at, "sample_id", "MDA5-M0").set_index("sample_id")
+    assert table.at["MDA5-M0", "score"] == pytest.approx(19.0, rel=2e-3)
+    assert table.at["MDA5-M9", "score"] == pytest.approx(0.9, rel=2e-3)
+    assert bool(table.at["MDA5-M0", "positive"]) and not bool(table.at["MDA5-M9", "positive"])
+    assert "2/4** patient sample(s) positive" in _texts(at)
+    assert "duplicated" not in _texts(at)  # the note says 'more than one well'
+    assert any("more than one well" in i.value for i in at.info)
+    # Rice threshold: same reading for these samples
+    at.radio(key="ifn_threshold_choice").set_value(
+        next(o for o in at.radio(key="ifn_threshold_choice").options if o.startswith("2.466"))
+    ).run()
+    assert not at.exception
+    # add PT-A (score 4.2) to another patient's timeline
+    ids = [o.split(" · ")[0] for o in at.selectbox(key="patient_id").options]
+    target = next(i for i in ids if i != JALLES)
+    at.selectbox(key="ifn_add_sample").set_value("PT-A")
+    at.selectbox(key="ifn_add_patient").set_value(target)
+    at.date_input(key="ifn_add_date").set_value(dt.date(2016, 1, 15))
+    at.button(key="ifn_add_one").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("added to" in s.value for s in at.success)
+    at.selectbox(key="patient_id").set_value(target).run()
+    scores = _frame_with(at, "name", "interferon_score")
+    assert scores["value"].iloc[-1] == pytest.approx(4.2, rel=2e-3)
+    assert scores["result"].iloc[-1].startswith("positive")
+    # adding the same score again does not duplicate it
+    at.button(key="ifn_add_one").click().run()
+    scores = _frame_with(at, "name", "interferon_score")
+    assert (scores["value"].round(1) == 4.2).sum() == 1
+
+
+def test_patient_list_follows_the_global_filters() -> None:
+    at = _open()
+    at.multiselect(key="flt_subtype").set_value(["Mi2"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    options = at.selectbox(key="patient_id").options
+    assert len(options) == 64
+    assert not any(o.startswith(JALLES) for o in options)
+    assert all("anti-Mi2" in o for o in options)
+    assert "64 patients in the filtered cohort" in at.selectbox(key="patient_id").label
+    text = _texts(at)
+    assert "anti-Mi2 patients in the filtered cohort of 64" in text
