@@ -12,11 +12,11 @@ from ui.sidebar import render_sidebar
 st.set_page_config(page_title="Myoscope", page_icon="🔬", layout="wide", initial_sidebar_state="expanded")
 
 PAGES = [
-    st.Page("pages/cohort.py", title="Cohort", icon="📋", default=True, url_path="cohort"),
-    st.Page("pages/compare.py", title="Compare groups", icon="📊", url_path="compare"),
-    st.Page("pages/survival.py", title="Survival", icon="📈", url_path="survival"),
-    st.Page("pages/cancer_risk.py", title="Cancer risk", icon="🎗️", url_path="cancer_risk"),
-    st.Page("pages/patient.py", title="Patient course", icon="🧑‍⚕️", url_path="patient"),
+    st.Page("pages/cohort.py", title="Cohort", default=True, url_path="cohort"),
+    st.Page("pages/compare.py", title="Compare groups", url_path="compare"),
+    st.Page("pages/survival.py", title="Survival", url_path="survival"),
+    st.Page("pages/cancer_risk.py", title="Cancer risk", url_path="cancer_risk"),
+    st.Page("pages/patient.py", title="Patient course", url_path="patient"),
 ]
 
 nav = st.navigation(PAGES)

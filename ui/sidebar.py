@@ -111,4 +111,4 @@ def render_sidebar() -> None:
     sb.markdown("### Display")
     if sb.toggle("Presentation mode", key="presentation", help="Large fonts for a projector."):
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
-    sb.caption("🔒 Your data stays on this computer: nothing is sent anywhere, no usage statistics are collected.")
+    sb.caption("Your data stays on this computer: nothing is sent anywhere, no usage statistics are collected.")

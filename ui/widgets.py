@@ -118,7 +118,7 @@ def show_figure(fig: object, basename: str, key: str) -> None:
 def show_guardrails(messages: list[str]) -> None:
     """Small-sample and data-quality notes, shown, never hidden."""
     for m in messages:
-        st.warning(m, icon="⚠️")
+        st.warning(m)
 
 
 def methods_box(text: str, key: str, basename: str = "methods") -> None:

@@ -110,10 +110,12 @@ def test_1_upload_french_export_and_see_summary(page: Page, server: str) -> None
     assert _metric(page, "Patients") == "119"  # sample cohort by default
     page.locator('[data-testid="stSidebar"]').get_by_text("My file", exact=True).click()
     page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(ROOT / "sample_data" / "cohort_fr_export.csv"))
-    expect(page.locator('[data-testid="stSidebar"]').get_by_text("cohort_fr_export.csv")).to_be_visible()
+    main = page.locator('[data-testid="stMain"]')
+    expect(main).to_contain_text("encoding cp1252", timeout=60_000)  # the French export was read
+    expect(main).to_contain_text("decimal comma")
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("cohort_fr_export.csv — 119 patients")
     expect(page.get_by_text("No problem found.")).to_be_visible()
     assert _metric(page, "Patients") == "119"
-    assert "cp1252" in page.locator('[data-testid="stMain"]').inner_text()
     _shot(page, "1_cohort_uploaded")
 
 
@@ -130,8 +132,14 @@ def test_2_filter_by_subtype_updates_summary_and_url(page: Page) -> None:
 def test_3_compare_page_reads_a_row(page: Page) -> None:
     _goto(page, "Compare groups")
     main = page.locator('[data-testid="stMain"]')
-    # the filter is kept across pages; group A must be non-empty so compare all patients
-    expect(main).to_contain_text("Gottron")
+    expect(main).to_contain_text("64 patients")  # the subtype filter followed us here
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Reset filters").click()
+    expect(main.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text("55 patients")
+    # the table's accessible grid (the same cells the canvas draws): anti-Mi2 vs the rest
+    row = main.locator('[data-testid="stDataFrame"] tr[role="row"]').filter(has_text="Gottron papules/sign").first
+    expect(row).to_contain_text("38/53 (71.7%)")
+    cells = row.locator('td[role="gridcell"]').all_text_contents()
+    assert cells[:4] == ["Gottron papules/sign", "38/53 (71.7%)", "21/55 (38.2%)", "<.001"], cells
     _shot(page, "3_compare")
 
 
