@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -49,25 +49,25 @@ from core.formatting import format_n_of_N, format_p
 from core.schema import SUBTYPE_LABELS, DataDictionary
 
 __all__ = [
+    "ROW_COLUMNS",
     "CompareError",
-    "PublishedTableError",
+    "ComparisonResult",
     "FisherResult",
     "MannWhitneyResult",
-    "ComparisonResult",
-    "ROW_COLUMNS",
-    "fisher_2x2",
-    "fisher_p",
-    "mann_whitney",
-    "quantiles_type7",
+    "PublishedTableError",
     "bh_qvalues",
     "compare_groups",
     "compare_payload",
-    "display_table",
-    "subtype_heatmap",
-    "load_published_table",
     "compare_with_published",
-    "methods_text",
+    "display_table",
+    "fisher_2x2",
+    "fisher_p",
     "format_or_ci",
+    "load_published_table",
+    "mann_whitney",
+    "methods_text",
+    "quantiles_type7",
+    "subtype_heatmap",
 ]
 
 #: Minimum group size below which a guardrail is shown.
@@ -127,7 +127,7 @@ def _check_cells(a: int, b: int, c: int, d: int) -> tuple[int, int, int, int]:
     for name, v in zip("abcd", (a, b, c, d)):
         if v is None or (isinstance(v, float) and not math.isfinite(v)):
             raise CompareError(f"2x2 table cell {name} is missing or not finite: {v!r}")
-        iv = int(round(float(v)))
+        iv = round(float(v))
         if iv < 0 or abs(iv - float(v)) > 1e-9:
             raise CompareError(f"2x2 table cell {name} must be a non-negative integer, got {v!r}")
         cells.append(iv)
@@ -169,7 +169,7 @@ class _Conditional:
         )
         var_obs = 1.0 / (1 / (a + 0.5) + 1 / (b + 0.5) + 1 / (c + 0.5) + 1 / (d + 0.5))
         self.sd = math.sqrt(max(var0, var_obs))
-        mode = int(math.floor((self.k + 1.0) * (self.m + 1.0) / (total + 2.0))) if total else 0
+        mode = math.floor((self.k + 1.0) * (self.m + 1.0) / (total + 2.0)) if total else 0
         self.mode = min(max(mode, self.lo), self.hi)
         self._half = 15.0 * self.sd + 20.0
         self.u: np.ndarray | None = None
@@ -238,8 +238,8 @@ class _Conditional:
 
     # --- tilted distribution around x (odds ratio and CI) ----------------------------
     def _build(self) -> None:
-        w_lo = max(self.lo, int(math.floor(self.x - self._half)))
-        w_hi = min(self.hi, int(math.ceil(self.x + self._half)))
+        w_lo = max(self.lo, math.floor(self.x - self._half))
+        w_hi = min(self.hi, math.ceil(self.x + self._half))
         self.u = np.arange(w_lo, w_hi + 1, dtype=np.float64)
         self.logdc = self.lp_vec(self.u)
         self.ix = self.x - w_lo
@@ -508,7 +508,7 @@ def _quantiles_sorted(s: np.ndarray, probs: Sequence[float] = (0.25, 0.5, 0.75))
     out = []
     for p in probs:
         h = (n - 1) * p  # R type 7: index = 1 + (n - 1) p (1-based)
-        lo = int(math.floor(h))
+        lo = math.floor(h)
         hi = min(lo + 1, n - 1)
         frac = h - lo
         q = float(s[lo])
@@ -1071,11 +1071,8 @@ def _read_text(source: str | Path | bytes | IO[Any]) -> str:
     elif isinstance(source, (bytes, bytearray)):
         raw = bytes(source)
     elif hasattr(source, "read"):
-        if hasattr(source, "seek"):
-            try:
-                source.seek(0)
-            except Exception:  # noqa: BLE001 - non-seekable streams are fine
-                pass
+        if hasattr(source, "seek") and getattr(source, "seekable", lambda: True)():
+            source.seek(0)
         data = source.read()
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     else:
@@ -1229,15 +1226,13 @@ def _p_agreement(rel: str, printed: float, decimals: int, p: float) -> str:
     """
     half = 0.5 * 10.0 ** (-decimals) if decimals > 0 else 0.5 * printed
     eps = 1e-12
-    if rel == "=":
-        if abs(p - printed) <= half + eps:
-            return "match"
-    elif rel == "<":
-        if p < printed + eps or round(p, decimals) <= printed:
-            return "match"
-    elif rel == ">":
-        if p > printed - eps or round(p, decimals) >= printed:
-            return "match"
+    matched = (
+        (rel == "=" and abs(p - printed) <= half + eps)
+        or (rel == "<" and (p < printed + eps or round(p, decimals) <= printed))
+        or (rel == ">" and (p > printed - eps or round(p, decimals) >= printed))
+    )
+    if matched:
+        return "match"
     if printed <= 0 or p <= 0:
         return "mismatch"
     ratio = max(p, printed) / min(p, printed)
