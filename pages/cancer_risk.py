@@ -197,8 +197,8 @@ st.caption(
     f"{res.n_patients} patients analysed, {res.n_with_person_time} with person-time in the "
     "window."
 )
-m = st.columns(6)
-m[0].metric("Observed cancers (O)", f"{res.observed}")
+m = st.columns([0.9, 1, 0.9, 1.6, 0.9, 1.1])
+m[0].metric("Observed (O)", f"{res.observed}")
 m[1].metric("Person-years", _num(res.person_years, 1))
 m[2].metric("Expected (E)", _num(res.expected, 2))
 m[3].metric(f"SIR ({100 * res.conf_level:g}% CI)", sir_label(res, 1),

@@ -33,7 +33,7 @@ def _metric(at: AppTest, label_start: str) -> str:
 
 def test_page_shows_sir(at):
     assert at.title[0].value == "Cancer risk"
-    o = int(_metric(at, "Observed cancers"))
+    o = int(_metric(at, "Observed (O)"))
     assert o >= 0
     sir = _metric(at, "SIR (95% CI)")
     assert "(" in sir and "–" in sir
@@ -70,7 +70,7 @@ def test_splits(at, split):
 def test_windows(at, preset):
     at.selectbox(key="cr_window").set_value(preset).run()
     assert not at.exception, at.exception
-    assert _metric(at, "Observed cancers")
+    assert _metric(at, "Observed (O)")
 
 
 def test_custom_window_and_ci_methods(at):
@@ -95,7 +95,7 @@ def test_anti_mi2_reproduces_published_sir(at):
     at.multiselect(key="flt_subtype").set_value(["Mi2"]).run()
     at.selectbox(key="cr_ci").set_value("wald").run()
     assert not at.exception, at.exception
-    assert _metric(at, "Observed cancers") == "14"
+    assert _metric(at, "Observed (O)") == "14"
     assert _metric(at, "SIR (95% CI)") == "5.1 (3.0–8.6)"
     assert _metric(at, "P (exact Poisson)") == "<.001"
     assert _metric(at, "Median (days)") == "61.5"
