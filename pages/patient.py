@@ -242,6 +242,7 @@ with tab_course:
         course_table = patient_events.sort_values("date", kind="stable").assign(
             month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / (365.25 / 12))
             if not pd.isna(course.diagnosis_date) else float("nan"))
+        st.caption(f"Download {patient_id}'s events (with months since diagnosis):")
         download_table(course_table, f"patient_{patient_id}_events", key="dl_course",
                        title=f"Events of patient {patient_id}")
 
