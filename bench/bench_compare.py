@@ -27,8 +27,8 @@ import pandas as pd
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.compare import compare_groups, subtype_heatmap  # noqa: E402
-from core.schema import DataDictionary, FeatureInfo  # noqa: E402
+from core.compare import compare_groups, subtype_heatmap
+from core.schema import DataDictionary, FeatureInfo
 
 N_BINARY = 30
 N_CONTINUOUS = 5
@@ -104,12 +104,13 @@ def run() -> list[dict]:
         binary = [e.name for e in dictionary if e.type == "binary"]
         continuous = [e.name for e in dictionary if e.type == "continuous"]
         compare_groups(df, labels, "A", "B", features, dictionary, fdr=True)  # warm-up
-        t = _best(lambda: compare_groups(df, labels, "A", "B", features, dictionary, fdr=True), repeats)
+        t = _best(lambda d=df, lab=labels, f=features, dic=dictionary: compare_groups(d, lab, "A", "B", f, dic, fdr=True),
+                  repeats)
         results.append({
             "benchmark": "compare_groups 30 binary + 5 continuous (Fisher+OR CI, MWU, BH)",
             "n": n, "seconds": t, "target_seconds": target, "note": "myoscope",
         })
-        t_heat = _best(lambda: subtype_heatmap(df, binary, dictionary), repeats)
+        t_heat = _best(lambda d=df, b=binary, dic=dictionary: subtype_heatmap(d, b, dic), repeats)
         results.append({
             "benchmark": "subtype_heatmap 6 subtypes x 30 binary (Fisher P)",
             "n": n, "seconds": t_heat, "target_seconds": None, "note": "myoscope",

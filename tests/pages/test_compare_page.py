@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from core.filters import FilterSpec  # noqa: E402
+from core.filters import FilterSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
