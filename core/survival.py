@@ -1136,12 +1136,13 @@ def analyze_survival(
         lm.loc[beyond, ["survival", "ci_low", "ci_high"]] = np.nan
         lm = lm[["time", "survival", "ci_low", "ci_high", "n_risk"]]
         out_groups.append(GroupSurvival(g, curve.n, curve.events, curve, med, mlo, mhi, lm))
-        if curve.n < MIN_GROUP_SIZE:
-            guard.append(f"Group '{g}' has only {curve.n} patients (< {MIN_GROUP_SIZE}): estimates are imprecise.")
+        small = [f"only {curve.n} patients (< {MIN_GROUP_SIZE})"] if curve.n < MIN_GROUP_SIZE else []
         if curve.events < MIN_GROUP_EVENTS:
+            small.append(f"only {curve.events} event(s) (< {MIN_GROUP_EVENTS})")
+        if small:
             guard.append(
-                f"Group '{g}' has only {curve.events} event(s) (< {MIN_GROUP_EVENTS}): "
-                "median, tests and hazard ratio are unreliable."
+                f"Group '{g}' has " + " and ".join(small) + ": its estimates are imprecise"
+                + ("; median, tests and hazard ratio are unreliable." if curve.events < MIN_GROUP_EVENTS else ".")
             )
     present = [g.group for g in out_groups]
     remap = np.full(len(order) + 1, -1, dtype=np.int64)

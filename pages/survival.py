@@ -29,6 +29,14 @@ def _num(x: float, digits: int = 1) -> str:
     return "—" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
 
 
+def _event_name(label: str) -> str:
+    """'Date of DM diagnosis' -> 'DM diagnosis'; 'Birth date' -> 'birth date'."""
+    for prefix in ("Date of ", "Date "):
+        if label.startswith(prefix):
+            return label[len(prefix):]
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
 def _parse_times(text: str, what: str) -> list[float] | None:
     try:
         vals = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
@@ -86,7 +94,8 @@ unit = c4.radio("Time unit", UNITS, key="surv_unit")
 
 grouping = group_picker(df, dictionary, key="surv_group", multi=True)
 
-with st.expander("Display and statistics options", expanded=False):
+options_box = st.expander("Display and statistics options", expanded=False)
+with options_box:
     o1, o2, o3 = st.columns(3)
     show_ci = o1.toggle("Confidence bands", value=True, key="surv_show_ci")
     conf_type = o1.selectbox(
@@ -121,7 +130,7 @@ if not present:
 
 reference = present[0]
 if len(present) >= 2:
-    reference = st.selectbox(
+    reference = options_box.selectbox(
         "Reference group for hazard ratios",
         present,
         index=len(present) - 1 if len(present) == 2 else 0,
@@ -153,7 +162,7 @@ event_label = dictionary.label(endpoint[0])
 fig = km_figure(
     result, show_ci=show_ci, show_censors=show_censors, show_median=show_median,
     risk_table_times=ticks, show_cumulative_events=show_cum, unit_label=unit,
-    x_title=f"Time since {dictionary.label(origin).lower()} ({unit})",
+    x_title=f"Time since {_event_name(dictionary.label(origin))} ({unit})",
     y_title="Overall survival" if endpoint[0] == "death" else f"Free of {event_label.lower()}",
 )
 show_figure(fig, "kaplan_meier", key="surv_fig")

@@ -107,15 +107,18 @@ def km_figure(
     ticks = sorted(float(t) for t in ticks if t >= 0)
     x_max = max([max_time, *(ticks or [0.0])]) or 1.0
     n_rows = 2 if show_risk_table and groups else 1
-    table_h = 0.07 * (len(groups) + 1)
+    plot_px = 440
+    table_px = 30 * (len(groups) + 1) if n_rows == 2 else 0
+    gap_px = 85 if n_rows == 2 else 0
     if height is None:
-        height = int(560 + (34 * (len(groups) + 1) if n_rows == 2 else 0))
+        height = plot_px + table_px + gap_px + 110
+    inner = max(height - 110, 1)
     fig = make_subplots(
         rows=n_rows,
         cols=1,
         shared_xaxes=True,
-        row_heights=[1 - table_h, table_h] if n_rows == 2 else [1.0],
-        vertical_spacing=0.13 if n_rows == 2 else 0.02,
+        row_heights=[plot_px, table_px] if n_rows == 2 else [1.0],
+        vertical_spacing=gap_px / inner if n_rows == 2 else 0.02,
     )
     colours = {g.group: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
     for g in groups:
