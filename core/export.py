@@ -28,7 +28,7 @@ def table_to_csv(df: pd.DataFrame) -> bytes:
 
 
 def _cell(v: object) -> object:
-    if v is None:
+    if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None

@@ -56,6 +56,7 @@ def render_sidebar() -> None:
     """Draw the sidebar and store the resulting :class:`FilterSpec` in session state."""
     init_state()
     ss = st.session_state
+    ss["_shell_run"] = True
     sb = st.sidebar
     sb.markdown("### Cohort")
     source = sb.radio("Source", ["Sample cohort", "My file"], key="source_choice", horizontal=True, label_visibility="collapsed")

@@ -183,8 +183,27 @@ def filtered_cohort() -> FilteredCohort | None:
     return FilteredCohort(res.data, cohort.dictionary, spec, res.description(), res.n_before, ss.get("events"), ss.get("cohort_source", ""))
 
 
+def ensure_app_shell() -> None:
+    """Re-run through ``app.py`` when a page was started without it.
+
+    On the very first request a fresh server receives, Streamlit guesses that an app
+    with a ``pages/`` folder is a legacy multipage app and, for a deep link such as
+    ``/survival?subtype=Mi2``, runs the page file alone: no sidebar, no cohort. The
+    guess is corrected as soon as ``app.py`` calls ``st.navigation``; this re-runs the
+    request through ``app.py`` so a bookmarked view opens correctly.
+    """
+    if "cohort" in st.session_state and st.session_state.get("_shell_run"):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require_filtered_cohort() -> FilteredCohort:
     """The filtered cohort; stops the page with guidance when there is none."""
+    ensure_app_shell()
     fc = filtered_cohort()
     if fc is None:
         st.info("No valid cohort is loaded: open the **Cohort** page to fix the problems in your file, or switch back to the sample cohort in the sidebar.")
