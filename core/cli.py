@@ -254,12 +254,13 @@ def cmd_ifn(args: argparse.Namespace) -> int:
 
     try:
         table = read_qpcr(args.qpcr)
-        cols = {c.lower() for c in table.columns}
-        if "fold_change" in cols and "ct" not in cols:
+        cols = {str(c).strip().lower() for c in table.columns}
+        if "ct" not in cols:  # precomputed fold changes, long or wide format
             res = fold_change_scores(table, threshold=args.threshold)
         else:
             refs = [g.strip() for g in args.reference_genes.split(",") if g.strip()]
-            res = interferon_scores(table, reference_genes=refs, threshold=args.threshold)
+            res = interferon_scores(table, reference_genes=refs, threshold=args.threshold,
+                                    undetermined=args.undetermined, max_ct=args.max_ct)
     except (InterferonError, OSError) as exc:
         raise CliError(str(exc)) from exc
     payload = res.payload()
@@ -322,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("qpcr", help="qPCR table (sample_id, sample_type, gene, ct) or fold changes")
     i.add_argument("--threshold", type=float, default=2.3)
     i.add_argument("--reference-genes", default="HPRT1,18S")
+    i.add_argument("--undetermined", choices=["error", "max_ct"], default="error",
+                   help="'Undetermined' target wells: stop with an error (default) or set Ct to --max-ct")
+    i.add_argument("--max-ct", type=float, default=40.0)
     i.add_argument("--json", action="store_true")
     i.set_defaults(fn=cmd_ifn)
     return p

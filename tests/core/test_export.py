@@ -1,0 +1,69 @@
+"""Exports: full-precision CSV, XLSX and DOCX tables, PNG/SVG figures rendered locally."""
+
+from __future__ import annotations
+
+import io
+import math
+import shutil
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from core.export import ExportError, figure_to_image, plotly_config, table_to_csv, table_to_docx, table_to_xlsx
+
+DF = pd.DataFrame({
+    "feature": ["Gottron papules", "CK"],
+    "p_value": [0.000423156789012345, 0.2345678901234567],
+    "odds_ratio": [4.04, math.inf],
+    "n": pd.array([53, None], dtype="Int64"),
+    "date": pd.to_datetime(["2020-01-01", None]),
+})
+
+
+def test_csv_keeps_full_precision():
+    back = pd.read_csv(io.BytesIO(table_to_csv(DF)))
+    assert back["p_value"].tolist() == DF["p_value"].tolist()  # exact float round trip
+    assert back["odds_ratio"].iloc[1] == math.inf
+
+
+def test_xlsx_numbers_stay_numbers():
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(table_to_xlsx(DF, title="Table I", footnote="Fisher's exact test")))
+    ws = wb.active
+    assert ws["A1"].value == "Table I"
+    assert [c.value for c in ws[3]] == list(DF.columns)
+    assert ws["B4"].value == DF["p_value"].iloc[0]
+    assert ws["C5"].value == "Inf" and ws["D5"].value is None
+    assert ws.cell(row=7, column=1).value == "Fisher's exact test"
+
+
+def test_docx_has_the_table():
+    from docx import Document
+
+    doc = Document(io.BytesIO(table_to_docx(DF.astype(str), title="Table I", footnote="note")))
+    t = doc.tables[0]
+    assert [c.text for c in t.rows[0].cells] == list(DF.columns)
+    assert t.rows[1].cells[0].text == "Gottron papules"
+    assert doc.paragraphs[0].text == "Table I" and doc.paragraphs[-1].text == "note"
+
+
+def test_plotly_config_has_no_outside_link():
+    cfg = plotly_config("km")
+    assert cfg["displaylogo"] is False and cfg["showLink"] is False
+    assert cfg["toImageButtonOptions"]["filename"] == "km"
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")), reason="needs Chromium for kaleido")
+def test_figure_png_and_svg_render_locally():
+    fig = go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 0.8, 0.6], line_shape="hv"))
+    try:
+        png = figure_to_image(fig, "png", width=400, height=300, scale=1)
+    except ExportError as exc:  # pragma: no cover - reported, not hidden
+        pytest.fail(str(exc))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = figure_to_image(fig, "svg", width=400, height=300)
+    assert b"<svg" in svg[:500]
+    with pytest.raises(ValueError):
+        figure_to_image(fig, "gif")
