@@ -22,7 +22,7 @@ DF = pd.DataFrame({
 
 
 def test_csv_keeps_full_precision():
-    back = pd.read_csv(io.BytesIO(table_to_csv(DF)))
+    back = pd.read_csv(io.BytesIO(table_to_csv(DF)), float_precision="round_trip")
     assert back["p_value"].tolist() == DF["p_value"].tolist()  # exact float round trip
     assert back["odds_ratio"].iloc[1] == math.inf
 
