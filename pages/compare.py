@@ -67,16 +67,6 @@ def _highlight_rows(display: pd.DataFrame, p_values: list[float], offset: int) -
     return display.style.apply(style, axis=1)
 
 
-def _for_export(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable integer columns (Int64 with <NA>) as plain objects (int or None) so every
-    exporter (CSV, XLSX, DOCX) accepts them."""
-    out = frame.copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.Int64Dtype):
-            out[c] = pd.Series([None if pd.isna(v) else int(v) for v in out[c]], index=out.index, dtype=object)
-    return out
-
-
 cohort = require_filtered_cohort()
 df = cohort.data
 dictionary = cohort.dictionary
@@ -150,7 +140,7 @@ with tab_table:
     st.markdown("**Download the table** (journal style)")
     download_table(display, "comparison_table", key="cmp_dl_display", title=title, footnote=footnote)
     st.markdown("**Download the numbers** (full precision, one row per feature)")
-    download_table(_for_export(result.rows), "comparison_full_precision", key="cmp_dl_full", title=title)
+    download_table(result.rows, "comparison_full_precision", key="cmp_dl_full", title=title)
     st.download_button(
         "⬇ JSON (as `myoscope compare --json`)",
         data=json.dumps(result.payload(), ensure_ascii=False, indent=2).encode("utf-8"),
@@ -249,5 +239,5 @@ with st.expander("Compare with a published table"):
                 view.style.apply(lambda r: [HIGHLIGHT if r.name in flagged_rows else ""] * len(r), axis=1),
                 hide_index=True, width="stretch", key="cmp_pub_table",
             )
-            download_table(_for_export(check), "published_table_check", key="cmp_pub_dl",
+            download_table(check, "published_table_check", key="cmp_pub_dl",
                            title="Published vs recomputed")
