@@ -190,7 +190,10 @@ def cmd_survival(args: argparse.Namespace) -> int:
             raise CliError(f"--adjust: no such column(s): {', '.join(missing)}.")
         covariates = df.loc[sd.index, cols]
     try:
-        res = analyze_survival(sd.time, sd.event, labels, grouping.order, conf_type=args.conf_type, covariates=covariates, unit=args.time_unit)
+        # as on the page: with two groups, hazard ratio of group A against group B
+        reference = grouping.order[-1] if len(grouping.order) == 2 else None
+        res = analyze_survival(sd.time, sd.event, labels, grouping.order, conf_type=args.conf_type, covariates=covariates,
+                               unit=args.time_unit, reference=reference)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     if args.json:

@@ -30,7 +30,7 @@ from core.interferon import (
 )
 from core.schema import SUBTYPE_LABELS
 from ui.state import require_filtered_cohort
-from ui.widgets import download_figure, download_table, show_guardrails
+from ui.widgets import download_figure, download_table, show_figure, show_guardrails
 
 EXAMPLE_QPCR = Path(__file__).resolve().parents[1] / "sample_data" / "qpcr_example.csv"
 #: Session key of the interferon scores added from the calculator (events-table rows).
@@ -190,7 +190,7 @@ with tab_course:
             st.info(note)
         fig = patient_timeline_figure(course, threshold=threshold_tl,
                                       title=f"{patient_id} — {_subtype_label(subtype)}")
-        st.plotly_chart(fig, width="stretch", key="patient_timeline")
+        show_figure(fig, "patient_timeline", key="patient_timeline")
         download_figure(fig, f"patient_{patient_id}_timeline", key="dl_timeline")
 
         seq = course.treatment_sequence()
@@ -291,7 +291,7 @@ with tab_course:
                                   annotation_text=f"{patient_id}: "
                                   + ("died" if sd.event[pos[0]] else "censored")
                                   + f" at {t_pat:.1f} mo")
-                st.plotly_chart(kmf, width="stretch", key="context_km")
+                show_figure(kmf, "context_km", key="context_km")
                 gt = res.group_table()
                 show = gt[["group", "n", "events"]].assign(
                     **{"median (months)": gt["median"].map(
@@ -426,10 +426,10 @@ with tab_ifn:
                                 key="ifn_chart_samples")
         if chosen:
             fcfig = fold_change_figure(result, chosen)
-            st.plotly_chart(fcfig, width="stretch", key="ifn_fc_chart")
+            show_figure(fcfig, "ifn_fc_chart", key="ifn_fc_chart")
             download_figure(fcfig, "interferon_fold_changes", key="dl_ifn_fc_fig")
         sfig = score_figure(result)
-        st.plotly_chart(sfig, width="stretch", key="ifn_score_chart")
+        show_figure(sfig, "ifn_score_chart", key="ifn_score_chart")
         download_figure(sfig, "interferon_scores", key="dl_ifn_score_fig")
         st.caption(methods_text(result))
 

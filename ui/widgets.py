@@ -32,8 +32,8 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
     """
     choices = grouping_choices(df, dictionary)
     kinds = dict(GROUP_KINDS)
-    if multi:
-        kinds = {"levels": "Every level of a column (2 or more groups)", **kinds}
+    if multi:  # a yes/no split first (anti-Mi2 by default), then any number of levels
+        kinds = {"binary": kinds.pop("binary"), "levels": "Every level of a column (2 or more groups)", **kinds}
     if not choices["subtype"]:
         kinds.pop("subtype", None)
     if not choices["binary"]:
@@ -111,8 +111,11 @@ def download_figure(fig: object, basename: str, key: str) -> None:
 
 
 def show_figure(fig: object, basename: str, key: str) -> None:
-    """A plotly figure whose camera button saves a slide-sized PNG in the browser."""
-    st.plotly_chart(fig, config=plotly_config(_safe(basename)), key=key)
+    """A plotly figure whose camera button saves a slide-sized PNG in the browser.
+
+    ``theme=None`` keeps the figure's own (journal) fonts and colours.
+    """
+    st.plotly_chart(fig, config=plotly_config(_safe(basename)), key=key, theme=None, width="stretch")
 
 
 def show_guardrails(messages: list[str]) -> None:
