@@ -14,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import print_table
+
 
 def main(argv: list[str]) -> int:
     names = sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py"))
@@ -23,14 +25,7 @@ def main(argv: list[str]) -> int:
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows += importlib.import_module(f"bench.{name}").run()
-    print(f"{'benchmark':64} {'n':>10} {'seconds':>9} {'target':>7} {'ok':>4}  note")
-    print("-" * 110)
-    failed = 0
-    for r in rows:
-        tgt = r.get("target_seconds")
-        ok = "" if tgt is None else ("yes" if r["seconds"] <= tgt else "NO")
-        failed += ok == "NO"
-        print(f"{r['benchmark'][:64]:64} {r['n']:>10} {r['seconds']:>9.3f} {'' if tgt is None else f'{tgt:.2f}':>7} {ok:>4}  {r.get('note', '')}")
+    failed = print_table(rows)
     print(f"\n{len(rows)} benchmarks, {failed} above target")
     return 0
 

@@ -6,7 +6,6 @@ Run: ``python -m bench.bench_cancer_risk`` (or ``python bench/bench_cancer_risk.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import best_of as _best
+from bench.common import print_table
 from core.cancer_risk import TIME_SINCE_DIAGNOSIS, cancer_timing, sir_analysis
 from core.rates import load_bundled_rates
 
@@ -40,13 +41,6 @@ def _cohort(n: int, seed: int = 0) -> pd.DataFrame:
     })
 
 
-def _best(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -88,8 +82,4 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    rows = run()
-    print(f"{'benchmark':58s} {'n':>9s} {'seconds':>8s} {'target':>7s}  note")
-    for r in rows:
-        tgt = "" if r["target_seconds"] is None else f"{r['target_seconds']:.1f}"
-        print(f"{r['benchmark']:58s} {r['n']:>9d} {r['seconds']:8.3f} {tgt:>7s}  {r['note']}")
+    print_table(run())

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -27,6 +26,8 @@ import pandas as pd
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import best_of as _best
+from bench.common import print_table
 from core.compare import compare_groups, subtype_heatmap
 from core.schema import DataDictionary, FeatureInfo
 
@@ -62,13 +63,6 @@ def synthetic_cohort(n: int, seed: int = 1) -> tuple[pd.DataFrame, DataDictionar
     return df, DataDictionary(tuple(entries)), labels
 
 
-def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _tableone_time(df: pd.DataFrame, labels: pd.Series, features: list[str], binary: list[str],
@@ -136,4 +130,4 @@ def _print(results: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    _print(run())
+    print_table(run())

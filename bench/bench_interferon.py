@@ -7,17 +7,17 @@ Targets are interactive budgets (the page reruns on every widget change).
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.events import load_events, patient_course  # noqa: E402
-from core.interferon import DEFAULT_GENES, interferon_scores  # noqa: E402
+from bench.common import best_of as _best
+from bench.common import print_table
+from core.events import load_events, patient_course
+from core.interferon import DEFAULT_GENES, interferon_scores
 
 
 def _qpcr(n_samples: int, seed: int = 0) -> pd.DataFrame:
@@ -45,13 +45,6 @@ def _events(n_patients: int, per_patient: int = 40, seed: int = 0) -> pd.DataFra
                          "value": value, "unit": "", "detail": ""})
 
 
-def _best(fn: Any, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -81,8 +74,4 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    rows = run()
-    print(f"{'benchmark':<66} {'n':>9} {'seconds':>9} {'target':>7}  note")
-    for r in rows:
-        tgt = "" if r["target_seconds"] is None else f"{r['target_seconds']:g}"
-        print(f"{r['benchmark']:<66} {r['n']:>9,} {r['seconds']:>9.3f} {tgt:>7}  {r['note']}")
+    print_table(run())

@@ -7,7 +7,6 @@ French-export conventions too (``;``, decimal comma, oui/non, dd/mm/yyyy) — th
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.io import SAMPLE_DIR, read_cohort, sample_dictionary  # noqa: E402
+from bench.common import best_of as _best
+from bench.common import print_table
+from core.io import SAMPLE_DIR, read_cohort, sample_dictionary
 
 
 def _big(n: int, french: bool) -> bytes:
@@ -30,13 +31,6 @@ def _big(n: int, french: bool) -> bytes:
     return big.to_csv(index=False, sep=sep).encode(enc)
 
 
-def _best(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -51,7 +45,7 @@ def run() -> list[dict]:
         out.append({
             "benchmark": f"import: read + type + validate ({'French export' if french else 'canonical CSV'})",
             "n": 100_000,
-            "seconds": _best(lambda: read_cohort(data, fname, dictionary=dic)),
+            "seconds": _best(lambda d=data, f=fname: read_cohort(d, f, dictionary=dic)),
             "target_seconds": 3.0,
             "note": f"{len(data) / 1e6:.0f} MB, {cohort.data.shape[1]} columns",
         })
@@ -59,5 +53,4 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for r in run():
-        print(f"{r['benchmark']:60} {r['n']:>8} {r['seconds']:8.3f} s (target {r['target_seconds']} s)  {r['note']}")
+    print_table(run())

@@ -6,14 +6,15 @@ Run: ``python -m bench.bench_survival`` (or ``python bench/bench_survival.py``).
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.survival import analyze_survival, kaplan_meier, logrank_test  # noqa: E402
+from bench.common import best_of as _best
+from bench.common import print_table
+from core.survival import analyze_survival, kaplan_meier, logrank_test
 
 
 def _data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -28,13 +29,6 @@ def _data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return time, event, labels
 
 
-def _best(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -84,8 +78,4 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    rows = run()
-    print(f"{'benchmark':58} {'n':>10} {'seconds':>9} {'target':>7}  note")
-    for r in rows:
-        tgt = "" if r["target_seconds"] is None else f"{r['target_seconds']:.1f}"
-        print(f"{r['benchmark']:58} {r['n']:>10} {r['seconds']:>9.3f} {tgt:>7}  {r['note']}")
+    print_table(run())

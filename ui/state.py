@@ -67,14 +67,8 @@ def _sample_events() -> EventsTable:
 
 def init_state() -> None:
     """Load the sample cohort on the first run of a session."""
-    ss = st.session_state
-    if "cohort" not in ss:
-        ss["cohort"] = _sample()
-        ss["cohort_source"] = SAMPLE_LABEL
-        ss["events"] = _sample_events()
-        ss["events_source"] = "sample events"
-        ss["mapping"] = None
-        ss["upload_id"] = None
+    if "cohort" not in st.session_state:
+        use_sample()
 
 
 def use_sample() -> None:
