@@ -104,7 +104,7 @@ st.subheader("Summary")
 if fc is not None and not fc.filters.is_empty:
     st.caption(f"Filtered cohort: {fc.description}.")
 summ = cohort_summary(df, cohort.dictionary)
-m1, m2, m3, m4 = st.columns(4)
+m1, m2, m3, m4 = st.columns([1, 1.2, 1.8, 1.2])
 m1.metric("Patients", summ.n_patients)
 m2.metric("Women", f"{summ.sex.get('F', 0)} ({100 * summ.sex.get('F', 0) / max(1, summ.n_patients):.1f}%)")
 m3.metric("Age at diagnosis, median (IQR)", summ.age_text())
