@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.filters import FilterError, FilterSpec, apply_filters
 from core.formatting import format_p
-from core.groups import GroupingError, GroupSpec, Grouping, assign_groups
+from core.groups import Grouping, GroupingError, GroupSpec, assign_groups
 from core.io import Cohort, read_cohort, sample_dictionary
 from core.schema import DataDictionary
 
@@ -253,7 +253,12 @@ def cmd_sir(args: argparse.Namespace) -> int:
 
 
 def cmd_ifn(args: argparse.Namespace) -> int:
-    from core.interferon import InterferonError, fold_change_scores, interferon_scores, read_qpcr
+    from core.interferon import (
+        InterferonError,
+        fold_change_scores,
+        interferon_scores,
+        read_qpcr,
+    )
 
     try:
         table = read_qpcr(args.qpcr)

@@ -34,7 +34,7 @@ def format_p(p: float | None, digits: int = 2) -> str:
         text = f"{p:.{digits}f}"
         if text == "1.00":
             return ">.99"
-    return text[1:] if text.startswith("0") else text
+    return text.removeprefix("0")
 
 
 def format_ratio(x: float | None, decimals: int = 2) -> str:

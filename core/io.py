@@ -672,8 +672,21 @@ def cleaned_csv(cohort: Cohort) -> bytes:
 
 
 __all__ = [
-    "Cohort", "CohortFileError", "RawTable", "build_cohort", "cleaned_csv", "derive_subtype",
-    "load_dictionary", "load_mapping", "load_sample_cohort", "load_sample_events", "read_cohort",
-    "read_table", "sample_dictionary", "save_mapping", "suggest_mapping", "GROUP_ORDER",
+    "GROUP_ORDER",
+    "Cohort",
+    "CohortFileError",
+    "RawTable",
     "antibody_columns",
+    "build_cohort",
+    "cleaned_csv",
+    "derive_subtype",
+    "load_dictionary",
+    "load_mapping",
+    "load_sample_cohort",
+    "load_sample_events",
+    "read_cohort",
+    "read_table",
+    "sample_dictionary",
+    "save_mapping",
+    "suggest_mapping",
 ]

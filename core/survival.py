@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -845,7 +845,7 @@ def cox_regression(
         reference=reference,
         terms=terms,
         adjusted_for=tuple(adjusted),
-        n=int(len(data)),
+        n=len(data),
         n_events=int(data["E"].sum()),
         ph_p_global=ph_min,
         notes=tuple(notes),

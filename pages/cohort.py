@@ -9,7 +9,14 @@ from core.io import CohortFileError, cleaned_csv, load_mapping, save_mapping
 from core.schema import CORE_COLUMNS
 from core.summary import cohort_summary, subtype_table
 from core.validate import problems_frame
-from ui.state import SAMPLE_LABEL, apply_mapping, ensure_app_shell, filtered_cohort, load_events_upload, load_upload
+from ui.state import (
+    SAMPLE_LABEL,
+    apply_mapping,
+    ensure_app_shell,
+    filtered_cohort,
+    load_events_upload,
+    load_upload,
+)
 from ui.widgets import download_table
 
 NOT_IMPORTED = "(not imported)"

@@ -9,7 +9,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.charts.patient import fold_change_figure, patient_timeline_figure, score_figure
+from core.charts.patient import (
+    fold_change_figure,
+    patient_timeline_figure,
+    score_figure,
+)
 from core.events import (
     EventsTable,
     add_scores,

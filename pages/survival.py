@@ -20,7 +20,14 @@ from core.survival import (
     survival_data,
 )
 from ui.state import require_filtered_cohort
-from ui.widgets import download_figure, download_table, group_picker, methods_box, show_figure, show_guardrails
+from ui.widgets import (
+    download_figure,
+    download_table,
+    group_picker,
+    methods_box,
+    show_figure,
+    show_guardrails,
+)
 
 UNITS = ("months", "years", "days")
 

@@ -8,7 +8,14 @@ import streamlit as st
 
 from core.filters import FilterSpec
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
-from ui.state import SAMPLE_LABEL, filters_from_url, init_state, load_upload, use_sample, write_url
+from ui.state import (
+    SAMPLE_LABEL,
+    filters_from_url,
+    init_state,
+    load_upload,
+    use_sample,
+    write_url,
+)
 
 AGE_LO, AGE_HI = 0, 100
 PRESENTATION_CSS = """

@@ -6,6 +6,7 @@ Streamlit-only glue; every computation is a call into :mod:`core`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 

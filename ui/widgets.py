@@ -8,8 +8,21 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from core.export import ExportError, figure_to_image, plotly_config, table_to_csv, table_to_docx, table_to_xlsx
-from core.groups import GroupingError, GroupSpec, Grouping, assign_groups, grouping_choices
+from core.export import (
+    ExportError,
+    figure_to_image,
+    plotly_config,
+    table_to_csv,
+    table_to_docx,
+    table_to_xlsx,
+)
+from core.groups import (
+    Grouping,
+    GroupingError,
+    GroupSpec,
+    assign_groups,
+    grouping_choices,
+)
 from core.schema import SUBTYPE_LABELS, DataDictionary
 
 GROUP_KINDS = {

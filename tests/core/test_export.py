@@ -10,7 +10,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from core.export import ExportError, figure_to_image, plotly_config, table_to_csv, table_to_docx, table_to_xlsx
+from core.export import (
+    ExportError,
+    figure_to_image,
+    plotly_config,
+    table_to_csv,
+    table_to_docx,
+    table_to_xlsx,
+)
 
 DF = pd.DataFrame({
     "feature": ["Gottron papules", "CK"],

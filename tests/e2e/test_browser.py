@@ -34,7 +34,7 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError(f"Chromium not found at {CHROMIUM}: the browser tests cannot run (apt-get install chromium).")
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright
 
 
 def _free_port() -> int:
@@ -101,7 +101,7 @@ def _metric(page: Page, label: str) -> str:
 
 def _goto(page: Page, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
-    expect(page.locator("h1").filter(has_text=re.compile(title.split()[0], re.I)).first).to_be_visible()
+    expect(page.locator("h1").filter(has_text=re.compile(title.split()[0], re.IGNORECASE)).first).to_be_visible()
 
 
 def test_1_upload_french_export_and_see_summary(page: Page, server: str) -> None:

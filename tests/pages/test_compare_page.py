@@ -10,8 +10,6 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
-from core.filters import FilterSpec
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -78,12 +76,8 @@ def test_switch_grouping_and_filter_update_the_table() -> None:
     sw = table[table["Feature"].str.startswith("Severe weakness")].iloc[0]
     assert sw["anti-Mi2+"] == "29/54 (53.7%)" and sw["P"] == ".33"
 
-    # a sidebar filter (women only) changes the groups and the counts. After switch_page,
-    # AppTest runs the page without the sidebar widgets, so set the filter the way the
-    # sidebar stores it (widget value + the FilterSpec in session state, see ui/state.py).
-    at.session_state["flt_sex"] = ["F"]
-    at.session_state["filters"] = FilterSpec(sex=("F",))
-    at.run()
+    # a sidebar filter (women only) changes the groups and the counts
+    at.multiselect(key="flt_sex").set_value(["F"]).run()
     assert not at.exception, [e.value for e in at.exception]
     filtered = _table(at)
     n_a, n_b = (int(v) for v in filtered.iloc[0, 1:3])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import base64
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import plotly.io as pio
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 JALLES = "MYO-070"
@@ -34,7 +34,7 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def _frame_with(at: AppTest, column: str, value: object):  # noqa: ANN202
+def _frame_with(at: AppTest, column: str, value: object):
     for d in at.dataframe:
         df = d.value
         if column in df.columns and (df[column] == value).any():
