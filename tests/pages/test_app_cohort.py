@@ -116,3 +116,12 @@ def test_uploaded_french_export_summary_and_mapping():
     # back to the sample cohort
     at.radio(key="source_choice").set_value("Sample cohort").run()
     assert metric(at, "Patients") == "119" and "Sample cohort" in at.sidebar.caption[0].value
+
+
+@pytest.mark.parametrize("page", ["pages/compare.py", "pages/survival.py", "pages/cancer_risk.py", "pages/patient.py"])
+@pytest.mark.parametrize("name", ["15_no_antibodies.csv", "14_birth_date_only.csv", "08_missing_codes.csv"])
+def test_every_page_copes_with_a_minimal_cohort(page, name):
+    """A cohort with few columns loads; each view says what it needs instead of failing."""
+    at = upload(new_app().run(), CORPUS / name)
+    at.switch_page(page).run()
+    assert not at.exception, (page, name, at.exception)
