@@ -25,11 +25,9 @@ from core.codes import Coercion
 from core.schema import (
     CORE_COLUMNS,
     DM_ANTIBODIES,
-    GROUP_ORDER,
     SYNONYMS,
     DataDictionary,
     FeatureInfo,
-    antibody_columns,
 )
 from core.validate import Problem, validate_cohort
 
@@ -672,11 +670,9 @@ def cleaned_csv(cohort: Cohort) -> bytes:
 
 
 __all__ = [
-    "GROUP_ORDER",
     "Cohort",
     "CohortFileError",
     "RawTable",
-    "antibody_columns",
     "build_cohort",
     "cleaned_csv",
     "derive_subtype",
