@@ -18,6 +18,11 @@ Kinds
     subgroup tables).
 ``age``
     age at diagnosis ≥ ``cutoff`` (group A) vs < ``cutoff``.
+
+Category values are matched and shown in their written form (:func:`category_text`),
+whatever the column's dtype: ``0.0`` is ``"0"``, ``0.5`` is ``"0.5"``. A split that leaves a
+group with no patient is refused by :meth:`Grouping.require_nonempty` /
+:func:`require_groups` before any test.
 """
 
 from __future__ import annotations
@@ -93,6 +98,116 @@ class Grouping:
         counts = self.labels.value_counts()
         return {g: int(counts.get(g, 0)) for g in self.order}
 
+    def empty_groups(self) -> list[str]:
+        """Groups of :attr:`order` with no patient (in order; ``[]`` when none)."""
+        return [g for g, n in self.sizes().items() if n == 0]
+
+    def require_nonempty(self) -> None:
+        """Raise :class:`GroupingError` when a group has no patient.
+
+        Raises
+        ------
+        GroupingError
+            ``"group 'X' has no patient: ..."`` naming the first empty group.
+        """
+        require_groups(self.labels, self.order, self.description)
+
+
+def category_text(value: object) -> str | None:
+    """The written form of one category value, the same whatever the column dtype.
+
+    Integral numbers lose their decimal part (``0.0`` -> ``"0"``, ``2`` -> ``"2"``), other
+    numbers keep their shortest exact form (``0.5`` -> ``"0.5"``), strings are kept as
+    they are; missing values give ``None``.
+
+    Parameters
+    ----------
+    value : object
+        One cell of a column.
+
+    Returns
+    -------
+    str or None
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if np.isnan(v):
+            return None
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    return str(value)
+
+
+def category_strings(s: pd.Series) -> pd.Series:
+    """:func:`category_text` of every value of ``s`` (object Series, NaN when missing)."""
+    return s.astype(object).map(category_text).where(s.notna(), np.nan)
+
+
+def _level_key(text: str) -> tuple[int, float, str]:
+    try:
+        x = float(text)
+    except ValueError:
+        return 1, 0.0, text
+    return (0, x, text) if np.isfinite(x) else (1, 0.0, text)
+
+
+def category_levels(s: pd.Series) -> list[str]:
+    """Distinct written forms (:func:`category_text`) of ``s``, numbers in numeric order
+    first (``"2"`` before ``"10"``), then other text in alphabetical order."""
+    texts = {t for t in category_strings(s).dropna()}
+    return sorted(texts, key=_level_key)
+
+
+def _canonical_values(values: tuple[str, ...], s: pd.Series) -> tuple[str, ...]:
+    """Spell requested values as the column writes them: on a numeric column ``"0.0"``
+    and ``"0"`` both mean 0 and are written ``"0"``."""
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return tuple(values)
+    out = []
+    for v in values:
+        try:
+            out.append(category_text(float(v)) or v)
+        except (TypeError, ValueError):
+            out.append(v)
+    return tuple(dict.fromkeys(out))
+
+
+def require_groups(labels: pd.Series, order: list[str], description: str = "") -> None:
+    """Refuse a split that leaves a group with no patient.
+
+    Parameters
+    ----------
+    labels : pandas.Series
+        Group label per patient (NaN = in no group).
+    order : list of str
+        The groups that must all have patients.
+    description : str
+        The split, for the message ("Sex: F vs M").
+
+    Raises
+    ------
+    GroupingError
+        ``"group 'X' has no patient: ..."`` for the first empty group.
+    """
+    counts = labels.value_counts()
+    for g in order:
+        if int(counts.get(g, 0)) == 0:
+            others = ", ".join(f"{h!r}: {int(counts.get(h, 0))}" for h in order if h != g)
+            n_none = int(labels.isna().sum())
+            raise GroupingError(
+                f"group {g!r} has no patient: {description or 'this split'} leaves it empty "
+                f"(other groups {others or 'none'}; {n_none} patient(s) in no group)."
+            )
+
 
 def binary_labels(column: str, dictionary: DataDictionary) -> tuple[str, str]:
     """Labels of the 1 and 0 groups of a binary column: ``anti-Mi2+``/``anti-Mi2−`` for an
@@ -137,39 +252,9 @@ def assign_groups(df: pd.DataFrame, spec: GroupSpec, dictionary: DataDictionary 
         labels[s == 0] = b
         order, desc = [a, b], f"{a} vs {b}"
     elif spec.kind == "category":
-        if not spec.values_a:
-            raise GroupingError(f"Choose at least one value of {dictionary.label(col)} for group A.")
-        if set(spec.values_a) & set(spec.values_b):
-            raise GroupingError("A value cannot be in both groups.")
-        text = s.astype(object).where(s.notna()).map(lambda v: v if isinstance(v, str) or v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:g}")
-        a = " / ".join(spec.values_a)
-        in_a = text.isin(spec.values_a)
-        if spec.values_b:
-            b = " / ".join(spec.values_b)
-            in_b = text.isin(spec.values_b)
-        else:
-            b = f"other than {a}"
-            in_b = text.notna() & ~in_a
-        labels[in_a] = a
-        labels[in_b] = b
-        order, desc = [a, b], f"{dictionary.label(col)}: {a} vs {b}"
+        order, desc = _category_groups(s, spec, labels, dictionary.label(col))
     elif spec.kind == "levels":
-        if col in DM_ANTIBODIES or dictionary.get(col).type == "binary" and set(s.dropna().unique()) <= {0.0, 1.0}:
-            a, b = binary_labels(col, dictionary)
-            labels[s == 1] = a
-            labels[s == 0] = b
-            order = [a, b]
-        else:
-            present = [str(v) for v in s.dropna().unique()]
-            if col == "antibody_subtype":
-                present = [v for v in SUBTYPE_VALUES if v in present]
-                mapped = s.map(lambda v: SUBTYPE_LABELS.get(v, v) if isinstance(v, str) else v)
-                labels[s.notna()] = mapped[s.notna()]
-                order = [SUBTYPE_LABELS.get(v, v) for v in present]
-            else:
-                present = sorted(present)
-                labels[s.notna()] = s[s.notna()].astype(str)
-                order = present
+        order = _level_groups(s, col, labels, dictionary)
         desc = f"by {dictionary.label(col)}"
     elif spec.kind == "age":
         c = spec.cutoff
@@ -181,6 +266,46 @@ def assign_groups(df: pd.DataFrame, spec: GroupSpec, dictionary: DataDictionary 
         raise GroupingError(f"Unknown grouping kind {spec.kind!r}.")
     n_excluded = int(labels.isna().sum())
     return Grouping(labels, order, desc, n_excluded, spec)
+
+
+def _category_groups(s: pd.Series, spec: GroupSpec, labels: pd.Series, label: str) -> tuple[list[str], str]:
+    """Fill ``labels`` for a ``category`` split (matching on :func:`category_text`);
+    returns the group order and the description."""
+    values_a = _canonical_values(spec.values_a, s)
+    values_b = _canonical_values(spec.values_b, s)
+    if not values_a:
+        raise GroupingError(f"Choose at least one value of {label} for group A.")
+    if set(values_a) & set(values_b):
+        raise GroupingError("A value cannot be in both groups.")
+    text = category_strings(s)
+    a = " / ".join(values_a)
+    in_a = text.isin(values_a)
+    if values_b:
+        b = " / ".join(values_b)
+        in_b = text.isin(values_b)
+    else:
+        b = f"other than {a}"
+        in_b = text.notna() & ~in_a
+    labels[in_a] = a
+    labels[in_b] = b
+    return [a, b], f"{label}: {a} vs {b}"
+
+
+def _level_groups(s: pd.Series, col: str, labels: pd.Series, dictionary: DataDictionary) -> list[str]:
+    """Fill ``labels`` for a ``levels`` split (one group per level); returns the order."""
+    if col in DM_ANTIBODIES or dictionary.get(col).type == "binary" and set(s.dropna().unique()) <= {0.0, 1.0}:
+        a, b = binary_labels(col, dictionary)
+        labels[s == 1] = a
+        labels[s == 0] = b
+        return [a, b]
+    if col == "antibody_subtype":
+        present = {str(v) for v in s.dropna().unique()}
+        mapped = s.map(lambda v: SUBTYPE_LABELS.get(v, v) if isinstance(v, str) else v)
+        labels[s.notna()] = mapped[s.notna()]
+        return [SUBTYPE_LABELS.get(v, v) for v in SUBTYPE_VALUES if v in present]
+    text = category_strings(s)
+    labels[text.notna()] = text[text.notna()]
+    return category_levels(s)
 
 
 def grouping_choices(df: pd.DataFrame, dictionary: DataDictionary) -> dict[str, list[str]]:
