@@ -17,19 +17,20 @@ from scipy.stats.contingency import odds_ratio
 from core.compare import (
     ROW_COLUMNS,
     CompareError,
-    PublishedTableError,
     compare_groups,
     compare_payload,
-    compare_with_published,
     display_table,
-    fisher_2x2,
-    fisher_p,
     format_or_ci,
-    load_published_table,
     methods_text,
     subtype_heatmap,
 )
+from core.published import (
+    PublishedTableError,
+    compare_with_published,
+    load_published_table,
+)
 from core.schema import DataDictionary, FeatureInfo
+from core.stats import StatsError, fisher_2x2, fisher_p
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE1 = ROOT / "sample_data" / "monseau2020_table1.csv"
@@ -134,9 +135,9 @@ def test_zero_cells_and_display() -> None:
 
 
 def test_bad_cells() -> None:
-    with pytest.raises(CompareError, match="non-negative integer"):
+    with pytest.raises(StatsError, match="non-negative integer"):
         fisher_2x2(-1, 2, 3, 4)
-    with pytest.raises(CompareError):
+    with pytest.raises(StatsError):
         fisher_2x2(1.5, 2, 3, 4)  # type: ignore[arg-type]
 
 

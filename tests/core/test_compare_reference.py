@@ -1,4 +1,4 @@
-"""core.compare against R: fisher.test, wilcox.test, quantile(type = 7), p.adjust("BH").
+"""core.stats (Table I tests) against R: fisher.test, wilcox.test, quantile(type = 7), p.adjust("BH").
 
 Fixtures are written by tests/reference/compare/make_fixtures.R (R 4.2); tests never run R.
 """
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from core.compare import bh_qvalues, fisher_2x2, fisher_p, mann_whitney, quantiles_type7
+from core.stats import bh_qvalues, fisher_2x2, fisher_p, mann_whitney, quantiles_type7
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "compare"
 REL = 1e-6

@@ -9,12 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.compare import (
-    compare_groups,
-    compare_with_published,
-    load_published_table,
-    subtype_heatmap,
-)
+from core.compare import compare_groups, subtype_heatmap
+from core.published import compare_with_published, load_published_table
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE1 = ROOT / "sample_data" / "monseau2020_table1.csv"
