@@ -21,7 +21,7 @@ import pandas as pd
 
 #: Values read as missing (compared case-insensitively after stripping spaces).
 MISSING_CODES: frozenset[str] = frozenset(
-    {"", "na", "n/a", "nd", "nr", "?", "-", "nan", "#n/a", "null", "n.d.", "n.a.", "nk"}
+    {"", "na", "n/a", "nd", "nr", "?", "-", "nan", "#n/a", "null", "n.d.", "n.a.", "nk", "none", "<na>", "nat", "nil"}
 )
 #: Values read as 1 (compared case-insensitively, accents kept and removed).
 TRUE_CODES: frozenset[str] = frozenset(

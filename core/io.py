@@ -8,11 +8,9 @@ read, never written. See :mod:`core.codes` for the accepted codes.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -21,62 +19,30 @@ import numpy as np
 import pandas as pd
 
 from core import codes
+from core import reader
 from core.codes import Coercion
+from core.reader import InputFileError, RawTable, ReadLimits
 from core.schema import (
     CORE_COLUMNS,
     DM_ANTIBODIES,
+    SUBTYPE_LABELS,
+    SUBTYPE_VALUES,
     SYNONYMS,
     DataDictionary,
     FeatureInfo,
 )
 from core.validate import Problem, validate_cohort
 
+DAYS_PER_YEAR = 365.25
+
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
-DELIMITERS = (",", ";", "\t", "|")
 REDCAP_META = re.compile(r"^(redcap_event_name|redcap_repeat_instrument|redcap_repeat_instance|redcap_data_access_group|redcap_survey_identifier|.+_complete|.+_timestamp)$")
 REDCAP_LABEL_CHOICE = re.compile(r"^(?P<field>.+?)\s*\(choice=(?P<choice>.+)\)\s*$")
 CHECKBOX_RAW = re.compile(r"^[a-z0-9_]+___[a-z0-9_]+$")
 
 
-class CohortFileError(ValueError):
-    """A file that cannot be read as a cohort (message says why and how to fix)."""
-
-
-@dataclass(frozen=True)
-class RawTable:
-    """A table as read from the user's file: header texts and cell values, untyped.
-
-    Attributes
-    ----------
-    data : pandas.DataFrame
-        Cells as text (CSV) or as stored (XLSX), columns = headers as typed
-        (stripped), index = spreadsheet row number (header = 1).
-    filename : str
-    format : str
-        ``csv`` or ``xlsx``; ``+redcap`` appended when REDCap conventions were found.
-    encoding, delimiter, decimal : str
-        Detected text encoding, field delimiter and decimal mark ("" for XLSX).
-    sheet : str
-        Sheet read (XLSX).
-    sheets : tuple[str, ...]
-        All sheet names (XLSX).
-    notes : tuple[str, ...]
-        What the reader did (e.g. rows set aside), shown in the import report.
-    problems : tuple[Problem, ...]
-        Problems found while reading (blank or duplicated headers, ...).
-    """
-
-    data: pd.DataFrame
-    filename: str = ""
-    format: str = "csv"
-    encoding: str = ""
-    delimiter: str = ""
-    decimal: str = "."
-    sheet: str = ""
-    sheets: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    problems: tuple[Problem, ...] = ()
-    labels: Mapping[str, str] = field(default_factory=dict)
+#: Errors reading a cohort file are the shared reader's.
+CohortFileError = InputFileError
 
 
 @dataclass(frozen=True)
@@ -117,8 +83,18 @@ class Cohort:
 
     @property
     def has_errors(self) -> bool:
-        """Whether analysis is blocked."""
+        """Whether the file has any error (some view may still run: see :meth:`blocking`)."""
         return any(p.severity == "error" for p in self.problems)
+
+    def blocking(self, columns: Iterable[str] | None = ()) -> list[Problem]:
+        """Errors that stop a view using ``columns`` (canonical names).
+
+        Errors about the whole file or the patient ids stop every view; an error in a
+        column's values stops only the views that use that column. ``columns=None``
+        means every column.
+        """
+        used = None if columns is None else set(columns) | {"patient_id"}
+        return [p for p in self.errors if p.field is None or used is None or p.field in used]
 
     def coercions_frame(self) -> pd.DataFrame:
         """Coercions as a DataFrame (column, original, result, count)."""
@@ -129,189 +105,19 @@ class Cohort:
 
 
 # --------------------------------------------------------------------------- reading
-def _decode(data: bytes) -> tuple[str, str]:
-    """Decode bytes: UTF-8 with or without BOM, UTF-16 with BOM, else cp1252."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-def _detect_delimiter(text: str) -> str:
-    """The delimiter among ``, ; tab |`` giving the most consistent field count.
-
-    Each candidate parses the first 50 lines with :mod:`csv`; the score prefers more
-    than one field per line and the same count on every line.
-    """
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    if not lines:
-        return ","
-    best, best_score = ",", -1.0
-    for d in DELIMITERS:
-        counts = [len(r) for r in csv.reader(lines, delimiter=d)]
-        if not counts or max(counts) < 2:
-            continue
-        mode = max(set(counts), key=counts.count)
-        consistency = counts.count(mode) / len(counts)
-        score = consistency * 1000 + mode
-        if score > best_score:
-            best, best_score = d, score
-    return best
-
-
-def _detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
-    """``","`` when the file uses a decimal comma (only possible if ``,`` is not the delimiter)."""
-    if delimiter == ",":
-        return "."
-    comma = dot = 0
-    for c in df.columns[:200]:
-        s = df[c].astype(str).head(500)
-        comma += int(s.str.match(r"^\s*[+-]?\d+,\d+\s*$").sum())
-        dot += int(s.str.match(r"^\s*[+-]?\d+\.\d+\s*$").sum())
-    return "," if comma > dot else "."
-
-
-def _empty_mask(col: pd.Series) -> np.ndarray:
-    """Cells that hold nothing (blank text, None, NaN), computed on distinct values."""
-    fcodes, uniques = pd.factorize(col, use_na_sentinel=True)
-    empty_u = np.array([codes.norm(u) in ("", "nan", "none", "nat") for u in uniques] + [True], dtype=bool)
-    return empty_u[np.where(fcodes < 0, len(uniques), fcodes)]
-
-
-def _table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: object) -> RawTable:
-    """Turn a header-less grid (first row = header) into a :class:`RawTable`."""
-    problems: list[Problem] = []
-    notes: list[str] = []
-    if rows.shape[0] == 0 or rows.shape[1] == 0:
-        raise CohortFileError(f"The file {filename!r} is empty: it has no header row and no patients.")
-    header = [codes.text_code(v)[0] or "" for v in rows.iloc[0].tolist()]
-    body = rows.iloc[1:].copy()
-    body.index = pd.RangeIndex(2, 2 + len(body), name="row")
-    # drop completely empty rows/columns (reported)
-    empty_cell = pd.DataFrame({j: _empty_mask(body.iloc[:, j]) for j in range(body.shape[1])}, index=body.index) if len(body) else body
-    keep_cols = []
-    for j, name in enumerate(header):
-        col_empty = bool(empty_cell.iloc[:, j].all()) if len(body) else True
-        if not name and col_empty:
-            continue
-        if not name:
-            name = f"column_{j + 1}"
-            problems.append(Problem(1, name, "", f"Column {j + 1} has no header: it was named {name!r}. Give it a name in your file.", "warning"))
-        keep_cols.append((j, name))
-    if len(body):
-        empty_rows = empty_cell.all(axis=1)
-        if empty_rows.any():
-            notes.append(f"{int(empty_rows.sum())} empty row(s) ignored.")
-            body = body[~empty_rows]
-    names = [n for _, n in keep_cols]
-    seen: dict[str, int] = {}
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-    for n, k in seen.items():
-        if k > 1:
-            problems.append(Problem(1, n, n, f"The header {n!r} appears {k} times: give each column a distinct name.", "error"))
-    count: dict[str, int] = {}
-    for i, n in enumerate(names):  # keep every column: later duplicates become "name (2)"
-        count[n] = count.get(n, 0) + 1
-        if count[n] > 1:
-            names[i] = f"{n} ({count[n]})"
-    data = body.iloc[:, [j for j, _ in keep_cols]]
-    data.columns = names
-    if len(data) == 0:
-        raise CohortFileError(f"The file {filename!r} has a header row but no patient rows.")
-    return RawTable(data=data, filename=filename, format=fmt, notes=tuple(notes), problems=tuple(problems), **meta)  # type: ignore[arg-type]
-
-
-def read_table(source: bytes | str | Path | BinaryIO, filename: str = "", sheet: str | int | None = None) -> RawTable:
+def read_table(source: bytes | str | Path | BinaryIO, filename: str = "", sheet: str | int | None = None,
+               limits: ReadLimits | None = None) -> RawTable:
     """Read a cohort file without interpreting its values.
 
-    Parameters
-    ----------
-    source : bytes, path or binary file
-        The file. It is only read.
-    filename : str
-        Name used to choose the format (``.xlsx``/``.xlsm`` -> Excel, otherwise text)
-        and in messages.
-    sheet : str or int, optional
-        Excel sheet (name or 0-based position); the first sheet by default.
-
-    Returns
-    -------
-    RawTable
+    The shared reader (:func:`core.reader.read_table`: encoding, delimiter, decimal mark,
+    Excel sheets, limits), then the REDCap export conventions (:func:`_redcap`).
 
     Raises
     ------
     CohortFileError
-        Empty file, unreadable Excel file, unknown sheet, ragged rows.
+        Empty, too large, undecodable or damaged file, unknown sheet.
     """
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        filename = filename or path.name
-        data = path.read_bytes()
-    elif isinstance(source, bytes):
-        data = source
-    else:
-        data = source.read()
-    if not data or not data.strip():
-        raise CohortFileError(f"The file {filename or 'uploaded'!r} is empty.")
-    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
-        raw = _read_excel(data, filename, sheet)
-    else:
-        raw = _read_text(data, filename)
-    return _redcap(raw)
-
-
-def _read_text(data: bytes, filename: str) -> RawTable:
-    text, encoding = _decode(data)
-    delimiter = _detect_delimiter(text)
-    try:
-        rows = pd.read_csv(
-            io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-            na_filter=False, skip_blank_lines=True, engine="python" if delimiter == "|" else "c",
-        )
-    except pd.errors.ParserError as exc:
-        m = re.search(r"line (\d+), saw (\d+)", str(exc))
-        where = f" Row {m.group(1)} has {m.group(2)} fields while the header has fewer." if m else ""
-        raise CohortFileError(
-            f"The rows of {filename!r} do not all have the same number of columns.{where} "
-            f"Check for a stray {delimiter!r} inside a value (quote such values) and save again."
-        ) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise CohortFileError(f"The file {filename!r} is empty.") from exc
-    raw = _table_from_rows(rows, filename, "csv", encoding=encoding, delimiter=delimiter)
-    return RawTable(**{**raw.__dict__, "decimal": _detect_decimal(raw.data, delimiter)})
-
-
-def _read_excel(data: bytes, filename: str, sheet: str | int | None) -> RawTable:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise CohortFileError(f"{filename!r} could not be opened as an Excel workbook ({type(exc).__name__}). Save it again as .xlsx or export it as CSV.") from exc
-    sheets = tuple(wb.sheetnames)
-    if sheet is None or sheet == "":
-        name = sheets[0]
-    elif isinstance(sheet, int):
-        if not 0 <= sheet < len(sheets):
-            raise CohortFileError(f"{filename!r} has {len(sheets)} sheet(s); there is no sheet number {sheet + 1}.")
-        name = sheets[sheet]
-    else:
-        if sheet not in sheets:
-            raise CohortFileError(f"{filename!r} has no sheet named {sheet!r}; its sheets are: {', '.join(sheets)}.")
-        name = sheet
-    ws = wb[name]
-    grid = [list(r) for r in ws.iter_rows(values_only=True)]
-    wb.close()
-    width = max((len(r) for r in grid), default=0)
-    rows = pd.DataFrame([r + [None] * (width - len(r)) for r in grid], dtype=object)
-    if rows.empty:
-        raise CohortFileError(f"The sheet {name!r} of {filename!r} is empty.")
-    return _table_from_rows(rows, filename, "xlsx", sheet=name, sheets=sheets, decimal=".")
+    return _redcap(reader.read_table(source, filename, sheet, limits))
 
 
 def _redcap(raw: RawTable) -> RawTable:
@@ -427,28 +233,193 @@ def load_mapping(text: str | bytes) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- typing
-def _infer_type(name: str, series: pd.Series, decimal: str) -> str:
-    """Guess a column's type from its values (>= 80% parseable wins).
+#: A numeric column with at most this many distinct values (each repeated) is ordinal.
+ORDINAL_MAX_LEVELS = 10
+#: A text column with at most this many distinct values is categorical (else free text).
+CATEGORICAL_MAX_LEVELS = 30
+FEATURE_TYPES = ("binary", "continuous", "ordinal", "categorical", "date", "text")
+_PARSERS = {
+    "id": lambda s, dec: codes.parse_text(s),
+    "binary": lambda s, dec: codes.parse_binary(s),
+    "continuous": lambda s, dec: codes.parse_number(s, dec),
+    "ordinal": lambda s, dec: codes.parse_number(s, dec),
+    "date": lambda s, dec: codes.parse_date(s),
+    "sex": lambda s, dec: codes.parse_sex(s),
+}
+_WHAT = {
+    "binary": "is not a yes/no code: use 1/0, yes/no, oui/non, positive/negative (blank or NA if unknown)",
+    "continuous": "is not a number: write it as a number (decimal point or comma), or leave it blank",
+    "ordinal": "is not a number: write the level as a number, or leave it blank",
+    "date": "is not a date: write it as yyyy-mm-dd or dd/mm/yyyy",
+}
 
-    Order: binary codes, dates written as dates (plain numbers count as dates only when
-    the header says "date"), numbers, else categorical.
+
+def _numeric_kind(values: np.ndarray, n: int) -> str:
+    """``binary`` (only 0/1), ``ordinal`` (few repeated levels, whole or half numbers) or ``continuous``."""
+    levels = np.unique(values)
+    if set(levels.tolist()) <= {0.0, 1.0}:
+        return "binary"
+    few = len(levels) <= ORDINAL_MAX_LEVELS and 3 * len(levels) <= n
+    if few and np.all(np.mod(levels * 2, 1) == 0):
+        return "ordinal"
+    return "continuous"
+
+
+def infer_type(name: str, series: pd.Series, decimal: str = ".") -> str:
+    """Guess a column's type from what its values are.
+
+    Rules (documented in the README, "How columns are typed"):
+
+    1. ``anti_*`` and REDCap checkbox columns are binary.
+    2. Every value a number: only 0 and 1 -> binary; at most
+       :data:`ORDINAL_MAX_LEVELS` distinct whole or half numbers, each seen about three
+       times or more (grades 0/1/2, stage 1–4, ECOG, 0/0.5/1) -> ordinal; otherwise
+       continuous (MMT-8, CK). A header saying "date" with Excel serial numbers -> date.
+    3. At least 80 % yes/no codes (oui/non, positive/negative, ...) -> binary.
+    4. At least 80 % dates -> date. At least 80 % numbers -> continuous.
+    5. Otherwise text: categorical with at most :data:`CATEGORICAL_MAX_LEVELS`
+       distinct values, free text beyond.
+
+    An entirely empty column is binary (it carries no information; validation warns).
+    A guess never blocks an analysis: values that do not fit it are reported as warnings
+    and read as missing. Override a guess in the Cohort page's mapping (column "Type")
+    or with a data dictionary (``--dictionary``).
     """
     if name.startswith("anti_") or CHECKBOX_RAW.match(name):
         return "binary"
-    share, n = codes.share_parseable(series, codes.binary_code)
-    if n == 0:  # entirely empty column: nothing to infer from (validation warns)
+    parsed = codes.parse_number(series, decimal)
+    known = parsed.values.notna()
+    n_num, n_bad = int(known.sum()), int(parsed.invalid.sum())
+    if n_num + n_bad == 0:
         return "binary"
+    looks_date = "date" in name or "dt_" in name
+    if n_bad == 0:
+        if looks_date and codes.share_parseable(series, codes.date_code)[0] == 1.0:
+            return "date"
+        return _numeric_kind(parsed.values[known].to_numpy(dtype=float), n_num)
+    share, n = codes.share_parseable(series, codes.binary_code)
     if share >= 0.8:
         return "binary"
-    nonnum = series[~series.astype(str).str.fullmatch(r"\s*\d+(\.\d+)?\s*")] if series.dtype == object else series.iloc[0:0]
-    looks_date = "date" in name or "dt_" in name
-    date_share, dn = codes.share_parseable(series if looks_date else nonnum, lambda v: codes.date_code(v))
-    if dn and date_share >= 0.8 and (looks_date or dn >= 0.8 * n):
+    date_share, _ = codes.share_parseable(series, codes.date_code)
+    if date_share >= 0.8:
         return "date"
-    num_share, _ = codes.share_parseable(series, lambda v: codes.number_code(v, decimal))
-    if num_share >= 0.8:
+    if n_num >= 0.8 * (n_num + n_bad):
         return "continuous"
-    return "categorical"
+    distinct = codes.parse_text(series).values.nunique()
+    return "categorical" if distinct <= CATEGORICAL_MAX_LEVELS else "text"
+
+
+def _resolve_targets(raw: RawTable, mapping: Mapping[str, str] | None, dictionary: DataDictionary) -> tuple[dict[str, str], dict[str, str], list[Problem]]:
+    """The full mapping (user column -> canonical) and canonical -> user column."""
+    suggested = suggest_mapping(list(raw.data.columns), dictionary)
+    full_map = {c: (mapping[c] if mapping is not None and c in mapping else suggested[c]) for c in raw.data.columns}
+    problems: list[Problem] = []
+    targets: dict[str, str] = {}
+    for src, tgt in full_map.items():
+        if not tgt:
+            continue
+        if tgt in targets:
+            problems.append(Problem(1, src, src, f"Columns {targets[tgt]!r} and {src!r} are both mapped to {tgt!r}: map only one of them.", "error"))
+            continue
+        targets[tgt] = src
+    if "patient_id" not in targets:
+        problems.append(Problem(None, None, "", "No patient id column: add a column of patient identifiers (e.g. 'patient_id') or map one in the column mapping.", "error"))
+    return full_map, targets, problems
+
+
+def _column_info(tgt: str, src: str, series: pd.Series, raw: RawTable, dictionary: DataDictionary,
+                 types: Mapping[str, str]) -> tuple[FeatureInfo, bool]:
+    """A column's dictionary entry and whether its type was declared (not guessed)."""
+    if tgt in CORE_COLUMNS:
+        info = dictionary.get(tgt) if tgt in dictionary else CORE_COLUMNS[tgt]
+        return replace(info, type=CORE_COLUMNS[tgt].type), True
+    if tgt in types and types[tgt] in FEATURE_TYPES:
+        base = dictionary.get(tgt) if tgt in dictionary else FeatureInfo(tgt, raw.labels.get(src, src), "other", "text")
+        return replace(base, type=types[tgt]), True  # type: ignore[arg-type]
+    if tgt in dictionary:
+        return dictionary.get(tgt), True
+    ftype = infer_type(tgt, series, raw.decimal)
+    group = "antibodies" if tgt.startswith("anti_") else "other"
+    return FeatureInfo(tgt, raw.labels.get(src, src), group, ftype), False  # type: ignore[arg-type]
+
+
+def _value_problems(tgt: str, src: str, series: pd.Series, parsed: codes.Parsed, ftype: str, declared: bool,
+                    blocking: bool) -> list[Problem]:
+    """One problem per unreadable cell.
+
+    An error (it stops the views that use the column) in core columns and in declared
+    yes/no columns; otherwise a warning, and the cell is read as missing.
+    """
+    severity = "error" if blocking else "warning"
+    what = _WHAT.get(ftype, "could not be read")
+    if blocking:
+        tail = " Correct the value, or change the column's type in the mapping."
+    elif declared:
+        tail = " It is treated as missing."
+    else:
+        tail = (f" It is treated as missing. The column was guessed to be {ftype}: if it is not, change its type "
+                "in the Cohort page's mapping (or with --dictionary).")
+    bad = parsed.invalid[parsed.invalid].index
+    problems = [Problem(int(r), src, str(series[r]).strip(), f"Value {what}.{tail}", severity, tgt) for r in bad[:500]]  # type: ignore[arg-type]
+    if len(bad) > 500:
+        problems.append(Problem(None, src, "", f"... and {len(bad) - 500} more unreadable value(s) in this column.", severity, tgt))  # type: ignore[arg-type]
+    return problems
+
+
+def _derive_age(df: pd.DataFrame, entries: list[FeatureInfo], coercions: list[Coercion]) -> None:
+    """Age at diagnosis = (diagnosis − birth) days / 365.25 where missing and both dates are known."""
+    if not {"birth_date", "diagnosis_date"} <= set(df.columns):
+        return
+    derived = (df["diagnosis_date"] - df["birth_date"]).dt.days / DAYS_PER_YEAR
+    if "age_at_diagnosis" not in df:
+        df["age_at_diagnosis"] = derived
+        entries.append(CORE_COLUMNS["age_at_diagnosis"])
+        n = int(derived.notna().sum())
+        if n:
+            coercions.append(Coercion("age_at_diagnosis", "birth_date, diagnosis_date", "derived: (diagnosis − birth) days / 365.25", n))
+        return
+    fill = df["age_at_diagnosis"].isna() & derived.notna()
+    if fill.any():
+        df.loc[fill, "age_at_diagnosis"] = derived[fill]
+        coercions.append(Coercion("age_at_diagnosis", "missing age, dates known", "derived: (diagnosis − birth) days / 365.25", int(fill.sum())))
+
+
+def _subtype_column(df: pd.DataFrame, targets: dict[str, str], problems: list[Problem]) -> None:
+    """Derive ``antibody_subtype``; a column of the file with that name is compared, not trusted."""
+    derived = derive_subtype(df)
+    if "antibody_subtype" in df and not any(c in df for c in DM_ANTIBODIES):
+        df["antibody_subtype"] = _subtype_from_text(df["antibody_subtype"], targets, problems)
+        return
+    if "antibody_subtype" in df:
+        given = df["antibody_subtype"]
+        differ = given.notna() & (given.astype(str) != derived.astype(str))
+        if differ.any():
+            problems.append(Problem(None, targets.get("antibody_subtype", "antibody_subtype"), "",
+                                    f"The file's antibody subtype differs from the one derived from the antibody columns in "
+                                    f"{int(differ.sum())} row(s) (first: row {int(differ[differ].index[0])}); the derived one is used.",
+                                    "warning", "antibody_subtype"))
+    df["antibody_subtype"] = derived
+
+
+def _subtype_from_text(given: pd.Series, targets: dict[str, str], problems: list[Problem]) -> pd.Series:
+    """A file's own subtype column (no antibody columns to derive it from), read as subtypes."""
+    lookup = {codes.norm(v): v for v in SUBTYPE_VALUES}
+    lookup.update({codes.norm(lbl): v for v, lbl in SUBTYPE_LABELS.items()})
+    lookup.update({codes.norm(v).replace("anti-", "").replace("anti ", ""): v for v in list(lookup.values())})
+
+    def one(v: object) -> str | None:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "untested"
+        key = codes.norm(v).replace("anti-", "").replace("anti ", "").replace("anti_", "")
+        return lookup.get(key, lookup.get(codes.norm(v)))
+
+    out = given.map(one)
+    bad = out.isna()
+    for r in bad[bad].index[:200]:
+        problems.append(Problem(int(r), targets.get("antibody_subtype", "antibody_subtype"), str(given[r]),
+                                f"Unknown antibody subtype: use one of {', '.join(SUBTYPE_VALUES)}. Read as untested.",
+                                "warning", "antibody_subtype"))
+    return out.fillna("untested").astype(object)
 
 
 def build_cohort(
@@ -456,6 +427,7 @@ def build_cohort(
     mapping: Mapping[str, str] | None = None,
     dictionary: DataDictionary | None = None,
     today: pd.Timestamp | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> Cohort:
     """Type, derive and validate a cohort.
 
@@ -467,10 +439,13 @@ def build_cohort(
         User column -> canonical name; ``""`` leaves a column out. Missing entries are
         filled by :func:`suggest_mapping`.
     dictionary : DataDictionary, optional
-        Known features (labels, groups, types). Columns it does not describe get an
-        inferred type and their header as label.
+        Known features (labels, groups, types). Columns it does not describe get a type
+        guessed by :func:`infer_type` and their header as label.
     today : Timestamp, optional
         Reference date for "future date" warnings.
+    types : dict, optional
+        Canonical name -> type, overriding the dictionary and the guess (the Cohort
+        page's "Type" column).
 
     Returns
     -------
@@ -481,90 +456,29 @@ def build_cohort(
         coercion is counted in ``coercions``.
     """
     dictionary = dictionary or DataDictionary()
-    suggested = suggest_mapping(list(raw.data.columns), dictionary)
-    full_map = {c: (mapping[c] if mapping is not None and c in mapping else suggested[c]) for c in raw.data.columns}
-    problems: list[Problem] = list(raw.problems)
+    full_map, targets, problems = _resolve_targets(raw, mapping, dictionary)
+    problems = list(raw.problems) + problems
     coercions: list[Coercion] = []
-    targets: dict[str, str] = {}
-    for src, tgt in full_map.items():
-        if not tgt:
-            continue
-        if tgt in targets:
-            problems.append(Problem(1, src, src, f"Columns {targets[tgt]!r} and {src!r} are both mapped to {tgt!r}: map only one of them.", "error"))
-            continue
-        targets[tgt] = src
-    if "patient_id" not in targets:
-        problems.append(Problem(None, None, "", "No patient id column: add a column of patient identifiers (e.g. 'patient_id') or map one in the column mapping.", "error"))
-
     out: dict[str, pd.Series] = {}
     entries: list[FeatureInfo] = []
     for tgt, src in targets.items():
         series = raw.data[src]
-        if tgt in CORE_COLUMNS:
-            info = dictionary.get(tgt) if tgt in dictionary else CORE_COLUMNS[tgt]
-            ftype = CORE_COLUMNS[tgt].type
-        elif tgt in dictionary:
-            info = dictionary.get(tgt)
-            ftype = info.type
-        else:
-            ftype = _infer_type(tgt, series, raw.decimal)  # type: ignore[assignment]
-            info = FeatureInfo(tgt, raw.labels.get(src, src), "antibodies" if tgt.startswith("anti_") else "other", ftype)  # type: ignore[arg-type]
-        if info.type != ftype:
-            info = replace(info, type=ftype)
+        info, declared = _column_info(tgt, src, series, raw, dictionary, types or {})
         entries.append(info)
-        if ftype == "id":
-            parsed = codes.parse_text(series)
-        elif ftype == "binary":
-            parsed = codes.parse_binary(series)
-        elif ftype == "continuous":
-            parsed = codes.parse_number(series, raw.decimal)
-        elif ftype == "date":
-            parsed = codes.parse_date(series)
-        elif ftype == "sex":
-            parsed = codes.parse_sex(series)
-        else:
-            parsed = codes.parse_text(series)
+        parsed = _PARSERS.get(info.type, lambda s, dec: codes.parse_text(s))(series, raw.decimal)
         out[tgt] = parsed.values
-        for o, r, n in parsed.coercions:
-            coercions.append(Coercion(tgt, o, r or "missing", n))
+        coercions += [Coercion(tgt, o, r or "missing", n) for o, r, n in parsed.coercions]
         if parsed.invalid.any():
-            required = tgt in CORE_COLUMNS
-            severity = "error" if (required or ftype == "binary") else "warning"
-            what = {
-                "binary": "is not a yes/no code: use 1/0, yes/no, oui/non, positive/negative (blank or NA if unknown)",
-                "continuous": "is not a number: write it as a number (decimal point or comma), or leave it blank",
-                "date": "is not a date: write it as yyyy-mm-dd or dd/mm/yyyy",
-            }.get(ftype, "could not be read")
-            tail = "" if severity == "error" else " It is treated as missing."
-            bad = parsed.invalid[parsed.invalid].index
-            shown = bad[:500]
-            for r in shown:
-                problems.append(Problem(int(r), src, str(series[r]).strip(), f"Value {what}.{tail}", severity))  # type: ignore[arg-type]
-            if len(bad) > len(shown):
-                problems.append(Problem(None, src, "", f"... and {len(bad) - len(shown)} more unreadable value(s) in this column.", severity))  # type: ignore[arg-type]
-
+            blocking = tgt in CORE_COLUMNS or (declared and info.type == "binary")
+            problems += _value_problems(tgt, src, series, parsed, info.type, declared, blocking)
     df = pd.DataFrame(out, index=raw.data.index)
     if "patient_id" in df:
         df["patient_id"] = df["patient_id"].astype(object)
-
-    # derived columns ------------------------------------------------------------------
-    if {"birth_date", "diagnosis_date"} <= set(df.columns):
-        derived = (df["diagnosis_date"] - df["birth_date"]).dt.days / 365.25
-        if "age_at_diagnosis" not in df:
-            df["age_at_diagnosis"] = derived
-            entries.append(CORE_COLUMNS["age_at_diagnosis"])
-            n = int(derived.notna().sum())
-            if n:
-                coercions.append(Coercion("age_at_diagnosis", "birth_date, diagnosis_date", "derived: (diagnosis − birth) days / 365.25", n))
-        else:
-            fill = df["age_at_diagnosis"].isna() & derived.notna()
-            if fill.any():
-                df.loc[fill, "age_at_diagnosis"] = derived[fill]
-                coercions.append(Coercion("age_at_diagnosis", "missing age, dates known", "derived: (diagnosis − birth) days / 365.25", int(fill.sum())))
-    df["antibody_subtype"] = derive_subtype(df)
-    entries.append(CORE_COLUMNS["antibody_subtype"])
+    _derive_age(df, entries, coercions)
+    _subtype_column(df, targets, problems)
+    if "antibody_subtype" not in [e.name for e in entries]:
+        entries.append(CORE_COLUMNS["antibody_subtype"])
     dict_out = DataDictionary(tuple(entries))
-
     problems += validate_cohort(df, dict_out, source_names=targets, today=today.date() if today is not None else None)
     return Cohort(df, dict_out, tuple(problems), tuple(coercions), full_map, raw)
 

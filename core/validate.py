@@ -9,6 +9,7 @@ Errors block analysis; warnings are shown and analysis goes on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Literal
@@ -36,6 +37,9 @@ class Problem:
     message : str
         What is wrong and how to fix it.
     severity : {"error", "warning", "info"}
+    field : str or None
+        The canonical column the problem is about (``None``: the whole file). An error
+        stops only the views that use its field (see :meth:`core.io.Cohort.blocking`).
     """
 
     row: int | None
@@ -43,6 +47,7 @@ class Problem:
     value: str
     message: str
     severity: Severity
+    field: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -76,7 +81,40 @@ def _rows_problems(
     mask: pd.Series, df: pd.DataFrame, column: str, shown: str, message: str, severity: Severity
 ) -> list[Problem]:
     idx = mask[mask.fillna(False).astype(bool)].index
-    return [Problem(int(r), shown, _fmt(df.at[r, column]), message, severity) for r in idx]
+    return [Problem(int(r), shown, _fmt(df.at[r, column]), message, severity, column) for r in idx]
+
+
+def _implied_birth_problems(df: pd.DataFrame, dictionary: DataDictionary, shown: Callable[[str], str]) -> list[Problem]:
+    """Dates before birth when only the age is known: birth ≈ diagnosis − age (1 year slack)."""
+    if "birth_date" in df or not {"age_at_diagnosis", "diagnosis_date"} <= set(df.columns):
+        return []
+    birth = df["diagnosis_date"] - pd.to_timedelta((df["age_at_diagnosis"] + 1.0) * 365.25, unit="D")
+    out: list[Problem] = []
+    for c in ("cancer_date", "death_date", "last_followup_date"):
+        if c in df:
+            out += _rows_problems(
+                df[c] < birth, df, c, shown(c),
+                f"{dictionary.label(c)} is before the patient's birth (diagnosis date minus age at diagnosis): "
+                "correct the date, the age or the diagnosis date.",
+                "error",
+            )
+    return out
+
+
+def _after_followup_problems(df: pd.DataFrame, dictionary: DataDictionary, shown: Callable[[str], str]) -> list[Problem]:
+    """A cancer or death dated after the last follow-up (the follow-up date is probably stale)."""
+    if "last_followup_date" not in df:
+        return []
+    out: list[Problem] = []
+    for c in ("cancer_date", "death_date"):
+        if c in df:
+            out += _rows_problems(
+                df[c] > df["last_followup_date"], df, c, shown(c),
+                f"{dictionary.label(c)} is after the last follow-up date: update the last follow-up date "
+                "(time-to-event analyses use the event date).",
+                "warning",
+            )
+    return out
 
 
 def validate_cohort(
@@ -169,6 +207,9 @@ def validate_cohort(
                 "warning",
             )
 
+    problems += _implied_birth_problems(df, dictionary, shown)
+    problems += _after_followup_problems(df, dictionary, shown)
+
     for flag, dcol in (("cancer", "cancer_date"), ("death", "death_date")):
         if flag in df and dcol in df:
             problems += _rows_problems(
@@ -184,8 +225,15 @@ def validate_cohort(
                 "warning",
             )
 
+    if "diagnosis_date" in df:
+        problems += _rows_problems(
+            df["diagnosis_date"] > today_ts, df, "diagnosis_date", shown("diagnosis_date"),
+            f"Diagnosis date in the future (after {today_ts.date().isoformat()}): correct the year "
+            "(the patient cannot enter time-to-event analyses).",
+            "error",
+        )
     for c in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[c]):
+        if c != "diagnosis_date" and pd.api.types.is_datetime64_any_dtype(df[c]):
             problems += _rows_problems(
                 df[c] > today_ts, df, c, shown(c),
                 f"Date in the future (after {today_ts.date().isoformat()}): check the year.",

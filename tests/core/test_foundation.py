@@ -166,7 +166,7 @@ def test_cli_summary_reports_problems(capsys, tmp_path):
     assert cli(["summary", str(f), "--json"]) == 2
     out = json.loads(capsys.readouterr().out)
     assert {(p["row"], p["column"]) for p in out["problems"]} >= {(2, "age_at_diagnosis"), (2, "patient_id"), (3, "patient_id")}
-    assert all(set(p) == {"row", "column", "value", "message", "severity"} for p in out["problems"])
+    assert all(set(p) == {"row", "column", "value", "message", "severity", "field"} for p in out["problems"])
 
 
 def test_cli_bad_filters_exit_2(capsys):

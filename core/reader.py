@@ -1,0 +1,624 @@
+"""The one input layer: every file Myoscope reads goes through :func:`read_table`.
+
+Cohorts, events tables, qPCR plates, reference rates, published tables, data
+dictionaries and column mappings are all read here, the same way:
+
+* **bytes** — a size limit checked before anything is decoded (:class:`ReadLimits`);
+* **encoding** — UTF-8 (with or without BOM), UTF-16 (BOM), Windows-1252; a UTF-8 file
+  with a few Windows-1252 lines is read line by line and each such line is reported;
+  NUL bytes and undecodable bytes are refused or reported with their row, never silently
+  dropped;
+* **delimiter** — comma, semicolon, tab or pipe, chosen by field-count consistency;
+* **decimal mark** — point or comma (only when the delimiter is not a comma);
+* **rows** — ragged rows (fewer fields than the header: warning naming the row and its
+  field count; more: an error), completely empty rows and columns set aside and counted;
+* **cells** — a cell longer than the limit is an error naming its row and column;
+* **Excel** ``.xlsx`` — read in openpyxl's read-only streaming mode, the sheet's declared
+  and real extent and the shared-strings part checked against the limits before the
+  cells are materialised; any sheet by name or position.
+
+What comes out is a :class:`RawTable`: header texts and untyped cells (text for CSV,
+stored values for Excel), indexed by spreadsheet row (header = row 1). Each kind of file
+then only declares its columns (:class:`ColumnSpec`, :func:`select_columns`) and types
+them with the shared cell parsers of :mod:`core.codes`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from core import codes
+from core.validate import Problem
+
+DELIMITERS = (",", ";", "\t", "|")
+Source = bytes | str | Path | IO[Any]
+
+
+class InputFileError(ValueError):
+    """A file that cannot be read (the message says why and how to fix it)."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds checked before a file's cells are materialised.
+
+    Defaults suit cohorts up to a few million patients; each can be raised with an
+    environment variable (``MYOSCOPE_MAX_FILE_MB``, ``MYOSCOPE_MAX_ROWS``,
+    ``MYOSCOPE_MAX_COLUMNS``, ``MYOSCOPE_MAX_CELL_CHARS``, ``MYOSCOPE_MAX_CELLS``), or
+    on the command line (``--max-file-mb`` ...).
+
+    Attributes
+    ----------
+    max_bytes : int
+        File size (also the largest uncompressed part of an ``.xlsx``).
+    max_rows, max_columns : int
+        Rows below the header, and columns.
+    max_cell_chars : int
+        Characters in one cell.
+    max_cells : int
+        Rows × columns.
+    """
+
+    max_bytes: int = 200 * 2**20
+    max_rows: int = 2_000_000
+    max_columns: int = 5_000
+    max_cell_chars: int = 100_000
+    max_cells: int = 40_000_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReadLimits:
+        """Defaults, overridden by the ``MYOSCOPE_MAX_*`` environment variables."""
+        env = os.environ if env is None else env
+        out = cls()
+        names = {
+            "MYOSCOPE_MAX_FILE_MB": ("max_bytes", 2**20), "MYOSCOPE_MAX_ROWS": ("max_rows", 1),
+            "MYOSCOPE_MAX_COLUMNS": ("max_columns", 1), "MYOSCOPE_MAX_CELL_CHARS": ("max_cell_chars", 1),
+            "MYOSCOPE_MAX_CELLS": ("max_cells", 1),
+        }
+        for var, (attr, scale) in names.items():
+            if env.get(var):
+                try:
+                    out = replace(out, **{attr: int(float(env[var]) * scale)})
+                except ValueError as exc:
+                    raise InputFileError(f"{var}={env[var]!r} is not a number.") from exc
+        return out
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read from a file: header texts and cell values, untyped.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Cells as text (CSV) or as stored (XLSX), columns = headers as typed
+        (stripped), index = spreadsheet row number (header = 1).
+    filename : str
+    format : str
+        ``csv`` or ``xlsx``; ``+redcap`` appended when REDCap conventions were found.
+    encoding, delimiter, decimal : str
+        Detected text encoding, field delimiter and decimal mark ("" for XLSX).
+    sheet : str
+        Sheet read (XLSX).
+    sheets : tuple[str, ...]
+        All sheet names (XLSX).
+    notes : tuple[str, ...]
+        What the reader did (e.g. rows set aside), shown in the import report.
+    problems : tuple[Problem, ...]
+        Problems found while reading (blank or duplicated headers, ragged rows, ...).
+    labels : Mapping[str, str]
+        Human labels of columns, when the file carries them (REDCap).
+    """
+
+    data: pd.DataFrame
+    filename: str = ""
+    format: str = "csv"
+    encoding: str = ""
+    delimiter: str = ""
+    decimal: str = "."
+    sheet: str = ""
+    sheets: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- bytes
+def source_bytes(source: Source, filename: str = "", limits: ReadLimits | None = None) -> tuple[bytes, str]:
+    """The bytes of a path, a bytes object or a binary file (e.g. a Streamlit upload).
+
+    The size limit is checked before a file on disk is read.
+    """
+    limits = limits or ReadLimits.from_env()
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        filename = filename or path.name
+        if path.is_dir():
+            raise InputFileError(f"{str(path)!r} is a folder, not a file.")
+        if not path.exists():
+            raise InputFileError(f"File not found: {str(path)!r}.")
+        _check_size(path.stat().st_size, filename, limits)
+        data = path.read_bytes()
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        filename = filename or str(getattr(source, "name", "") or "")
+        if hasattr(source, "seek"):
+            try:
+                source.seek(0)
+            except (OSError, ValueError):
+                pass
+        chunk = source.read(limits.max_bytes + 1)
+        data = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+    _check_size(len(data), filename, limits)
+    return data, filename
+
+
+def _check_size(n: int, filename: str, limits: ReadLimits) -> None:
+    if n > limits.max_bytes:
+        raise InputFileError(
+            f"{filename or 'The file'!r} is larger than {limits.max_bytes / 2**20:.0f} MB "
+            f"(the file-size limit). Raise it with MYOSCOPE_MAX_FILE_MB (or --max-file-mb) if this is intended."
+        )
+
+
+# --------------------------------------------------------------------------- decoding
+def _line_of(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+def decode(data: bytes, filename: str = "") -> tuple[str, str, tuple[Problem, ...]]:
+    """Decode a text file; returns ``(text, encoding, problems)``.
+
+    UTF-8 (BOM or not) and UTF-16 (BOM) are decoded strictly. A file that is not UTF-8
+    is read as Windows-1252, unless some of its lines are valid, non-ASCII UTF-8: then
+    each line is decoded on its own and the Windows-1252 lines are reported (a file
+    saved by two programs). Bytes that Windows-1252 does not define are read as their
+    Latin-1 characters and reported with their line. NUL bytes are refused.
+    """
+    name = filename or "the file"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16", ()
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f"{name!r} starts as UTF-16 but is cut or damaged near byte {exc.start} "
+                "(an odd number of bytes?). Save it again as UTF-8 CSV."
+            ) from exc
+    body, enc = (data[3:], "utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else (data, "utf-8")
+    nul = body.find(b"\x00")
+    if nul >= 0:
+        raise InputFileError(
+            f"{name!r} holds a NUL byte (\\0) on line {_line_of(body, nul)}: it is not a plain text "
+            "table (a binary or damaged file, or UTF-16 without its byte-order mark). Open it in a "
+            "spreadsheet and save it again as CSV or .xlsx."
+        )
+    try:
+        return body.decode("utf-8"), enc, ()
+    except UnicodeDecodeError:
+        pass
+    return _decode_mixed(body, enc, name)
+
+
+def _decode_mixed(body: bytes, enc: str, name: str) -> tuple[str, str, tuple[Problem, ...]]:
+    """Per-line decoding of a file that is not valid UTF-8 as a whole."""
+    lines = body.split(b"\n")
+    utf8_nonascii = 0
+    decoded: list[str] = []
+    cp_lines: list[int] = []
+    undefined: list[int] = []
+    for i, ln in enumerate(lines, start=1):
+        try:
+            s = ln.decode("utf-8")
+            utf8_nonascii += not ln.isascii()
+        except UnicodeDecodeError:
+            s, bad = _cp1252(ln)
+            cp_lines.append(i)
+            if bad:
+                undefined.append(i)
+        decoded.append(s)
+    problems: list[Problem] = []
+    if utf8_nonascii and enc.startswith("utf-8"):
+        encoding = "utf-8 + cp1252 lines"
+        problems += [Problem(r, None, "", "This line is not UTF-8 like the rest of the file: it was read as "
+                             "Windows-1252. Check its accented letters, and save the file again as UTF-8.", "warning")
+                     for r in cp_lines[:200]]
+    elif enc == "utf-8-sig":
+        encoding = "utf-8-sig + cp1252 lines"
+        problems += [Problem(r, None, "", "The file says it is UTF-8 (byte-order mark) but this line is not: it "
+                             "was read as Windows-1252. Check its accented letters.", "warning") for r in cp_lines[:200]]
+    else:
+        encoding = "cp1252"
+    problems += [Problem(r, None, "", "A byte on this line is not a character in Windows-1252: it was read as "
+                         "its Latin-1 control character. Check this line.", "warning") for r in undefined[:200]]
+    return "\n".join(decoded), encoding, tuple(problems)
+
+
+def _cp1252(line: bytes) -> tuple[str, bool]:
+    """Windows-1252 decoding; the 5 undefined bytes fall back to Latin-1 (flagged)."""
+    try:
+        return line.decode("cp1252"), False
+    except UnicodeDecodeError:
+        return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in line), True
+
+
+# --------------------------------------------------------------------------- text tables
+def detect_delimiter(text: str) -> str:
+    """The delimiter among ``, ; tab |`` giving the most consistent field count.
+
+    Each candidate parses the first 50 lines with :mod:`csv`; the score prefers more
+    than one field per line and the same count on every line.
+    """
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", -1.0
+    csv.field_size_limit(2**31 - 1)
+    for d in DELIMITERS:
+        try:
+            counts = [len(r) for r in csv.reader(lines, delimiter=d)]
+        except csv.Error:
+            continue
+        if not counts or max(counts) < 2:
+            continue
+        mode = max(set(counts), key=counts.count)
+        consistency = counts.count(mode) / len(counts)
+        score = consistency * 1000 + mode
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
+    """``","`` when the file uses a decimal comma (only possible if ``,`` is not the delimiter)."""
+    if delimiter == ",":
+        return "."
+    comma = dot = 0
+    for c in df.columns[:200]:
+        s = df[c].astype(str).head(500)
+        comma += int(s.str.match(r"^\s*[+-]?\d+,\d+\s*$").sum())
+        dot += int(s.str.match(r"^\s*[+-]?\d+\.\d+\s*$").sum())
+    return "," if comma > dot else "."
+
+
+def _field_counts(text: str, delimiter: str) -> list[int]:
+    """Fields per non-blank record (quotes respected)."""
+    if '"' not in text:
+        return [ln.count(delimiter) + 1 for ln in text.split("\n") if ln.strip()]
+    csv.field_size_limit(2**31 - 1)
+    return [len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(f.strip() for f in r)]
+
+
+def _ragged(counts: list[int], width: int, rows: pd.DataFrame, name: str, delimiter: str) -> list[Problem]:
+    """Problems for records with fewer or more fields than the header."""
+    problems: list[Problem] = []
+    arr = np.asarray(counts)
+    short = np.flatnonzero(arr < width)
+    for i in short[:200]:
+        problems.append(Problem(int(i) + 1, None, "", f"This row has {arr[i]} field(s) while the header has {width}: "
+                                "the missing cells at its end are read as empty. Check the row.", "warning"))
+    if len(short) > 200:
+        problems.append(Problem(None, None, "", f"... and {len(short) - 200} more short row(s).", "warning"))
+    long_ = np.flatnonzero(arr > width)
+    extra = rows.iloc[long_, width:] if len(long_) else rows.iloc[0:0]
+    filled = [int(long_[k]) for k in range(len(long_)) if any(codes.norm(v) not in ("", "nan", "none") for v in extra.iloc[k])]
+    for i in filled[:200]:
+        problems.append(Problem(i + 1, None, "", f"This row has {arr[i]} fields while the header has {width}: a value "
+                                f"probably holds the delimiter {delimiter!r} without quotes. Quote it or remove it.", "error"))
+    return problems
+
+
+def _check_cell_lengths(text: str, rows: pd.DataFrame, name: str, limits: ReadLimits) -> None:
+    if max(map(len, text.split("\n")), default=0) <= limits.max_cell_chars:
+        return
+    for j in range(rows.shape[1]):
+        lens = rows.iloc[:, j].astype(str).str.len()
+        if lens.max() > limits.max_cell_chars:
+            i = int(np.argmax(lens.to_numpy()))
+            header = str(rows.iat[0, j]) if i else f"column {j + 1}"
+            raise InputFileError(
+                f"{name!r}, row {i + 1}, column {header!r}: a cell of {int(lens.iat[i]):,} characters exceeds the "
+                f"limit of {limits.max_cell_chars:,}. Shorten it, or raise MYOSCOPE_MAX_CELL_CHARS (--max-cell-chars)."
+            )
+
+
+def _read_text(data: bytes, filename: str, limits: ReadLimits) -> RawTable:
+    text, encoding, problems = decode(data, filename)
+    delimiter = detect_delimiter(text)
+    counts = _field_counts(text, delimiter)
+    if not counts:
+        raise InputFileError(f"The file {filename!r} is empty.")
+    width = max(counts)
+    _check_shape(len(counts) - 1, width, filename, limits)
+    rows = pd.read_csv(
+        io.StringIO(text), sep=delimiter, header=None, names=list(range(width)), dtype=str,
+        keep_default_na=False, na_filter=False, skip_blank_lines=True,
+        engine="python" if delimiter == "|" else "c",
+    )
+    _check_cell_lengths(text, rows, filename, limits)
+    ragged = _ragged(counts, counts[0], rows, filename, delimiter)
+    raw = table_from_rows(rows, filename, "csv", encoding=encoding, delimiter=delimiter)
+    return replace(raw, decimal=detect_decimal(raw.data, delimiter), problems=problems + tuple(ragged) + raw.problems)
+
+
+def _check_shape(n_rows: int, n_cols: int, name: str, limits: ReadLimits, where: str = "") -> None:
+    if n_rows > limits.max_rows:
+        raise InputFileError(f"{name!r}{where} has {n_rows:,} rows, more than the limit of {limits.max_rows:,}. "
+                             "Split the file, or raise MYOSCOPE_MAX_ROWS (--max-rows).")
+    if n_cols > limits.max_columns:
+        raise InputFileError(f"{name!r}{where} has {n_cols:,} columns, more than the limit of {limits.max_columns:,}. "
+                             "Remove unused columns, or raise MYOSCOPE_MAX_COLUMNS (--max-columns).")
+    if n_rows * n_cols > limits.max_cells:
+        raise InputFileError(f"{name!r}{where} has {n_rows:,} × {n_cols:,} cells, more than the limit of "
+                             f"{limits.max_cells:,}. Remove unused columns, or raise MYOSCOPE_MAX_CELLS (--max-cells).")
+
+
+# --------------------------------------------------------------------------- grid -> table
+def _empty_mask(col: pd.Series) -> np.ndarray:
+    """Cells that hold nothing (blank text, None, NaN), computed on distinct values."""
+    fcodes, uniques = pd.factorize(col, use_na_sentinel=True)
+    empty_u = np.array([codes.norm(u) in ("", "nan", "none", "nat") for u in uniques] + [True], dtype=bool)
+    return empty_u[np.where(fcodes < 0, len(uniques), fcodes)]
+
+
+def _headers(first: list[object], body: pd.DataFrame, empty: pd.DataFrame) -> tuple[list[tuple[int, str]], list[Problem]]:
+    """Kept ``(position, name)`` columns: unnamed empty columns are dropped, unnamed others named."""
+    problems: list[Problem] = []
+    keep: list[tuple[int, str]] = []
+    for j, v in enumerate(first):
+        name = str(codes.text_code(v)[0] or "")
+        col_empty = bool(empty.iloc[:, j].all()) if len(body) else True
+        if not name and col_empty:
+            continue
+        if not name:
+            name = f"column_{j + 1}"
+            problems.append(Problem(1, name, "", f"Column {j + 1} has no header: it was named {name!r}. Give it a name in your file.", "warning"))
+        keep.append((j, name))
+    return keep, problems
+
+
+def _dedupe(names: list[str]) -> tuple[list[str], list[Problem]]:
+    """Duplicated headers are an error; later copies are kept as ``name (2)``."""
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    problems = [Problem(1, n, n, f"The header {n!r} appears {k} times: give each column a distinct name.", "error")
+                for n, k in seen.items() if k > 1]
+    count: dict[str, int] = {}
+    out = list(names)
+    for i, n in enumerate(names):
+        count[n] = count.get(n, 0) + 1
+        if count[n] > 1:
+            out[i] = f"{n} ({count[n]})"
+    return out, problems
+
+
+def table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: Any) -> RawTable:
+    """Turn a header-less grid (first row = header) into a :class:`RawTable`.
+
+    Completely empty rows are set aside and counted; unnamed empty columns are dropped;
+    unnamed columns with values get a name (warning); duplicated headers are an error.
+    """
+    if rows.shape[0] == 0 or rows.shape[1] == 0:
+        raise InputFileError(f"The file {filename!r} is empty: it has no header row.")
+    body = rows.iloc[1:]
+    body.index = pd.RangeIndex(2, 2 + len(body), name="row")
+    empty = pd.DataFrame({j: _empty_mask(body.iloc[:, j]) for j in range(body.shape[1])}, index=body.index)
+    keep, problems = _headers(rows.iloc[0].tolist(), body, empty)
+    notes: list[str] = []
+    if len(body):
+        empty_rows = empty.all(axis=1)
+        if empty_rows.any():
+            notes.append(f"{int(empty_rows.sum())} empty row(s) ignored.")
+            body = body[~empty_rows.to_numpy()]
+    names, dup = _dedupe([n for _, n in keep])
+    data = body.iloc[:, [j for j, _ in keep]]
+    data.columns = names
+    if len(data) == 0:
+        raise InputFileError(f"The file {filename!r} has a header row but no data rows.")
+    return RawTable(data=data, filename=filename, format=fmt, notes=tuple(notes), problems=tuple(problems + dup), **meta)
+
+
+# --------------------------------------------------------------------------- Excel
+def _check_xlsx_parts(data: bytes, name: str, limits: ReadLimits) -> None:
+    """Refuse workbooks whose XML parts would expand beyond the byte limit (zip bombs)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except zipfile.BadZipFile as exc:
+        raise InputFileError(f"{name!r} could not be opened as an Excel workbook (damaged zip). Save it again as .xlsx or CSV.") from exc
+    for info in infos:
+        if info.file_size > limits.max_bytes:
+            part = "shared strings" if "sharedStrings" in info.filename else info.filename
+            raise InputFileError(
+                f"{name!r}: its part {part!r} expands to {info.file_size / 2**20:,.0f} MB, more than the "
+                f"{limits.max_bytes / 2**20:.0f} MB limit. Export the sheet as CSV, or raise MYOSCOPE_MAX_FILE_MB."
+            )
+
+
+def _pick_sheet(sheets: tuple[str, ...], sheet: str | int | None, name: str) -> str:
+    if sheet is None or sheet == "":
+        return sheets[0]
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(sheets):
+            raise InputFileError(f"{name!r} has {len(sheets)} sheet(s); there is no sheet number {sheet + 1}.")
+        return sheets[sheet]
+    if sheet not in sheets:
+        raise InputFileError(f"{name!r} has no sheet named {sheet!r}; its sheets are: {', '.join(sheets)}.")
+    return sheet
+
+
+def _stream_sheet(ws: Any, name: str, limits: ReadLimits) -> list[tuple[object, ...]]:
+    """Rows of a read-only worksheet, stopping as soon as a limit is passed."""
+    where = f", sheet {ws.title!r}"
+    declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0
+    _check_shape(max(declared_rows - 1, 0), declared_cols, name, limits, where + " (declared extent)")
+    ws.reset_dimensions()
+    grid: list[tuple[object, ...]] = []
+    cells = 0
+    last_filled = 0
+    for r in ws.iter_rows(values_only=True):
+        width = len(r)
+        while width and r[width - 1] is None:
+            width -= 1
+        if width > limits.max_columns:
+            _check_shape(len(grid), width, name, limits, where)
+        grid.append(r[:width])
+        cells += width
+        if width:
+            last_filled = len(grid)
+        if len(grid) - 1 > limits.max_rows or cells > limits.max_cells:
+            _check_shape(len(grid) - 1, max(width, 1), name, limits, where)
+            _check_shape(len(grid) - 1, max(cells // max(len(grid), 1), 1), name, limits, where)
+    return grid[:last_filled]
+
+
+def _read_excel(data: bytes, filename: str, sheet: str | int | None, limits: ReadLimits) -> RawTable:
+    import openpyxl
+
+    _check_xlsx_parts(data, filename, limits)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise InputFileError(f"{filename!r} could not be opened as an Excel workbook ({type(exc).__name__}). Save it again as .xlsx or export it as CSV.") from exc
+    try:
+        sheets = tuple(wb.sheetnames)
+        name = _pick_sheet(sheets, sheet, filename)
+        grid = _stream_sheet(wb[name], filename, limits)
+    finally:
+        wb.close()
+    width = max((len(r) for r in grid), default=0)
+    if not grid or not width:
+        raise InputFileError(f"The sheet {name!r} of {filename!r} is empty.")
+    rows = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in grid], dtype=object)
+    for j in range(width):  # long text cells, as in CSV
+        col = rows[j]
+        if col.map(lambda v: isinstance(v, str) and len(v) > limits.max_cell_chars).any():
+            i = int(np.argmax(col.map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy()))
+            raise InputFileError(f"{filename!r}, row {i + 1}, column {j + 1}: a cell of {len(col[i]):,} characters exceeds the "
+                                 f"limit of {limits.max_cell_chars:,}. Shorten it, or raise MYOSCOPE_MAX_CELL_CHARS.")
+    return table_from_rows(rows, filename, "xlsx", sheet=name, sheets=sheets, decimal=".")
+
+
+# --------------------------------------------------------------------------- entry point
+def is_excel(data: bytes, filename: str) -> bool:
+    """An ``.xlsx``/``.xlsm`` file (by name or by its zip signature)."""
+    return filename.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04"
+
+
+def read_table(
+    source: Source,
+    filename: str = "",
+    sheet: str | int | None = None,
+    limits: ReadLimits | None = None,
+) -> RawTable:
+    """Read any tabular file without interpreting its values (see the module docstring).
+
+    Parameters
+    ----------
+    source : bytes, path or binary file
+        The file. It is only read, never modified.
+    filename : str
+        Name used to choose the format (``.xlsx``/``.xlsm`` -> Excel, otherwise text)
+        and in messages.
+    sheet : str or int, optional
+        Excel sheet (name or 0-based position); the first sheet by default.
+    limits : ReadLimits, optional
+        Size bounds (default :meth:`ReadLimits.from_env`).
+
+    Raises
+    ------
+    InputFileError
+        Empty, too large, undecodable or damaged file, unknown sheet.
+    """
+    limits = limits or ReadLimits.from_env()
+    data, filename = source_bytes(source, filename, limits)
+    if not data or not data.strip():
+        raise InputFileError(f"The file {filename or 'uploaded'!r} is empty.")
+    if filename.lower().endswith(".xls"):
+        raise InputFileError(f"{filename!r} is an old Excel 97-2003 file: save it as .xlsx or CSV.")
+    if is_excel(data, filename):
+        return _read_excel(data, filename, sheet, limits)
+    return _read_text(data, filename, limits)
+
+
+# --------------------------------------------------------------------------- declared columns
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column a kind of file declares.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name.
+    required : bool
+    synonyms : tuple[str, ...]
+        Other headers accepted (compared case-, accent- and punctuation-insensitively).
+    """
+
+    name: str
+    required: bool = True
+    synonyms: tuple[str, ...] = ()
+
+
+def header_key(text: object) -> str:
+    """Matching key of a header: accent-free, lower case, punctuation as single spaces."""
+    return re.sub(r"[^a-z0-9]+", " ", codes.strip_accents(str(text)).lower()).strip()
+
+
+def select_columns(raw: RawTable, specs: Sequence[ColumnSpec], what: str) -> pd.DataFrame:
+    """The declared columns of ``raw``, renamed to their canonical names.
+
+    Undeclared columns are kept under their own names. The index stays the spreadsheet
+    row number.
+
+    Raises
+    ------
+    InputFileError
+        A required column is missing (the message lists what was found).
+    """
+    lookup: dict[str, str] = {}
+    for s in specs:
+        for k in (s.name, *s.synonyms):
+            lookup.setdefault(header_key(k), s.name)
+    rename: dict[str, str] = {}
+    for c in raw.data.columns:
+        target = lookup.get(header_key(c))
+        if target is not None and target not in rename.values():
+            rename[c] = target
+    out = raw.data.rename(columns=rename)
+    missing = [s.name for s in specs if s.required and s.name not in out.columns]
+    if missing:
+        raise InputFileError(
+            f"{what} {raw.filename!r}: missing column(s) {', '.join(repr(m) for m in missing)}; it needs "
+            f"{', '.join(s.name for s in specs if s.required)} (found: {', '.join(map(str, raw.data.columns))})."
+        )
+    return out
+
+
+__all__ = [
+    "ColumnSpec",
+    "InputFileError",
+    "RawTable",
+    "ReadLimits",
+    "decode",
+    "detect_decimal",
+    "detect_delimiter",
+    "header_key",
+    "is_excel",
+    "read_table",
+    "select_columns",
+    "source_bytes",
+    "table_from_rows",
+]
