@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,13 +20,54 @@ import pandas as pd
 
 from core.filters import FilterError, FilterSpec, apply_filters
 from core.formatting import format_p
-from core.groups import Grouping, GroupingError, GroupSpec, assign_groups
-from core.io import Cohort, read_cohort, sample_dictionary
+from core.groups import (
+    Grouping,
+    GroupingError,
+    GroupSpec,
+    assign_groups,
+    category_levels,
+    require_groups,
+)
+from core.io import Cohort, CohortFileError, read_cohort, sample_dictionary
 from core.schema import DataDictionary
 
 
 class CliError(Exception):
     """A usage or input error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument parser whose usage errors are one line (``myoscope <command>: ...``)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Print one line and exit with status 2 (argparse prints the usage too)."""
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _check_file(what: str, path: str) -> None:
+    """Raise :class:`CliError` unless ``path`` is a readable file.
+
+    ``what`` names the argument at fault ("cohort file", "--dictionary", ...).
+    """
+    if not os.path.exists(path):
+        raise CliError(f"{what} {path!r}: no such file.")
+    if os.path.isdir(path):
+        raise CliError(f"{what} {path!r} is a directory, not a file.")
+    if not os.access(path, os.R_OK):
+        raise CliError(f"{what} {path!r}: permission denied (the file cannot be read).")
+
+
+def _one_line(text: object) -> str:
+    """Collapse a message to one line."""
+    return " ".join(str(text).split())
+
+
+def _fmt(x: Any, spec: str, missing: str = "not estimable") -> str:
+    """Format a number, or ``missing`` for None / NaN / inf."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return missing
+    return format(x, spec)
 
 
 def _json_default(o: Any) -> Any:
@@ -54,54 +97,104 @@ def _print_json(obj: Any) -> None:
     print(json.dumps(_clean_json(obj), ensure_ascii=False, indent=2, default=_json_default, allow_nan=False))
 
 
-def _load(path: str, filters: str | None, dictionary: str | None) -> tuple[Cohort, pd.DataFrame, str]:
-    """Read, validate and filter a cohort; raises CliError on blocking problems."""
+def _dictionary(path: str | None) -> DataDictionary:
+    """The ``--dictionary`` file, or the sample dictionary; CliError naming the flag."""
+    if not path:
+        return sample_dictionary()
     from core.io import load_dictionary
 
-    dic = load_dictionary(dictionary) if dictionary else sample_dictionary()
-    cohort = read_cohort(path, dictionary=dic)
-    if cohort.has_errors:
-        lines = [f"  row {p.row if p.row is not None else '-'} | {p.column or '-'} | {p.value!r}: {p.message}" for p in cohort.errors[:50]]
-        more = f"\n  ... and {len(cohort.errors) - 50} more" if len(cohort.errors) > 50 else ""
-        raise CliError(f"{path}: {len(cohort.errors)} problem(s) block the analysis:\n" + "\n".join(lines) + more)
+    _check_file("--dictionary", path)
     try:
-        spec = FilterSpec.from_json(filters)
-        res = apply_filters(cohort.data, spec, cohort.dictionary)
-    except FilterError as exc:
-        raise CliError(str(exc)) from exc
-    return cohort, res.data, res.description()
+        return load_dictionary(path)
+    except (CohortFileError, OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
+        raise CliError(f"--dictionary {path!r}: {_one_line(exc)}") from exc
 
 
-def grouping_for(df: pd.DataFrame, dictionary: DataDictionary, column: str, group_a: Sequence[str] | None, two_groups: bool) -> Grouping:
-    """The grouping a ``--group-by`` / ``--group-a`` pair asks for.
+def _read(path: str, dictionary: str | None) -> Cohort:
+    """Read the cohort file named on the command line; CliError naming the file."""
+    dic = _dictionary(dictionary)
+    _check_file("cohort file", path)
+    try:
+        return read_cohort(path, dictionary=dic)
+    except (CohortFileError, OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CliError(f"cohort file {path!r}: {_one_line(exc)}") from exc
+
+
+def _filter(cohort: Cohort, filters: str | None) -> tuple[pd.DataFrame, str]:
+    """Apply ``--filters``; CliError naming the flag."""
+    try:
+        res = apply_filters(cohort.data, FilterSpec.from_json(filters), cohort.dictionary)
+    except (FilterError, ValueError, TypeError, KeyError) as exc:
+        raise CliError(f"--filters: {_one_line(exc)}") from exc
+    return res.data, res.description()
+
+
+def _load(path: str, filters: str | None, dictionary: str | None) -> tuple[Cohort, pd.DataFrame, str]:
+    """Read, validate and filter a cohort; raises CliError on blocking problems."""
+    cohort = _read(path, dictionary)
+    if cohort.has_errors:
+        p = cohort.errors[0]
+        where = f"row {p.row}" if p.row is not None else "file"
+        col = f", column {p.column!r}" if p.column else ""
+        val = f", value {p.value!r}" if p.value not in (None, "") else ""
+        more = f" (and {len(cohort.errors) - 1} more problem(s): run 'myoscope summary {path}' for the list)" if len(cohort.errors) > 1 else ""
+        raise CliError(f"{path}: {where}{col}{val}: {_one_line(p.message)}{more}")
+    df, desc = _filter(cohort, filters)
+    return cohort, df, desc
+
+
+def grouping_for(df: pd.DataFrame, dictionary: DataDictionary, column: str, group_a: Sequence[str] | None,
+                 two_groups: bool, flag: str = "--group-by") -> Grouping:
+    """The grouping a ``--group-by`` / ``--group-a`` pair asks for (``flag`` names the
+    option in messages, e.g. ``--by`` for ``sir``).
 
     * a binary column (antibody, yes/no feature): 1 vs 0;
     * ``antibody_subtype``: ``--group-a`` subtype(s) vs the other known subtypes;
     * ``age_at_diagnosis``: ``--group-a`` is the cut-off (≥ vs <, default 50);
     * another column: ``--group-a`` value(s) vs all other values; without ``--group-a``,
       every level is a group (survival) or the first level vs the rest (comparison).
+      Values are matched in their written form (``0`` for 0.0).
+
+    Raises
+    ------
+    CliError
+        Unknown column, bad ``--group-a``, no group, or a group with no patient.
     """
     if column not in df:
-        raise CliError(f"--group-by {column!r}: no such column. Columns: {', '.join(map(str, df.columns))}.")
-    info = dictionary.get(column)
+        raise CliError(f"{flag} {column!r}: no such column. Columns: {', '.join(map(str, df.columns))}.")
+    where = f"{flag} {column!r}" + (f" --group-a {' '.join(group_a)}" if group_a else "")
     try:
-        if column == "age_at_diagnosis":
-            cut = float(group_a[0]) if group_a else 50.0
-            return assign_groups(df, GroupSpec("age", column, cutoff=cut), dictionary)
-        if info.type == "binary" or column.startswith("anti_"):
-            return assign_groups(df, GroupSpec("binary", column), dictionary)
-        if column == "antibody_subtype" and group_a and len(group_a) == 1:
-            return assign_groups(df, GroupSpec("subtype", column, tuple(group_a)), dictionary)
-        if group_a:
-            return assign_groups(df, GroupSpec("category", column, tuple(group_a)), dictionary)
-        if two_groups:
-            first = sorted(str(v) for v in df[column].dropna().unique())[:1]
-            if not first:
-                raise CliError(f"--group-by {column!r}: the column has no values.")
-            return assign_groups(df, GroupSpec("category", column, tuple(first)), dictionary)
-        return assign_groups(df, GroupSpec("levels", column), dictionary)
+        grouping = assign_groups(df, _spec_for(df, dictionary, column, group_a, two_groups, where), dictionary)
+        if not grouping.order:
+            raise GroupingError("no patient has a value in this column (after filters).")
+        grouping.require_nonempty()
     except GroupingError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(f"{where}: {_one_line(exc)}") from exc
+    return grouping
+
+
+def _spec_for(df: pd.DataFrame, dictionary: DataDictionary, column: str, group_a: Sequence[str] | None,
+              two_groups: bool, where: str) -> GroupSpec:
+    """The :class:`GroupSpec` behind :func:`grouping_for`."""
+    info = dictionary.get(column)
+    if column == "age_at_diagnosis":
+        try:
+            cut = float(group_a[0]) if group_a else 50.0
+        except ValueError as exc:
+            raise CliError(f"{where}: the age cut-off must be a number.") from exc
+        return GroupSpec("age", column, cutoff=cut)
+    if info.type == "binary" or column.startswith("anti_"):
+        return GroupSpec("binary", column)
+    if column == "antibody_subtype" and group_a and len(group_a) == 1:
+        return GroupSpec("subtype", column, tuple(group_a))
+    if group_a:
+        return GroupSpec("category", column, tuple(group_a))
+    if two_groups:
+        first = category_levels(df[column])[:1]
+        if not first:
+            raise CliError(f"{where}: the column has no values (after filters).")
+        return GroupSpec("category", column, tuple(first))
+    return GroupSpec("levels", column)
 
 
 # ------------------------------------------------------------------ sub-commands
@@ -109,20 +202,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from core.summary import cohort_summary
     from core.validate import problems_frame
 
-    dic = None
-    if args.dictionary:
-        from core.io import load_dictionary
-
-        dic = load_dictionary(args.dictionary)
-    cohort = read_cohort(args.cohort, dictionary=dic or sample_dictionary())
+    cohort = _read(args.cohort, args.dictionary)
     data = cohort.data
     desc = "no filter"
     if not cohort.data.empty:
-        try:
-            res = apply_filters(cohort.data, FilterSpec.from_json(args.filters), cohort.dictionary)
-        except FilterError as exc:
-            raise CliError(str(exc)) from exc
-        data, desc = res.data, res.description()
+        data, desc = _filter(cohort, args.filters)
     summ = cohort_summary(data, cohort.dictionary) if not data.empty else None
     if args.json:
         _print_json({
@@ -145,21 +229,36 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 2 if cohort.has_errors else 0
 
 
+def _features(args: argparse.Namespace, cohort: Cohort, df: pd.DataFrame) -> list[str]:
+    """The ``--features`` list (default: the dictionary's features present)."""
+    if not args.features:
+        return [e.name for e in cohort.dictionary.features() if e.name in df and e.name != args.group_by]
+    features = list(dict.fromkeys(f.strip() for f in args.features.split(",") if f.strip()))
+    missing = [f for f in features if f not in df]
+    if missing:
+        raise CliError(f"--features: no such column(s): {', '.join(missing)}.")
+    if not features:
+        raise CliError("--features: no feature named.")
+    return features
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from core.compare import compare_groups, compare_payload, display_table
+    from core.compare import (
+        CompareError,
+        compare_groups,
+        compare_payload,
+        display_table,
+    )
 
     cohort, df, desc = _load(args.cohort, args.filters, args.dictionary)
     grouping = grouping_for(df, cohort.dictionary, args.group_by, args.group_a, two_groups=True)
     if len(grouping.order) != 2:
-        raise CliError("compare needs exactly two groups.")
-    if args.features:
-        features = [f.strip() for f in args.features.split(",") if f.strip()]
-        missing = [f for f in features if f not in df]
-        if missing:
-            raise CliError(f"--features: no such column(s): {', '.join(missing)}.")
-    else:
-        features = [e.name for e in cohort.dictionary.features() if e.name in df and e.name != args.group_by]
-    res = compare_groups(df, grouping.labels, grouping.order[0], grouping.order[1], features, cohort.dictionary, fdr=args.fdr)
+        raise CliError(f"--group-by {args.group_by!r}: compare needs exactly two groups, got {len(grouping.order)}.")
+    features = _features(args, cohort, df)
+    try:
+        res = compare_groups(df, grouping.labels, grouping.order[0], grouping.order[1], features, cohort.dictionary, fdr=args.fdr)
+    except CompareError as exc:
+        raise CliError(f"--features: {_one_line(exc)}" if args.features else _one_line(exc)) from exc
     if args.json:
         payload = compare_payload(res)
         payload["filters"] = desc
@@ -172,48 +271,107 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _covariates(args: argparse.Namespace, df: pd.DataFrame, index: pd.Index) -> pd.DataFrame | None:
+    """The ``--adjust`` columns for the analysed patients (None without ``--adjust``)."""
+    if not args.adjust:
+        return None
+    cols = [c.strip() for c in args.adjust.split(",") if c.strip()]
+    missing = [c for c in cols if c not in df]
+    if missing:
+        raise CliError(f"--adjust: no such column(s): {', '.join(missing)}.")
+    return df.loc[index, cols] if cols else None
+
+
 def cmd_survival(args: argparse.Namespace) -> int:
-    from core.survival import analyze_survival, survival_data, survival_payload
+    from core.survival import (
+        DEFAULT_LANDMARKS,
+        analyze_survival,
+        survival_data,
+        survival_payload,
+    )
 
     cohort, df, desc = _load(args.cohort, args.filters, args.dictionary)
     grouping = grouping_for(df, cohort.dictionary, args.group_by, args.group_a, two_groups=False)
     try:
         sd = survival_data(df, origin=args.origin, event=args.event, event_date=args.event_date, censor_date=args.censor_date, unit=args.time_unit)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+    except (ValueError, KeyError) as exc:
+        raise CliError(_one_line(exc)) from exc
     labels = grouping.labels.loc[sd.index]
-    covariates = None
-    if args.adjust:
-        cols = [c.strip() for c in args.adjust.split(",") if c.strip()]
-        missing = [c for c in cols if c not in df]
-        if missing:
-            raise CliError(f"--adjust: no such column(s): {', '.join(missing)}.")
-        covariates = df.loc[sd.index, cols]
+    try:
+        require_groups(labels, grouping.order, f"{grouping.description}, among the {sd.n} patient(s) with usable survival data,")
+    except GroupingError as exc:
+        raise CliError(f"--group-by {args.group_by!r}: {_one_line(exc)}") from exc
+    covariates = _covariates(args, df, sd.index)
     try:
         # as on the page: with two groups, hazard ratio of group A against group B
         reference = grouping.order[-1] if len(grouping.order) == 2 else None
         res = analyze_survival(sd.time, sd.event, labels, grouping.order, conf_type=args.conf_type, covariates=covariates,
-                               unit=args.time_unit, reference=reference)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+                               landmarks=DEFAULT_LANDMARKS[args.time_unit], unit=args.time_unit, reference=reference)
+    except (ValueError, KeyError) as exc:
+        raise CliError(_one_line(exc)) from exc
     if args.json:
         payload = survival_payload(res, sd)
         payload["filters"] = desc
         payload["grouping"] = grouping.description
         _print_json(payload)
     else:
-        print(f"Survival ({args.event}) from {args.origin}, {grouping.description} — {desc}")
-        for g in res.payload()["groups"]:
-            print(f"  {g['group']}: n={g['n']} events={g['events']} median={g['median']} ({g['median_ci_low']}–{g['median_ci_high']}) {args.time_unit}")
-        lr = res.payload().get("logrank")
-        if lr:
-            print(f"  log-rank chi2={lr['chi2']:.4f} df={lr['df']} P={format_p(lr['p_value'])} ({lr['p_value']:.6g})")
-        cox = res.payload().get("cox")
-        if cox and cox.get("hr") is not None:
-            print(f"  Cox HR={cox['hr']:.4f} ({cox['ci_low']:.4f}–{cox['ci_high']:.4f}) P={format_p(cox['p_value'])}")
-        if len(sd.excluded):
-            print(f"  {len(sd.excluded)} patient(s) excluded (missing or inconsistent dates)")
+        _print_survival(args, res, sd, f"{grouping.description} — {desc}")
     return 0
+
+
+def _print_survival(args: argparse.Namespace, res: Any, sd: Any, header: str) -> None:
+    """Text report of ``myoscope survival``."""
+    unit = args.time_unit
+    p = res.payload()
+    print(f"Survival ({args.event}) from {args.origin}, {header}")
+    lm_names = [f"{t / _YEAR[unit]:g} y" for t in res.landmark_times]
+    for g in p["groups"]:
+        med = _fmt(g["median"], ".2f", "not reached")
+        ci = f"{_fmt(g['median_ci_low'], '.2f', 'NA')}–{_fmt(g['median_ci_high'], '.2f', 'NA')}"
+        print(f"  {g['group']}: n={g['n']} events={g['events']} median={med} ({ci}) {unit}")
+        if lm_names:
+            surv = " / ".join(_fmt(r["survival"], ".3f", "NA") for r in g["landmarks"])
+            print(f"    survival at {' / '.join(lm_names)}: {surv}")
+    lr = p.get("logrank")
+    if lr:
+        print(f"  log-rank chi2={_fmt(lr['chi2'], '.4f')} df={lr['df']} P={_p(lr.get('p_value'))} ({_fmt(lr['p_value'], '.6g', 'NA')})")
+    cox = p.get("cox")
+    if cox is None:
+        if len(p["groups"]) >= 2:
+            print(f"  Cox model not fitted: {_cox_reason(res)}")
+    elif cox.get("hr") is not None:
+        print(f"  Cox HR={_fmt(cox['hr'], '.4f')} ({_fmt(cox['ci_low'], '.4f', 'NA')}–{_fmt(cox['ci_high'], '.4f', 'NA')}) "
+              f"P={_p(cox['p_value'])} (reference {cox['reference']})")
+    else:
+        for t in cox.get("terms", []):
+            print(f"  Cox {t.get('term')}: HR={_fmt(t.get('hr'), '.4f')} "
+                  f"({_fmt(t.get('ci_low'), '.4f', 'NA')}–{_fmt(t.get('ci_high'), '.4f', 'NA')}) P={_p(t.get('p_value'))}")
+    for note in [*(cox or {}).get("notes", []), *p.get("guardrails", []), *p.get("notes", [])]:
+        if not str(note).startswith("Cox model not fitted"):
+            print(f"  note: {note}")
+    if len(sd.excluded):
+        print(f"  {len(sd.excluded)} patient(s) excluded (missing or inconsistent dates)")
+
+
+#: Length of a year in each time unit (landmarks are named in years).
+_YEAR = {"days": 365.25, "months": 12.0, "years": 1.0}
+
+
+def _p(p: Any) -> str:
+    """:func:`format_p`, or "not estimable" for a missing P value."""
+    return "not estimable" if p is None or (isinstance(p, float) and not math.isfinite(p)) else format_p(p)
+
+
+def _cox_reason(res: Any) -> str:
+    """Why the Cox model was not fitted (from the result's reason or its notes)."""
+    for attr in ("cox_reason", "cox_error", "cox_not_fitted"):
+        reason = getattr(res, attr, None)
+        if isinstance(reason, str) and reason:
+            return reason.removeprefix("Cox model not fitted: ")
+    for note in res.notes:
+        if str(note).startswith("Cox model not fitted"):
+            return str(note).split(":", 1)[1].strip() or "no reason given"
+    return "no reason given"
 
 
 def cmd_sir(args: argparse.Namespace) -> int:
@@ -221,35 +379,46 @@ def cmd_sir(args: argparse.Namespace) -> int:
     from core.rates import RatesError, load_bundled_rates, load_rates
 
     cohort, df, desc = _load(args.cohort, args.filters, args.dictionary)
+    if args.rates:
+        _check_file("--rates", args.rates)
     try:
         rates = load_rates(args.rates) if args.rates else load_bundled_rates()
-    except (RatesError, OSError) as exc:
-        raise CliError(f"--rates: {exc}") from exc
+    except (RatesError, OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CliError(f"--rates {args.rates!r}: {_one_line(exc)}") from exc
     by: Any = None
     order = None
     if args.by:
         if args.by == TIME_SINCE_DIAGNOSIS:
             by = TIME_SINCE_DIAGNOSIS
         else:
-            g = grouping_for(df, cohort.dictionary, args.by, None, two_groups=False)
+            g = grouping_for(df, cohort.dictionary, args.by, None, two_groups=False, flag="--by")
             by, order = g.labels, g.order
     after = math.inf if args.window_after_years in (None, math.inf) else args.window_after_years
     try:
         res = sir_analysis(df, rates, args.window_before_years, after, ci_method=args.ci, by=by, by_order=order)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+    except (ValueError, KeyError) as exc:
+        raise CliError(_one_line(exc)) from exc
     if args.json:
         payload = sir_payload(res)
         payload["filters"] = desc
         _print_json(payload)
     else:
-        p = res.payload() if hasattr(res, "payload") else sir_payload(res)
+        p = sir_payload(res)
         print(f"SIR — {desc}; rates: {rates.description}")
-        print(f"  O={p['observed']} E={p['expected']:.4f} PY={p['person_years']:.2f} SIR={p['sir']:.3f} "
-              f"({p['ci_low']:.3f}–{p['ci_high']:.3f}, {p['ci_method']}) P={format_p(p['p_value'])}")
+        print(f"  O={p['observed']} E={_fmt(p['expected'], '.4f', 'NA')} PY={_fmt(p['person_years'], '.2f', 'NA')} {_sir_text(p)}")
         for s in p.get("subgroups", []) or []:
-            print(f"  {s['group']}: O={s['observed']} E={s['expected']:.4f} SIR={s['sir']}")
+            print(f"  {s['group']}: O={s['observed']} E={_fmt(s['expected'], '.4f', 'NA')} {_sir_text(s)}")
     return 0
+
+
+def _sir_text(p: dict[str, Any]) -> str:
+    """``SIR=… (low–high, method) P=…``, or "not estimable" for missing numbers."""
+    if p.get("sir") is None:
+        return "SIR not estimable (no expected cases)"
+    ci = (f"{p['ci_low']:.3f}–{p['ci_high']:.3f}" if p.get("ci_low") is not None and p.get("ci_high") is not None
+          else "CI not estimable")
+    pv = _p(p.get("p_value"))
+    return f"SIR={p['sir']:.3f} ({ci}, {p['ci_method']}) P={pv}"
 
 
 def cmd_ifn(args: argparse.Namespace) -> int:
@@ -260,6 +429,7 @@ def cmd_ifn(args: argparse.Namespace) -> int:
         read_qpcr,
     )
 
+    _check_file("qPCR file", args.qpcr)
     try:
         table = read_qpcr(args.qpcr)
         cols = {str(c).strip().lower() for c in table.columns}
@@ -269,14 +439,14 @@ def cmd_ifn(args: argparse.Namespace) -> int:
             refs = [g.strip() for g in args.reference_genes.split(",") if g.strip()]
             res = interferon_scores(table, reference_genes=refs, threshold=args.threshold,
                                     undetermined=args.undetermined, max_ct=args.max_ct)
-    except (InterferonError, OSError) as exc:
-        raise CliError(str(exc)) from exc
+    except (InterferonError, OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CliError(f"qPCR file {args.qpcr!r}: {_one_line(exc)}") from exc
     payload = res.payload()
     if args.json:
         _print_json(payload)
     else:
         for s in payload["samples"]:
-            print(f"{s['sample_id']}: score={s['score']:.3f} {'positive' if s['positive'] else 'negative'} (threshold {args.threshold})")
+            print(f"{s['sample_id']}: score={_fmt(s['score'], '.3f')} {'positive' if s['positive'] else 'negative'} (threshold {args.threshold})")
         for n in payload.get("notes", []) or []:
             print(f"note: {n}")
     return 0
@@ -284,7 +454,7 @@ def cmd_ifn(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (documented in the README)."""
-    p = argparse.ArgumentParser(prog="myoscope", description="Myoscope: dermatomyositis cohort analyses (same computations as the app).")
+    p = _Parser(prog="myoscope", description="Myoscope: dermatomyositis cohort analyses (same computations as the app).")
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp: argparse.ArgumentParser) -> None:
@@ -340,16 +510,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``myoscope`` console script."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the ``myoscope`` console script.
+
+    Returns 0 on success and 2 on any error, reported as one line on stderr
+    (``myoscope <command>: ...``); ``MYOSCOPE_DEBUG=1`` adds the traceback of an
+    unexpected error.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2, already printed)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.fn(args))
     except CliError as exc:
-        print(f"myoscope {args.command}: {exc}", file=sys.stderr)
-        return 2
+        print(f"myoscope {args.command}: {_one_line(exc)}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"myoscope {args.command}: file not found: {exc.filename}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - last resort: never a traceback unless asked
+        if os.environ.get("MYOSCOPE_DEBUG") == "1":
+            traceback.print_exc(file=sys.stderr)
+        print(f"myoscope {args.command}: unexpected error ({type(exc).__name__}: {_one_line(exc)}); "
+              "rerun with MYOSCOPE_DEBUG=1 for details", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

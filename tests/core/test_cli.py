@@ -1,0 +1,199 @@
+"""The ``myoscope`` command line (issue 9): numeric categories, empty groups, one-line
+errors, unit-aware landmarks, visible Cox failures.
+
+The fixture ``tests/data/cli/ecog_cohort.csv`` mimics ``survival::lung``: ``ph_ecog`` is
+written 0/1/2 with missing values, so pandas reads it as float (0.0, 1.0, 2.0).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import core.cli as cli_module
+from core.cli import main as cli
+from core.io import SAMPLE_DIR
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "cli"
+ECOG = str(DATA / "ecog_cohort.csv")
+SAMPLE = str(SAMPLE_DIR / "cohort.csv")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _variant(tmp_path: Path, name: str, **changes: object) -> str:
+    """A copy of the ECOG fixture with some columns rewritten (where= filters rows)."""
+    d = pd.read_csv(ECOG, dtype=str, keep_default_na=False)
+    where = changes.pop("where", None)
+    rows = d.eval(where) if where else slice(None)
+    for col, value in changes.items():
+        d.loc[rows, col] = value
+    path = tmp_path / name
+    d.to_csv(path, index=False)
+    return str(path)
+
+
+def assert_one_line_error(code: int, out: str, err: str, command: str, *needles: str) -> None:
+    assert code == 2
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"myoscope {command}: "), lines[0]
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+
+
+# ------------------------------------------------------------- 1 + 6: numeric categories
+def test_compare_by_numeric_category_first_level_is_not_empty(capsys):
+    """Before: '0.0: 0 patients vs other than 0.0: 34' and exit 0."""
+    code, out, err = _run(capsys, "compare", ECOG, "--group-by", "ph_ecog", "--features", "age_at_diagnosis", "--json")
+    assert code == 0, err
+    p = json.loads(out)
+    assert p["group_a"] == {"label": "0", "n": 12}
+    assert p["group_b"] == {"label": "other than 0", "n": 22}
+    assert p["n_excluded"] == 2
+
+
+@pytest.mark.parametrize("asked", ["0", "0.0"])
+def test_compare_text_shows_written_form(capsys, asked):
+    code, out, err = _run(capsys, "compare", ECOG, "--group-by", "ph_ecog", "--group-a", asked,
+                          "--features", "age_at_diagnosis")
+    assert code == 0, err
+    header = out.splitlines()[0]
+    assert header.startswith("ph_ecog: 0 vs other than 0"), header
+    assert "0.0" not in out
+    assert "12" in out.splitlines()[2] and "22" in out.splitlines()[2]  # Patients, n
+
+
+def test_compare_by_decimal_category(capsys):
+    code, out, err = _run(capsys, "compare", ECOG, "--group-by", "grade", "--features", "age_at_diagnosis", "--json")
+    assert code == 0, err
+    p = json.loads(out)
+    assert p["group_a"] == {"label": "0.5", "n": 18} and p["group_b"]["n"] == 18
+
+
+# ------------------------------------------------------------- 2: never an empty group
+def test_compare_refuses_an_empty_group(capsys):
+    code, out, err = _run(capsys, "compare", ECOG, "--group-by", "ph_ecog", "--group-a", "4",
+                          "--features", "age_at_diagnosis")
+    assert_one_line_error(code, out, err, "compare", "--group-by 'ph_ecog'", "--group-a 4", "group '4' has no patient")
+    assert out == ""  # no table, no test
+
+
+def test_compare_refuses_an_empty_group_b(capsys):
+    code, out, err = _run(capsys, "compare", ECOG, "--group-by", "ph_ecog", "--group-a", "0", "1", "2",
+                          "--features", "age_at_diagnosis")
+    assert_one_line_error(code, out, err, "compare", "group 'other than 0 / 1 / 2' has no patient")
+
+
+def test_survival_refuses_a_group_without_survival_data(tmp_path, capsys):
+    f = _variant(tmp_path, "nofu.csv", where="ph_ecog == '2'", last_followup_date="", death_date="", death="0")
+    code, out, err = _run(capsys, "survival", f, "--group-by", "ph_ecog")
+    assert_one_line_error(code, out, err, "survival", "--group-by 'ph_ecog'", "group '2' has no patient",
+                          "usable survival data")
+
+
+def test_survival_refuses_an_empty_filtered_cohort(capsys):
+    code, out, err = _run(capsys, "survival", SAMPLE, "--group-by", "sex", "--filters", '{"age_min": 200}')
+    assert_one_line_error(code, out, err, "survival", "--group-by 'sex'")
+
+
+# ------------------------------------------------------------- 3: one line, exit 2, no traceback
+def _errors(tmp_path: Path) -> list[tuple[list[str], str, tuple[str, ...]]]:
+    bad_dic = tmp_path / "dictionary.csv"
+    bad_dic.write_text("a,b\n1,2\n", encoding="utf-8")
+    return [
+        (["compare", ECOG, "--group-by", "ph_ecog", "--features", "sex"], "compare", ("--features", "sex")),
+        (["compare", ECOG, "--group-by", "ph_ecog", "--features", "nosuch"], "compare", ("--features", "nosuch")),
+        (["compare", ECOG, "--group-by", "nosuch"], "compare", ("--group-by 'nosuch'",)),
+        (["compare", ECOG, "--group-by", "age_at_diagnosis", "--group-a", "old"], "compare", ("--group-a old",)),
+        (["sir", SAMPLE, "--by", "nosuch"], "sir", ("--by 'nosuch'",)),
+        (["compare", str(tmp_path / "missing.csv"), "--group-by", "sex"], "compare", ("missing.csv", "no such file")),
+        (["summary", str(tmp_path)], "summary", (str(tmp_path), "directory")),
+        (["survival", ECOG, "--group-by", "sex", "--filters", "{bad"], "survival", ("--filters", "not valid JSON")),
+        (["sir", ECOG, "--filters", "[1, 2]"], "sir", ("--filters",)),
+        (["compare", ECOG, "--group-by", "sex", "--dictionary", str(bad_dic)], "compare", ("--dictionary", "dictionary.csv")),
+        (["compare", ECOG, "--group-by", "sex", "--dictionary", str(tmp_path / "nodic.csv")], "compare", ("--dictionary",)),
+        (["sir", SAMPLE, "--rates", str(tmp_path)], "sir", ("--rates", "directory")),
+        (["ifn-score", str(tmp_path / "nope.csv")], "ifn-score", ("qPCR file", "nope.csv")),
+        (["compare", ECOG], "compare", ("--group-by",)),  # argparse usage error
+    ]
+
+
+def test_every_error_is_one_line_exit_2(tmp_path, capsys):
+    for argv, command, needles in _errors(tmp_path):
+        code, out, err = _run(capsys, *argv)
+        assert_one_line_error(code, out, err, command, *needles)
+
+
+def test_sir_by_names_its_own_flag(capsys):
+    code, _out, err = _run(capsys, "sir", SAMPLE, "--by", "nosuch")
+    assert code == 2 and "--group-by" not in err and "--by 'nosuch'" in err
+
+
+def test_unreadable_file(monkeypatch, capsys):
+    monkeypatch.setattr(cli_module.os, "access", lambda *a, **k: False)
+    code, out, err = _run(capsys, "compare", ECOG, "--group-by", "sex")
+    assert_one_line_error(code, out, err, "compare", "ecog_cohort.csv", "permission denied")
+
+
+def test_unexpected_error_is_one_line_unless_debug(monkeypatch, capsys):
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(cli_module, "_load", boom)
+    monkeypatch.delenv("MYOSCOPE_DEBUG", raising=False)
+    code, out, err = _run(capsys, "compare", ECOG, "--group-by", "sex")
+    assert_one_line_error(code, out, err, "compare", "RuntimeError", "boom second line", "MYOSCOPE_DEBUG=1")
+    monkeypatch.setenv("MYOSCOPE_DEBUG", "1")
+    code, out, err = _run(capsys, "compare", ECOG, "--group-by", "sex")
+    assert code == 2 and "Traceback" in err and err.strip().splitlines()[-1].startswith("myoscope compare: ")
+
+
+def test_sir_not_estimable_in_text_mode(capsys):
+    """Before: TypeError (None formatted with :.3f) when no expected cases."""
+    code, out, err = _run(capsys, "sir", SAMPLE, "--filters", '{"age_min": 200}')
+    assert code == 0, err
+    assert "not estimable" in out and "Traceback" not in err
+
+
+def test_sir_subgroups_formatted(capsys):
+    code, out, err = _run(capsys, "sir", SAMPLE, "--by", "sex")
+    assert code == 0, err
+    lines = [ln for ln in out.splitlines() if ln.strip().startswith(("F:", "M:"))]
+    assert len(lines) == 2 and all("SIR=" in ln and " P=" in ln for ln in lines)
+
+
+# ------------------------------------------------------------- 4: landmarks follow --time-unit
+@pytest.mark.parametrize(("unit", "times"), [("years", [1.0, 3.0, 5.0]), ("months", [12.0, 36.0, 60.0]),
+                                             ("days", [365.25, 1095.75, 1826.25])])
+def test_survival_landmarks_follow_time_unit(capsys, unit, times):
+    code, out, err = _run(capsys, "survival", ECOG, "--group-by", "sex", "--time-unit", unit, "--json")
+    assert code == 0, err
+    p = json.loads(out)
+    for g in p["groups"]:
+        assert [lm["time"] for lm in g["landmarks"]] == pytest.approx(times)
+    code, out, err = _run(capsys, "survival", ECOG, "--group-by", "sex", "--time-unit", unit)
+    assert code == 0, err
+    assert out.count("survival at 1 y / 3 y / 5 y: ") == 2
+
+
+# ------------------------------------------------------------- 5: Cox failure visible
+def test_cox_not_fitted_is_said_in_text(tmp_path, capsys):
+    f = _variant(tmp_path, "noevent.csv", death="0", death_date="")
+    code, out, err = _run(capsys, "survival", f, "--group-by", "sex")
+    assert code == 0, err
+    line = [ln for ln in out.splitlines() if "Cox model not fitted" in ln]
+    assert len(line) == 1
+    reason = line[0].split("Cox model not fitted:", 1)[1].strip()
+    assert reason and reason != "no reason given"
+    code, out, err = _run(capsys, "survival", f, "--group-by", "sex", "--json")
+    p = json.loads(out)
+    assert p["cox"] is None and any("Cox model not fitted" in n for n in p["notes"])
