@@ -2,8 +2,9 @@
 
 The numbers match R's ``survival`` package (``survfit``, ``quantile.survfit``,
 ``summary.survfit``, ``survdiff``, ``coxph``); ``tests/reference/survival/make_fixtures.R``
-prints the reference values the tests compare against (relative tolerance 1e-6, Cox
-1e-4).
+prints the reference values the tests compare against (relative tolerance 1e-6), and
+``tests/reference/realdata/make_survival_fixtures.R`` those of four real data sets
+(lung, pbc, veteran, colon).
 
 Implementation choices
 ----------------------
@@ -34,7 +35,11 @@ Implementation choices
   Pairwise tests for more than two groups are adjusted with Benjamini-Hochberg
   (``scipy.stats.false_discovery_control``).
 * **Cox model**: lifelines' ``CoxPHFitter`` (Efron ties, as ``coxph``'s default), Wald
-  CI and P; proportional hazards checked with lifelines'
+  CI and P, iterated to full convergence (tight ``fit_options``, smaller starting steps
+  if a fit fails, else R's Newton-Raphson with step-halving from β = 0, see
+  :func:`cox_regression`); infinite coefficients (monotone likelihood) are detected as
+  R does (``toler.inf``) and reported instead of a hazard ratio; proportional hazards
+  checked with lifelines'
   ``proportional_hazard_test`` (scaled Schoenfeld residuals against rank-transformed
   time, Grambsch & Therneau 1994).
 
@@ -721,58 +726,179 @@ def _covariate_matrix(cov: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[
     return mat, names, [str(c) for c in cov.columns]
 
 
-def cox_regression(
-    time: Sequence[float] | np.ndarray,
-    event: Sequence[int] | np.ndarray,
-    labels: Sequence[Any] | np.ndarray | pd.Series,
-    order: Sequence[str],
-    reference: str | None = None,
-    covariates: pd.DataFrame | None = None,
-    conf_level: float = 0.95,
-) -> CoxResult:
-    """Cox model ``h(t) = h0(t) exp(Σ β_g [group = g] + γᵀ covariates)``.
+#: Convergence settings of the Cox fit (see :func:`cox_regression`).
+COX_EPS = 1e-9  # R coxph.control(eps): relative change of the log partial likelihood
+COX_TOLER_INF = math.sqrt(COX_EPS)  # R coxph.control(toler.inf): "coefficient may be infinite"
+COX_ITER_MAX = 30  # R's iter.max is 20; step-halving may need a few more
+#: lifelines Newton-Raphson options: stop on the step (norm < precision) or on the Newton
+#: decrement (< precision), never on the relative log-likelihood change (r_precision = 0),
+#: which stopped lifelines' default too early (HR off by up to 7e-4 relative).
+COX_FIT_OPTIONS: dict[str, float] = {"precision": 1e-14, "r_precision": 0.0, "max_steps": 100}
+#: Starting step sizes tried in turn when a lifelines fit does not converge.
+COX_STEP_SIZES: tuple[float, ...] = (0.95, 0.5, 0.25, 0.1)
+#: A fit is accepted when the remaining Newton step, in units of each covariate's
+#: standard deviation, is below this.
+COX_STEP_TOL = 1e-6
 
-    Fitted with lifelines' ``CoxPHFitter`` (Efron's method for ties, as R's ``coxph``
-    default). HR = exp(β), Wald CI exp(β ± z se), Wald P. Numeric covariates enter
-    linearly; text covariates (e.g. sex) as indicator variables against their first
-    level in alphabetical order. Complete cases only (the number used is reported).
-    The PH assumption is tested per term with
-    ``lifelines.statistics.proportional_hazard_test`` (rank time transform).
 
-    Parameters
-    ----------
-    time, event, labels : array-like, aligned
-    order : sequence of str
-        Groups; patients with another or missing label are left out.
-    reference : str, optional
-        Reference group; default ``order[0]``.
-    covariates : pandas.DataFrame, optional
-        Aligned (positionally) with ``time``.
-    conf_level : float
+def _efron_derivatives(
+    x: np.ndarray, t: np.ndarray, e: np.ndarray, beta: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Log partial likelihood (Efron ties), its gradient and Hessian.
+
+    ``x`` (n × p), ``t``, ``e`` sorted by ``t`` ascending. At a time with ``d`` events,
+    the l-th (l = 0..d−1) tied event has risk-set sums ``S_k − (l/d) D_k`` where ``S_k``
+    sums ``w xᵏ`` over patients still at risk and ``D_k`` over the tied events
+    (Efron 1977; Therneau & Grambsch 2000, §3.3). Memory O(n p).
+    """
+    eta = x @ beta
+    eta = eta - eta.max() if eta.size else eta  # the likelihood is shift-invariant
+    w = np.exp(eta)
+    start, _ = _runs(t)
+    d = np.add.reduceat(e, start).astype(np.int64)
+    ev = d > 0
+    j = np.repeat(np.flatnonzero(ev), d[ev])  # distinct-time index of each event
+    first = np.repeat(np.cumsum(d[ev]) - d[ev], d[ev])
+    frac = (np.arange(j.size) - first) / d[j]
+
+    def at_events(v: np.ndarray) -> np.ndarray:
+        """Efron-corrected risk-set sum of ``v`` at each event."""
+        tot = np.add.reduceat(w * v, start)
+        risk = np.cumsum(tot[::-1])[::-1]
+        tied = np.add.reduceat(w * v * e, start)
+        return risk[j] - frac * tied[j]
+
+    p = x.shape[1]
+    s0 = at_events(np.ones_like(w))
+    s1 = np.column_stack([at_events(x[:, a]) for a in range(p)]) / s0[:, None]
+    hess = np.empty((p, p))
+    for a in range(p):
+        for b in range(a, p):
+            s2 = at_events(x[:, a] * x[:, b]) / s0
+            hess[a, b] = hess[b, a] = -np.sum(s2 - s1[:, a] * s1[:, b])
+    ll = float(np.sum(eta * e) - np.sum(np.log(s0)))
+    grad = (x * e[:, None]).sum(axis=0) - s1.sum(axis=0)
+    return ll, grad, hess
+
+
+def _newton_step(grad: np.ndarray, hess: np.ndarray) -> np.ndarray | None:
+    """Newton step ``(−H)⁻¹ g`` by Cholesky; None when −H is not positive definite."""
+    try:
+        chol = np.linalg.cholesky(-hess)
+    except np.linalg.LinAlgError:
+        return None
+    return np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
+
+
+def _newton_halving(x: np.ndarray, t: np.ndarray, e: np.ndarray, names: list[str]) -> np.ndarray:
+    """Cox MLE as R's ``coxph`` (``survival:::coxfit6``): Newton-Raphson from β = 0,
+    halving the step whenever it lowers the log partial likelihood, stopping when the
+    relative change of the log likelihood is <= ``COX_EPS``; then R's check for
+    infinite coefficients: ``|(−H)⁻¹ g| > eps`` and ``> toler.inf |β|``.
 
     Raises
     ------
     SurvivalInputError
-        Fewer than two groups, a group without events, or the model does not converge.
+        Singular information matrix (collinear terms) or infinite coefficient(s).
+    """
+    beta = np.zeros(x.shape[1])
+    ll, grad, hess = _efron_derivatives(x, t, e, beta)
+    step = _newton_step(grad, hess)
+    halving = False
+    for _ in range(COX_ITER_MAX):
+        if step is None:
+            raise SurvivalInputError(
+                "the Cox model cannot be fitted: its terms are collinear (singular information matrix)"
+            )
+        new = beta + step
+        ll_new, g_new, h_new = _efron_derivatives(x, t, e, new)
+        if np.isfinite(ll_new) and not halving and abs(ll_new - ll) <= COX_EPS * abs(ll_new):
+            beta, ll, grad, hess = new, ll_new, g_new, h_new
+            break
+        halving = not np.isfinite(ll_new) or ll_new < ll
+        if halving:
+            step = step / 2  # step-halving, as coxph
+            continue
+        beta, ll, grad, hess = new, ll_new, g_new, h_new
+        step = _newton_step(grad, hess)
+    last = _newton_step(grad, hess)
+    infinite = [
+        names[i]
+        for i in range(beta.size)
+        if last is None or (abs(last[i]) > COX_EPS and abs(last[i]) > COX_TOLER_INF * abs(beta[i]))
+    ]
+    if infinite:
+        raise SurvivalInputError(
+            "the hazard ratio of " + ", ".join(repr(n) for n in infinite) + " is infinite or zero "
+            "(monotone likelihood: the partial likelihood keeps increasing as the coefficient grows, "
+            "e.g. a level without events or perfect separation of the events); Cox cannot estimate it"
+        )
+    return beta
+
+
+def _cox_converged(cph: Any, x: np.ndarray, t: np.ndarray, e: np.ndarray, sd: np.ndarray) -> bool:
+    """Whether a lifelines fit is at the maximum: remaining Newton step < COX_STEP_TOL sd⁻¹."""
+    beta = cph.params_.to_numpy(dtype=float)
+    if not np.all(np.isfinite(beta)):
+        return False
+    _, grad, hess = _efron_derivatives(x, t, e, beta)
+    step = _newton_step(grad, hess)
+    return step is not None and bool(np.all(np.abs(step) * sd < COX_STEP_TOL))
+
+
+def _fit_cph(data: pd.DataFrame, names: dict[str, str], conf_level: float) -> Any:
+    """lifelines ``CoxPHFitter`` fit of ``T``, ``E`` on the other columns, converged.
+
+    Tries the step sizes of ``COX_STEP_SIZES`` with ``COX_FIT_OPTIONS``; a fit counts
+    only when the remaining Newton step is negligible (:func:`_cox_converged`). If none
+    does, the MLE is found as R does (:func:`_newton_halving`, which raises for infinite
+    coefficients) and lifelines is started from it.
     """
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
-    from lifelines.statistics import proportional_hazard_test
 
-    t, e = _check_time_event(time, event)
-    lab = np.asarray(labels, dtype=object)
-    order = [g for g in order if np.any(lab == g)]
-    if reference is None:
-        reference = order[0] if order else ""
-    if reference not in order:
-        raise SurvivalInputError(f"reference group {reference!r} has no patients; choose one of {order}")
-    if len(order) < 2:
-        raise SurvivalInputError("a Cox model of the grouping needs at least two non-empty groups")
+    data = data.sort_values("T", kind="stable").reset_index(drop=True)
+    cols = [c for c in data.columns if c not in ("T", "E")]
+    x = data[cols].to_numpy(dtype=float)
+    t = data["T"].to_numpy(dtype=float)
+    e = data["E"].to_numpy(dtype=float)
+    sd = data[cols].std().to_numpy(dtype=float)
+
+    def attempt(step_size: float, initial: np.ndarray | None) -> Any:
+        cph = CoxPHFitter(alpha=1 - conf_level)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cph.fit(data, duration_col="T", event_col="E", initial_point=initial,
+                        fit_options={**COX_FIT_OPTIONS, "step_size": step_size})
+        except (ConvergenceError, np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+            return None
+        return cph if _cox_converged(cph, x, t, e, sd) else None
+
+    for step_size in COX_STEP_SIZES:
+        cph = attempt(step_size, None)
+        if cph is not None:
+            return cph
+    beta = _newton_halving(x, t, e, [names[c] for c in cols])
+    cph = attempt(COX_STEP_SIZES[0], beta * sd)  # lifelines works on x / sd
+    if cph is None:
+        raise SurvivalInputError("the Cox model did not converge")
+    return cph
+
+
+def _cox_design(
+    t: np.ndarray,
+    e: np.ndarray,
+    lab: np.ndarray,
+    order: list[str],
+    reference: str,
+    covariates: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, dict[str, tuple[str, str | None]], list[str], list[str]]:
+    """Complete-case model frame (``T``, ``E``, ``g0..``, ``c0..``), term names, notes."""
     others = [g for g in order if g != reference]
     data = pd.DataFrame({"T": t, "E": e.astype(int)})
     for i, g in enumerate(others):
         data[f"g{i}"] = (lab == g).astype(float)
-    in_groups = np.isin(lab, order)
     cov_names: list[str] = []
     adjusted: list[str] = []
     notes: list[str] = []
@@ -783,6 +909,7 @@ def cox_regression(
             )
         mat, cov_names, adjusted = _covariate_matrix(covariates.reset_index(drop=True))
         data = pd.concat([data, mat], axis=1)
+    in_groups = np.isin(lab, order)
     complete = in_groups & data.notna().all(axis=1).to_numpy()
     n_missing = int((in_groups & ~complete).sum())
     if n_missing:
@@ -792,17 +919,17 @@ def cox_regression(
     for g in order:
         if data["E"][lab_c == g].sum() == 0:
             raise SurvivalInputError(f"group {g!r} has no events: its hazard ratio cannot be estimated")
-    var_cols = [c for c in data.columns if c not in ("T", "E")]
-    const = [c for c in var_cols if data[c].nunique() < 2]
-    if const:
-        data = data.drop(columns=const)
-    cph = CoxPHFitter(alpha=1 - conf_level)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cph.fit(data, duration_col="T", event_col="E")
-    except (ConvergenceError, np.linalg.LinAlgError, ValueError) as exc:
-        raise SurvivalInputError(f"the Cox model did not converge: {exc}") from exc
+    const = [c for c in data.columns if c not in ("T", "E") and data[c].nunique() < 2]
+    data = data.drop(columns=const)
+    names: dict[str, tuple[str, str | None]] = {f"g{i}": (f"{g} vs {reference}", g) for i, g in enumerate(others)}
+    names.update({f"c{i}": (n, None) for i, n in enumerate(cov_names)})
+    return data, names, adjusted, notes
+
+
+def _cox_terms(cph: Any, data: pd.DataFrame, names: dict[str, tuple[str, str | None]], notes: list[str]) -> pd.DataFrame:
+    """Term table from a fitted ``CoxPHFitter`` with the Schoenfeld PH test per term."""
+    from lifelines.statistics import proportional_hazard_test
+
     summ = cph.summary
     ph = pd.Series(np.nan, index=summ.index)
     try:
@@ -812,8 +939,6 @@ def cox_regression(
         ph = ph_res.summary["p"].reindex(summ.index)
     except Exception as exc:  # noqa: BLE001 - the PH check is advisory
         notes.append(f"Proportional-hazards test not computed ({exc}).")
-    names = {f"g{i}": (f"{g} vs {reference}", g) for i, g in enumerate(others)}
-    names.update({f"c{i}": (n, None) for i, n in enumerate(cov_names)})
     lo_col = [c for c in summ.columns if c.startswith("exp(coef) lower")][0]
     hi_col = [c for c in summ.columns if c.startswith("exp(coef) upper")][0]
     rows = []
@@ -832,7 +957,80 @@ def cox_regression(
                 "ph_p_value": float(ph.loc[key]),
             }
         )
-    terms = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def cox_regression(
+    time: Sequence[float] | np.ndarray,
+    event: Sequence[int] | np.ndarray,
+    labels: Sequence[Any] | np.ndarray | pd.Series,
+    order: Sequence[str],
+    reference: str | None = None,
+    covariates: pd.DataFrame | None = None,
+    conf_level: float = 0.95,
+) -> CoxResult:
+    """Cox model ``h(t) = h0(t) exp(Σ β_g [group = g] + γᵀ covariates)``.
+
+    Fitted with lifelines' ``CoxPHFitter`` (Efron's method for ties, as R's ``coxph``
+    default). HR = exp(β), Wald CI exp(β ± z se), Wald P. Numeric covariates enter
+    linearly; text covariates (e.g. sex) as indicator variables against their first
+    level in alphabetical order. Complete cases only (the number used is reported).
+    The PH assumption is tested per term with
+    ``lifelines.statistics.proportional_hazard_test`` (rank time transform).
+
+    Convergence (so that the estimates match R's ``coxph(ties = "efron")`` to 1e-6):
+    lifelines' default stopping rule (relative change of the log partial likelihood
+    < 1e-9) stops one Newton step early (HR off by up to 7e-4 relative), and its first
+    full Newton step can overshoot with a 3-level factor (pbc by edema: "does not
+    converge"). Here lifelines runs with ``COX_FIT_OPTIONS`` (stop only when the step,
+    or the Newton decrement, is below 1e-14) and starting step sizes 0.95, 0.5, 0.25,
+    0.1 in turn; a fit is accepted only when the Newton step left at its estimate,
+    computed independently from the Efron partial likelihood, is below 1e-6 standard
+    deviations of every term. Failing that, the estimate is computed as R's
+    ``coxph`` does (``survival:::coxfit6``: Newton-Raphson from β = 0, the step halved
+    whenever it lowers the likelihood, ``coxph.control(eps = 1e-9)``) and lifelines is
+    started from it. A coefficient is declared infinite, as R warns "Loglik converged
+    before variable ...; coefficient may be infinite", when the final Newton step
+    exceeds both ``eps`` and ``toler.inf = sqrt(eps)`` times the coefficient
+    (monotone likelihood: a level without events, perfect separation); no hazard ratio
+    is then given. Reference: Therneau & Grambsch, *Modeling Survival Data* (2000),
+    §3.3 (Efron approximation) and §3.5 (monotone likelihood); R ``survival``
+    ``coxph.control(eps = 1e-9, iter.max = 20, toler.inf = sqrt(eps))``.
+
+    Parameters
+    ----------
+    time, event, labels : array-like, aligned
+    order : sequence of str
+        Groups; patients with another or missing label are left out.
+    reference : str, optional
+        Reference group; default ``order[0]``.
+    covariates : pandas.DataFrame, optional
+        Aligned (positionally) with ``time``.
+    conf_level : float
+
+    Returns
+    -------
+    CoxResult
+
+    Raises
+    ------
+    SurvivalInputError
+        Fewer than two groups, a group without events, collinear terms, an infinite
+        coefficient (monotone likelihood) or a model that does not converge; the message
+        says which.
+    """
+    t, e = _check_time_event(time, event)
+    lab = np.asarray(labels, dtype=object)
+    order = [g for g in order if np.any(lab == g)]
+    if reference is None:
+        reference = order[0] if order else ""
+    if reference not in order:
+        raise SurvivalInputError(f"reference group {reference!r} has no patients; choose one of {order}")
+    if len(order) < 2:
+        raise SurvivalInputError("a Cox model of the grouping needs at least two non-empty groups")
+    data, names, adjusted, notes = _cox_design(t, e, lab, order, reference, covariates)
+    cph = _fit_cph(data, {k: v[0] for k, v in names.items()}, conf_level)
+    terms = _cox_terms(cph, data, names, notes)
     gp = terms.loc[terms["group"].notna(), "ph_p_value"]
     ph_min = float(gp.min()) if gp.notna().any() else float("nan")
     if np.isfinite(ph_min) and ph_min < 0.05:
@@ -918,6 +1116,9 @@ class SurvivalResult:
     conf_type, conf_level, landmark_times, unit : as requested.
     n_unassigned : int
         Patients whose label was missing or not in ``order``.
+    cox_error : str
+        Why the Cox model was requested but not fitted (e.g. a group without events, an
+        infinite coefficient); "" when it was fitted or not requested.
     """
 
     groups: tuple[GroupSurvival, ...]
@@ -931,6 +1132,7 @@ class SurvivalResult:
     landmark_times: tuple[float, ...]
     unit: str = ""
     n_unassigned: int = 0
+    cox_error: str = ""
 
     @property
     def order(self) -> list[str]:
@@ -1002,7 +1204,8 @@ class SurvivalResult:
         ``survival``, ``ci_low``, ``ci_high``, ``n_at_risk`` at each distinct event time
         (plus ``landmarks``); ``logrank`` with ``chi2``, ``df``, ``p_value``; ``cox``
         with ``hr``, ``ci_low``, ``ci_high``, ``p_value`` (two groups; null for more,
-        see ``terms``), ``reference`` and ``terms``.
+        see ``terms``), ``reference`` and ``terms``; ``cox_error``: why the Cox model
+        was not fitted (null when it was, or was not requested).
         """
         groups = []
         for g in self.groups:
@@ -1054,10 +1257,33 @@ class SurvivalResult:
             "logrank": logrank,
             "pairwise": None if self.pairwise is None else self.pairwise.to_dict(orient="records"),
             "cox": cox,
+            "cox_error": self.cox_error or None,
             "guardrails": list(self.guardrails),
             "notes": list(self.notes),
         }
         return _clean(out)
+
+
+def _group_survival(
+    g: str, ts: np.ndarray, es: np.ndarray, conf_type: str, conf_level: float, lm_times: tuple[float, ...]
+) -> tuple[GroupSurvival, str]:
+    """KM curve, median and landmarks of one group (times sorted) and its small-sample warning."""
+    curve = _km_sorted(ts, es, conf_type, conf_level)
+    med, mlo, mhi = km_quantile(curve, 0.5)
+    lm = curve.at(lm_times)
+    beyond = lm["beyond_follow_up"] & (lm["survival"] > 0)
+    lm.loc[beyond, ["survival", "ci_low", "ci_high"]] = np.nan
+    lm = lm[["time", "survival", "ci_low", "ci_high", "n_risk"]]
+    small = [f"only {curve.n} patients (< {MIN_GROUP_SIZE})"] if curve.n < MIN_GROUP_SIZE else []
+    if curve.events < MIN_GROUP_EVENTS:
+        small.append(f"only {curve.events} event(s) (< {MIN_GROUP_EVENTS})")
+    warning = ""
+    if small:
+        warning = (
+            f"Group '{g}' has " + " and ".join(small) + ": its estimates are imprecise"
+            + ("; median, tests and hazard ratio are unreliable." if curve.events < MIN_GROUP_EVENTS else ".")
+        )
+    return GroupSurvival(g, curve.n, curve.events, curve, med, mlo, mhi, lm), warning
 
 
 def analyze_survival(
@@ -1067,7 +1293,7 @@ def analyze_survival(
     order: Sequence[str],
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
-    landmarks: Sequence[float] = (12, 36, 60),
+    landmarks: Sequence[float] | None = None,
     covariates: pd.DataFrame | None = None,
     *,
     reference: str | None = None,
@@ -1090,8 +1316,10 @@ def analyze_survival(
     conf_type : {"log", "log-log", "plain"}
         Pointwise CI of S(t) (``log`` = R's default).
     conf_level : float
-    landmarks : sequence of float
-        Times (in ``unit``) at which survival is reported.
+    landmarks : sequence of float, optional
+        Times (in ``unit``) at which survival is reported. Default: 1, 3 and 5 years in
+        ``unit`` (``DEFAULT_LANDMARKS``: 365.25 / 1095.75 / 1826.25 days, 12 / 36 / 60
+        months, 1 / 3 / 5 years); (12, 36, 60) when ``unit`` is not one of these.
     covariates : pandas.DataFrame, optional
         Adjustment variables for the Cox model (e.g. age, sex), aligned positionally.
     reference : str, optional
@@ -1118,6 +1346,8 @@ def analyze_survival(
     guard: list[str] = []
     if n_unassigned:
         notes.append(f"{n_unassigned} patient(s) without a group are not analysed.")
+    if landmarks is None:
+        landmarks = DEFAULT_LANDMARKS.get(unit, (12.0, 36.0, 60.0))
     lm_times = tuple(float(x) for x in landmarks)
 
     # one sort of the whole cohort by time; each group is then a sorted subsequence
@@ -1129,21 +1359,10 @@ def analyze_survival(
         if not m.any():
             notes.append(f"Group {g!r} has no patients with survival data; it is not shown.")
             continue
-        curve = _km_sorted(ts[m], es[m], conf_type, conf_level)
-        med, mlo, mhi = km_quantile(curve, 0.5)
-        lm = curve.at(lm_times)
-        beyond = lm["beyond_follow_up"] & (lm["survival"] > 0)
-        lm.loc[beyond, ["survival", "ci_low", "ci_high"]] = np.nan
-        lm = lm[["time", "survival", "ci_low", "ci_high", "n_risk"]]
-        out_groups.append(GroupSurvival(g, curve.n, curve.events, curve, med, mlo, mhi, lm))
-        small = [f"only {curve.n} patients (< {MIN_GROUP_SIZE})"] if curve.n < MIN_GROUP_SIZE else []
-        if curve.events < MIN_GROUP_EVENTS:
-            small.append(f"only {curve.events} event(s) (< {MIN_GROUP_EVENTS})")
-        if small:
-            guard.append(
-                f"Group '{g}' has " + " and ".join(small) + ": its estimates are imprecise"
-                + ("; median, tests and hazard ratio are unreliable." if curve.events < MIN_GROUP_EVENTS else ".")
-            )
+        gs, warning = _group_survival(g, ts[m], es[m], conf_type, conf_level, lm_times)
+        out_groups.append(gs)
+        if warning:
+            guard.append(warning)
     present = [g.group for g in out_groups]
     remap = np.full(len(order) + 1, -1, dtype=np.int64)
     for j, g in enumerate(present):
@@ -1151,6 +1370,7 @@ def analyze_survival(
     lr: LogRankResult | None = None
     pw: pd.DataFrame | None = None
     cx: CoxResult | None = None
+    cox_error = ""
     if len(present) >= 2:
         pcs = remap[cs]
         ok = pcs >= 0
@@ -1172,9 +1392,11 @@ def analyze_survival(
             try:
                 cx = cox_regression(t[mask], e[mask], lab[mask], present, ref, cov, conf_level)
             except SurvivalInputError as exc:
+                cox_error = str(exc)
                 notes.append(f"Cox model not fitted: {exc}.")
     else:
         notes.append("Fewer than two groups with data: no log-rank test or hazard ratio.")
+        cox_error = "fewer than two groups with data" if cox else ""
     return SurvivalResult(
         groups=tuple(out_groups),
         logrank=lr,
@@ -1187,6 +1409,7 @@ def analyze_survival(
         landmark_times=lm_times,
         unit=unit,
         n_unassigned=n_unassigned,
+        cox_error=cox_error,
     )
 
 
@@ -1266,11 +1489,14 @@ def methods_text(
                if result.pairwise is not None else "")
             + "."
         )
+    if result.cox is None and result.cox_error:
+        parts.append(f"No hazard ratio was estimated: {result.cox_error}.")
     if result.cox is not None:
         adj = (" adjusted for " + ", ".join(name(c) for c in result.cox.adjusted_for)) if result.cox.adjusted_for else ""
         parts.append(
             f"Hazard ratios ({pct}% CI, Wald test) versus {result.cox.reference} were estimated with a "
-            f"Cox proportional-hazards model{adj} (Efron's method for ties, lifelines); the "
+            f"Cox proportional-hazards model{adj} (Efron's method for ties, lifelines, iterated to "
+            "full convergence as R's coxph); the "
             "proportional-hazards assumption was checked with the scaled Schoenfeld residual test."
         )
     parts.append(
