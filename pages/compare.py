@@ -84,6 +84,13 @@ if len(grouping.order) != 2:
     st.warning("Choose a split into exactly two groups.")
     st.stop()
 group_a, group_b = grouping.order
+_empty = grouping.empty_groups()
+if _empty:  # never a comparison with an empty group
+    st.warning(
+        f"Group {_empty[0]!r} has no patient in the filtered cohort ({grouping.description}): "
+        "no comparison is made. Choose other values or widen the filters in the sidebar."
+    )
+    st.stop()
 
 options, default = _feature_options(df, dictionary)
 group_col = grouping.spec.column

@@ -100,6 +100,12 @@ censor_col = c3.selectbox(
 unit = c4.radio("Time unit", UNITS, key="surv_unit")
 
 grouping = group_picker(df, dictionary, key="surv_group", multi=True)
+if grouping.empty_groups():  # never a test with an empty group
+    st.warning(
+        f"Group {grouping.empty_groups()[0]!r} has no patient in the filtered cohort ({grouping.description}): "
+        "no curve or test is computed. Choose another split or widen the filters in the sidebar."
+    )
+    st.stop()
 
 options_box = st.expander("Display and statistics options", expanded=False)
 with options_box:
@@ -133,6 +139,14 @@ labels = sd.align(grouping.labels)
 present = [g for g in grouping.order if (labels == g).any()]
 if not present:
     st.warning("No patient of the chosen groups has usable survival data.")
+    st.stop()
+missing = [g for g in grouping.order if g not in present]
+if missing:
+    st.warning(
+        f"Group {missing[0]!r} has no patient with usable survival data ({sd.n} patients have the dates "
+        f"needed; {len(sd.excluded)} excluded): no curve or test is computed. "
+        "Check the dates of that group, or choose another split or endpoint."
+    )
     st.stop()
 
 reference = present[0]

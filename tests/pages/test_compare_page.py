@@ -108,3 +108,14 @@ def test_other_groupings_and_upload_mode() -> None:
     at.radio(key="cmp_pub_source").set_value("Upload a CSV").run()
     assert not at.exception
     assert _published_check(at) is None  # nothing uploaded yet
+
+
+def test_empty_group_is_named_and_no_table() -> None:
+    """Before: a group of 0 patients was compared (table of '—' and a guardrail)."""
+    at = _open()
+    at.selectbox(key="cmp_group_kind").set_value("age").run()
+    at.number_input(key="cmp_group_age").set_value(110.0).run()  # nobody is 110 or older
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [w.value for w in at.warning]
+    assert any("'age ≥ 110' has no patient" in w and "no comparison" in w for w in warnings), warnings
+    assert not any(len(d.value) and d.value.iloc[0, 0] == "Patients, n" for d in at.dataframe)

@@ -76,3 +76,15 @@ def test_survival_page_other_endpoint_and_excluded() -> None:
     # cancers diagnosed before DM have a negative time from diagnosis: listed, not dropped
     assert excluded and excluded[0] != "Patients excluded from the analysis (0)"
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_survival_page_refuses_an_empty_group() -> None:
+    """Before: the empty group was dropped with an info note and a one-group curve shown."""
+    at = _open()
+    at.selectbox(key="surv_group_kind").set_value("age").run()
+    at.number_input(key="surv_group_age").set_value(110.0).run()  # nobody is 110 or older
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [w.value for w in at.warning]
+    assert any("'age ≥ 110' has no patient" in w and "no curve or test" in w for w in warnings), warnings
+    assert len(at.get("plotly_chart")) == 0
+    assert "Log-rank" not in _texts(at)
