@@ -1,7 +1,7 @@
 """core.cancer_risk.sir_analysis on real(istic) registry data against R Epi/popEpi.
 
-Cohort: 2000 patients of popEpi's ``sire`` (simulated Finnish female cancer patients),
-``tests/data/realdata/sire.csv``; rates: popEpi's ``popmort`` population mortality by
+Cohort: 2000 patients of popEpi's ``sire`` (simulated Finnish female rectal cancer
+patients), ``tests/data/realdata/sire.csv``; rates: popEpi's ``popmort`` population mortality by
 1-year age band and calendar year, ``tests/data/realdata/popmort_rates.csv``. The "event"
 counted as ``cancer`` is death (status 1 or 2), so the SIR is a standardized mortality
 ratio. Reference values: ``tests/reference/realdata/make_sir_fixtures.R`` (Lexis +

@@ -1,6 +1,7 @@
 #!/usr/bin/env Rscript
-# SIR on real(istic) registry data: popEpi's `sire` cohort against popEpi's `popmort`
-# population mortality, as reference values for core.cancer_risk.sir_analysis.
+# SIR on real(istic) registry data: popEpi's `sire` cohort (Finnish female rectal cancer
+# patients) against popEpi's `popmort` population mortality, as reference values for
+# core.cancer_risk.sir_analysis.
 #
 # Run from anywhere:  Rscript tests/reference/realdata/make_sir_fixtures.R
 # Needs: Epi, popEpi, data.table (Debian: r-cran-epi, r-cran-popepi).
