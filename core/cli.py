@@ -292,6 +292,11 @@ def cmd_survival(args: argparse.Namespace) -> int:
 
     cohort, df, desc = _load(args.cohort, args.filters, args.dictionary)
     grouping = grouping_for(df, cohort.dictionary, args.group_by, args.group_a, two_groups=False)
+    for flag, col in (("--origin", args.origin), ("--event", args.event), ("--event-date", args.event_date),
+                      ("--censor-date", args.censor_date)):
+        if col not in df:
+            dates = [str(c) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+            raise CliError(f"{flag} {col!r}: no such column (date columns: {', '.join(dates) or 'none'}).")
     try:
         sd = survival_data(df, origin=args.origin, event=args.event, event_date=args.event_date, censor_date=args.censor_date, unit=args.time_unit)
     except (ValueError, KeyError) as exc:

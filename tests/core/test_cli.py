@@ -109,7 +109,14 @@ def test_survival_refuses_an_empty_filtered_cohort(capsys):
 def _errors(tmp_path: Path) -> list[tuple[list[str], str, tuple[str, ...]]]:
     bad_dic = tmp_path / "dictionary.csv"
     bad_dic.write_text("a,b\n1,2\n", encoding="utf-8")
+    bad_rows = tmp_path / "bad_rows.csv"
+    bad_rows.write_text("patient_id,sex,age_at_diagnosis,diagnosis_date\np1,M,50,2020-01-01\np2,F,60,notadate\n",
+                        encoding="utf-8")
+    no_dates = tmp_path / "no_dates.csv"
+    no_dates.write_text("patient_id,sex,age_at_diagnosis\np1,M,50\np2,F,60\n", encoding="utf-8")
     return [
+        (["compare", str(bad_rows), "--group-by", "sex"], "compare", ("bad_rows.csv", "row 3", "'diagnosis_date'")),
+        (["survival", str(no_dates), "--group-by", "sex"], "survival", ("--origin 'diagnosis_date'",)),
         (["compare", ECOG, "--group-by", "ph_ecog", "--features", "sex"], "compare", ("--features", "sex")),
         (["compare", ECOG, "--group-by", "ph_ecog", "--features", "nosuch"], "compare", ("--features", "nosuch")),
         (["compare", ECOG, "--group-by", "nosuch"], "compare", ("--group-by 'nosuch'",)),
