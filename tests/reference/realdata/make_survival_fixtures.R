@@ -104,6 +104,7 @@ models <- list(
   list("lung", "ph_ecog", c("0", "1", "2", "3"), character(0)),
   list("lung", "sex", c("M", "F"), c("age", "ph_ecog")),
   list("pbc", "edema", c("0", "0.5", "1"), character(0)),
+  list("pbc", "trt", c("1", "2"), character(0)),
   list("pbc", "trt", c("1", "2"), c("age", "bili")),
   list("pbc", "stage", c("1", "2", "3", "4"), character(0)),
   list("veteran", "celltype", c("squamous", "smallcell", "adeno", "large"), character(0)),
