@@ -36,7 +36,6 @@ Months since diagnosis = days / (365.25 / 12), as everywhere in Myoscope.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +45,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+
+from core import codes
+from core.reader import InputFileError, read_table
 
 #: The columns of an events table, in order.
 EVENT_COLUMNS: tuple[str, ...] = ("patient_id", "date", "kind", "name", "value", "unit", "detail")
@@ -157,89 +159,46 @@ def _text(x: Any) -> str:
     return str(x).strip()
 
 
-def _read_raw(source: str | Path | bytes | BinaryIO | pd.DataFrame) -> pd.DataFrame:
+def _read_raw(source: str | Path | bytes | BinaryIO | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The events table as cells (index = spreadsheet row) and its decimal mark.
+
+    Files go through the shared reader (:func:`core.reader.read_table`): the same
+    encodings, delimiters, decimal marks, Excel sheets and limits as a cohort file.
+    """
     if isinstance(source, pd.DataFrame):
-        return source.copy()
-    name = ""
-    if isinstance(source, (str, Path)):
-        name = str(source)
-    elif hasattr(source, "name"):
-        name = str(getattr(source, "name", ""))
+        df = source.copy()
+        df.index = pd.RangeIndex(2, 2 + len(df), name="row")
+        return df, "."
     try:
-        if isinstance(source, (str, Path)):
-            data: Any = source
-        elif isinstance(source, bytes):
-            data = io.BytesIO(source)
-        else:
-            if hasattr(source, "seek"):
-                source.seek(0)
-            data = io.BytesIO(source.read())
-        if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
-            return pd.read_excel(data, dtype=object)
-        return pd.read_csv(data, dtype=str, sep=None, engine="python", keep_default_na=False)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise EventsError(f"could not read the events table {name!r}: {exc}") from exc
+        raw = read_table(source)
+    except InputFileError as exc:
+        raise EventsError(f"could not read the events table: {exc}") from exc
+    return raw.data, raw.decimal
 
 
 def _parse_date(x: Any) -> pd.Timestamp | None:
-    """ISO date, DD/MM/YYYY, or a spreadsheet date/datetime; None when unreadable."""
-    if isinstance(x, (pd.Timestamp, datetime, date, np.datetime64)):
-        ts = pd.Timestamp(x)
-        return None if pd.isna(ts) else ts.normalize()
-    text = _text(x)
-    if not text:
-        return None
-    for fmt in ("ISO8601", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y"):
-        try:
-            return pd.to_datetime(text, format=fmt).normalize()
-        except (ValueError, TypeError):
-            continue
-    return None
+    """One date cell (the cohort's date codes, :func:`core.codes.date_code`); None when unreadable."""
+    value, status, _ = codes.date_code(x)
+    return value if status in ("ok", "coerced") and not pd.isna(value) else None
 
 
 def _parse_number(x: Any) -> float | None:
-    """Float, NaN for empty, None when not a number (decimal comma accepted)."""
-    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
-        return float(x)
-    text = _text(x)
-    if text == "":
-        return float("nan")
-    try:
-        return float(text.replace(",", ".").replace(" ", ""))
-    except ValueError:
+    """Float, NaN for empty, None when not a number (:func:`core.codes.number_code`)."""
+    value, status, _ = codes.number_code(x)
+    if status == "invalid":
         return None
+    return float(value)
 
 
 def _parse_dates(col: pd.Series) -> pd.Series:
-    """Vectorised :func:`_parse_date`: ISO first, element-wise fallback; NaT = unreadable."""
-    text = col.map(lambda x: x if isinstance(x, (pd.Timestamp, datetime, date)) else _text(x))
-    out = pd.to_datetime(text.where(text.map(lambda x: isinstance(x, str))), format="ISO8601",
-                         errors="coerce")
-    objs = text.map(lambda x: isinstance(x, (pd.Timestamp, datetime, date)))
-    if objs.any():
-        out[objs] = pd.to_datetime(text[objs].map(pd.Timestamp))
-    retry = out.isna() & text.map(lambda x: isinstance(x, str) and x != "")
-    for i in np.flatnonzero(retry.to_numpy()):
-        d = _parse_date(text.iloc[i])
-        if d is not None:
-            out.iloc[i] = d
-    return pd.to_datetime(out).dt.normalize()
+    """A date column with the cohort's date codes (:func:`core.codes.parse_date`); NaT = unreadable or empty."""
+    return pd.to_datetime(codes.parse_date(col.reset_index(drop=True)).values).dt.normalize()
 
 
-def _parse_numbers(col: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Vectorised :func:`_parse_number`: (values with NaN for empty, mask of non-numbers)."""
-    is_num = col.map(lambda x: isinstance(x, (int, float, np.integer, np.floating))
-                     and not isinstance(x, bool))
-    text = col.map(_text)
-    cleaned = text.str.replace(",", ".", regex=False).str.replace(" ", "", regex=False)
-    values = pd.to_numeric(cleaned.where(~is_num), errors="coerce")
-    values[is_num] = col[is_num].astype(float)
-    bad = values.isna() & (text != "") & ~is_num & (text.str.lower() != "nan")
-    return values.astype(float), bad
-
-
-def _row(i: int) -> str:
-    return f"row {i + 2}"
+def _parse_numbers(col: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Series]:
+    """A numeric column (:func:`core.codes.parse_number`): (values, NaN for empty; mask of non-numbers)."""
+    parsed = codes.parse_number(col.reset_index(drop=True), decimal)
+    return parsed.values.astype(float), parsed.invalid
 
 
 def load_events(
@@ -269,7 +228,12 @@ def load_events(
         non-numeric value of a lab or score (or of a non-empty treatment/event value),
         a lab or score without value, a treatment stopped before it was started.
     """
-    raw = _read_raw(source)
+    raw, decimal = _read_raw(source)
+    rownum = np.asarray(raw.index, dtype=int)
+
+    def _row(i: int) -> str:
+        return f"row {rownum[i]}"
+
     raw.columns = [str(c).strip().lower().replace(" ", "_") for c in raw.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
@@ -304,7 +268,7 @@ def load_events(
         found.append((i, 1, f"{_row(i)}, column 'date': cannot read {_text(raw['date'][i])!r} "
                             "as a date (use YYYY-MM-DD)"))
     if "value" in raw.columns:
-        values, bad = _parse_numbers(raw["value"])
+        values, bad = _parse_numbers(raw["value"], decimal)
     else:
         values, bad = pd.Series(np.nan, index=raw.index), pd.Series(False, index=raw.index)
     for i in np.flatnonzero(bad.to_numpy()):
@@ -326,7 +290,7 @@ def load_events(
         }
     )
     if not problems:
-        problems.extend(_stop_before_start_problems(data))
+        problems.extend(_stop_before_start_problems(data, rownum))
     if problems:
         listed = problems[:MAX_LISTED_PROBLEMS]
         more = len(problems) - len(listed)
@@ -393,7 +357,7 @@ def _in_pairing_order(rows: list[Any]) -> list[Any]:
     return ordered
 
 
-def _stop_before_start_problems(data: pd.DataFrame) -> list[str]:
+def _stop_before_start_problems(data: pd.DataFrame, rownum: np.ndarray) -> list[str]:
     problems = []
     for rows in _treatment_groups(data).values():
         running = False
@@ -402,7 +366,7 @@ def _stop_before_start_problems(data: pd.DataFrame) -> list[str]:
                 running = True
             elif not running:
                 problems.append(
-                    f"{_row(int(r.src_))}: treatment_stop of {r.name!r} on "
+                    f"row {rownum[int(r.src_)]}: treatment_stop of {r.name!r} on "
                     f"{r.date.date().isoformat()} for patient {r.patient_id!r} comes before "
                     "any treatment_start of it (stop before start); fix the dates or add "
                     "the start"

@@ -54,7 +54,6 @@ hand-computed values and against an independent R implementation
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from collections.abc import Sequence
@@ -64,6 +63,8 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
+
+from core.reader import InputFileError, read_table
 
 #: The six interferon-stimulated genes of the Rice et al. (2013) score.
 DEFAULT_GENES: tuple[str, ...] = ("IFI27", "IFI44L", "IFIT1", "ISG15", "RSAD2", "SIGLEC1")
@@ -194,13 +195,14 @@ class InterferonResult:
 # Reading
 # --------------------------------------------------------------------------------------
 def read_qpcr(source: str | Path | bytes | BinaryIO | pd.DataFrame) -> pd.DataFrame:
-    """Read a qPCR (or fold-change) table from CSV/TSV/XLSX, keeping every cell as text.
+    """Read a qPCR (or fold-change) table from CSV/TSV/XLSX, keeping every cell as read.
 
     Parameters
     ----------
     source : path, bytes, file-like (e.g. a Streamlit upload) or DataFrame
-        ``.xlsx`` / ``.xls`` names are read with openpyxl; anything else as delimited text
-        (delimiter sniffed among ``,``, ``;`` and tab).
+        Read by the shared reader (:func:`core.reader.read_table`): the same encodings,
+        delimiters, Excel sheets and limits as a cohort file (Ct values with a decimal
+        comma are read by :func:`interferon_scores`).
 
     Returns
     -------
@@ -214,27 +216,11 @@ def read_qpcr(source: str | Path | bytes | BinaryIO | pd.DataFrame) -> pd.DataFr
     """
     if isinstance(source, pd.DataFrame):
         return source.copy()
-    name = ""
-    if isinstance(source, (str, Path)):
-        name = str(source)
-    elif hasattr(source, "name"):
-        name = str(getattr(source, "name", ""))
     try:
-        if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
-            data = source if isinstance(source, (str, Path)) else _as_bytes_io(source)
-            return pd.read_excel(data, dtype=object)
-        data = source if isinstance(source, (str, Path)) else _as_bytes_io(source)
-        return pd.read_csv(data, dtype=str, sep=None, engine="python", keep_default_na=False)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InterferonError(f"could not read the qPCR table {name!r}: {exc}") from exc
-
-
-def _as_bytes_io(source: bytes | BinaryIO) -> io.BytesIO:
-    if isinstance(source, bytes):
-        return io.BytesIO(source)
-    if hasattr(source, "seek"):
-        source.seek(0)
-    return io.BytesIO(source.read())
+        raw = read_table(source)
+    except InputFileError as exc:
+        raise InterferonError(f"could not read the qPCR table: {exc}") from exc
+    return raw.data.reset_index(drop=True)
 
 
 def _normalise_columns(df: pd.DataFrame, required: Sequence[str]) -> pd.DataFrame:

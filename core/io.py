@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
-from core import codes
-from core import reader
+from core import codes, reader
 from core.codes import Coercion
 from core.reader import InputFileError, RawTable, ReadLimits
+from core.resources import SAMPLE_DIR
 from core.schema import (
     CORE_COLUMNS,
     DM_ANTIBODIES,
@@ -35,7 +35,6 @@ from core.validate import Problem, validate_cohort
 
 DAYS_PER_YEAR = 365.25
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 REDCAP_META = re.compile(r"^(redcap_event_name|redcap_repeat_instrument|redcap_repeat_instance|redcap_data_access_group|redcap_survey_identifier|.+_complete|.+_timestamp)$")
 REDCAP_LABEL_CHOICE = re.compile(r"^(?P<field>.+?)\s*\(choice=(?P<choice>.+)\)\s*$")
 CHECKBOX_RAW = re.compile(r"^[a-z0-9_]+___[a-z0-9_]+$")
@@ -297,7 +296,7 @@ def infer_type(name: str, series: pd.Series, decimal: str = ".") -> str:
         if looks_date and codes.share_parseable(series, codes.date_code)[0] == 1.0:
             return "date"
         return _numeric_kind(parsed.values[known].to_numpy(dtype=float), n_num)
-    share, n = codes.share_parseable(series, codes.binary_code)
+    share, _ = codes.share_parseable(series, codes.binary_code)
     if share >= 0.8:
         return "binary"
     date_share, _ = codes.share_parseable(series, codes.date_code)
@@ -571,7 +570,7 @@ def load_sample_cohort() -> Cohort:
 
 def load_sample_events() -> pd.DataFrame:
     """The bundled long-format events table of the sample cohort (raw text cells)."""
-    return pd.read_csv(SAMPLE_DIR / "events.csv", dtype=str, keep_default_na=False)
+    return read_table(SAMPLE_DIR / "events.csv").data.reset_index(drop=True)
 
 
 def cleaned_csv(cohort: Cohort) -> bytes:

@@ -11,7 +11,6 @@ published counts after rounding to the printed precision.
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 
 from core.compare import CompareError
 from core.formatting import format_p
+from core.reader import InputFileError, read_table
 from core.stats import fisher_p
 
 if TYPE_CHECKING:
@@ -54,29 +54,6 @@ def _parse_printed_p(text: str) -> tuple[str, float, int]:
         raise ValueError(text)
     dec = len(num.split(".")[1]) if "." in num and "e" not in num.lower() else 0
     return rel, value, dec
-
-
-def _read_text(source: str | Path | bytes | IO[Any]) -> str:
-    if isinstance(source, (str, Path)):
-        p = Path(source)
-        if not p.exists():
-            raise PublishedTableError(f"published table file not found: {p}")
-        raw = p.read_bytes()
-    elif isinstance(source, (bytes, bytearray)):
-        raw = bytes(source)
-    elif hasattr(source, "read"):
-        if hasattr(source, "seek") and getattr(source, "seekable", lambda: True)():
-            source.seek(0)
-        data = source.read()
-        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    else:
-        raise PublishedTableError(f"cannot read a published table from {type(source).__name__}")
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")  # pragma: no cover
 
 
 def load_published_table(source: str | Path | bytes | IO[Any] | pd.DataFrame) -> pd.DataFrame:
@@ -137,16 +114,16 @@ _FIRST_DATA_LINE = 2
 
 
 def _raw_frame(source: str | Path | bytes | IO[Any] | pd.DataFrame) -> pd.DataFrame:
-    """The table as strings ("" = empty cell), separator guessed from the header line."""
+    """The table as strings ("" = empty cell), read by the shared reader
+    (:func:`core.reader.read_table`: encoding, delimiter, Excel)."""
     if isinstance(source, pd.DataFrame):
         return source.astype(object).where(source.notna(), "").astype(str)
-    text = _read_text(source)
-    first = text.splitlines()[0] if text.strip() else ""
-    sep = ";" if first.count(";") > first.count(",") else ","
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PublishedTableError(f"published table is not a readable CSV: {exc}") from exc
+        data = read_table(source).data
+    except InputFileError as exc:
+        raise PublishedTableError(f"published table: {exc}") from exc
+    return data.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
+                    else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).reset_index(drop=True)
 
 
 def _count_pairs(cols: list[str]) -> tuple[str, str]:

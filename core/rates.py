@@ -33,7 +33,6 @@ gap); the periods must not overlap and must be contiguous. A table need not star
 
 from __future__ import annotations
 
-import io
 import math
 import re
 import unicodedata
@@ -43,6 +42,9 @@ from typing import IO
 
 import numpy as np
 import pandas as pd
+
+from core.reader import InputFileError, read_table
+from core.resources import BUNDLED_RATES_FILE
 
 __all__ = [
     "BUNDLED_RATES_DESCRIPTION",
@@ -55,12 +57,7 @@ __all__ = [
 ]
 
 #: The bundled France table.
-BUNDLED_RATES_PATH: Path = (
-    Path(__file__).resolve().parent.parent
-    / "sample_data"
-    / "reference_rates"
-    / "france_cancer_incidence_ci5xii.csv"
-)
+BUNDLED_RATES_PATH: Path = BUNDLED_RATES_FILE
 #: Human description of the bundled table (shown in the UI and methods text).
 BUNDLED_RATES_DESCRIPTION: str = (
     "France, all invasive cancers except non-melanoma skin (ICD-10 C00–C96 but C44), "
@@ -206,47 +203,24 @@ class RateTable:
 
 
 def _read_any(source: RatesSource) -> pd.DataFrame:
-    """Read a CSV / TSV / XLSX source into a DataFrame of strings."""
+    """A CSV / TSV / XLSX source (or a DataFrame) as cells, through the shared reader
+    (:func:`core.reader.read_table`: encoding, delimiter, decimal mark, Excel, limits).
+
+    Numbers keep their text; a decimal comma is turned into a point here, since the
+    rate table's own parser reads numbers with a point.
+    """
     if isinstance(source, pd.DataFrame):
         return source.copy()
-    name = ""
-    if isinstance(source, (str, Path)):
-        name = str(source)
-        path = Path(source)
-        if not path.exists():
-            raise RatesError(f"rate table file not found: {path}")
-        raw = path.read_bytes()
-    elif isinstance(source, bytes):
-        raw = source
-    else:
-        name = str(getattr(source, "name", ""))
-        data = source.read()
-        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    lower = name.lower()
-    if lower.endswith((".xlsx", ".xlsm", ".xls")) or raw[:4] == b"PK\x03\x04":
-        try:
-            return pd.read_excel(io.BytesIO(raw), dtype=str)
-        except Exception as exc:
-            raise RatesError(f"could not read the rate table as an Excel file: {exc}") from exc
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    first = text.splitlines()[0] if text.strip() else ""
-    sep = max(("\t", ";", ","), key=first.count) if first else ","
-    if not first or first.count(sep) == 0:
-        raise RatesError(
-            "could not read the rate table: expected a header line with columns such as "
-            "sex, age_from, age_to, rate_per_100000 (comma, semicolon or tab separated)"
-        )
-    decimal = "," if sep == ";" else "."
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           decimal=decimal)
-    except Exception as exc:
+        raw = read_table(source)
+    except InputFileError as exc:
         raise RatesError(f"could not read the rate table: {exc}") from exc
+    data = raw.data.reset_index(drop=True)
+    if raw.format.startswith("xlsx"):
+        return data.astype(object).where(data.notna(), "")
+    if raw.decimal == ",":
+        data = data.map(lambda v: v.replace(",", ".") if re.fullmatch(r"\s*[+-]?\d+,\d+\s*", v) else v)
+    return data
 
 
 def _parse_num(value: object, decimal_comma: bool = True) -> float:
@@ -574,5 +548,4 @@ def load_bundled_rates() -> RateTable:
     RateTable
         36 strata (F/M x 18 five-year age bands, 85+ open), no calendar period.
     """
-    raw = pd.read_csv(BUNDLED_RATES_PATH, dtype=str, keep_default_na=False)
-    return RateTable(validate_rates_frame(raw), BUNDLED_RATES_DESCRIPTION)
+    return RateTable(validate_rates_frame(_read_any(BUNDLED_RATES_PATH)), BUNDLED_RATES_DESCRIPTION)
