@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import best_of as _best
 from bench.common import print_table
-from core.cancer_risk import TIME_SINCE_DIAGNOSIS, cancer_timing, sir_analysis
+from core.cancer_risk import TIME_SINCE_DIAGNOSIS, sir_analysis
+from core.cancer_timing import cancer_timing
 from core.rates import load_bundled_rates
 
 

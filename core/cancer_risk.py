@@ -1,7 +1,5 @@
-"""Cancer risk of a cohort against population rates: SIR, cancer timing, cumulative incidence.
+"""Cancer risk of a cohort against population rates: the standardized incidence ratio (SIR).
 
-Standardized incidence ratio (SIR)
-----------------------------------
 Each patient's person-time in the at-risk window around the DM diagnosis runs from
 ``max(window start, birth)`` to the earliest of the first cancer, death, last follow-up
 and window end. The window is ``[diagnosis - window_before_years, diagnosis +
@@ -19,72 +17,45 @@ running from 1 January 2013 to 1 January 2018) as the patient ages, and
   cancer, bands ``[from, to)``),
 * ``SIR = O / E`` and the excess absolute risk ``1000 (O - E) / person-years``.
 
-Confidence intervals for SIR (Breslow & Day 1987, *Statistical Methods in Cancer Research
-II*, ch. 2; Ulm 1990, Am J Epidemiol 131:373):
-
-* ``exact`` (default): ``[chi2(a/2; 2O) / 2E, chi2(1 - a/2; 2O + 2) / 2E]`` (lower 0
-  when O = 0), identical to R ``poisson.test(O, E)$conf.int``;
-* ``midp``: Poisson mid-p limits (Rothman & Greenland, *Modern Epidemiology*): mu_L with
-  ``P(X > O) + P(X = O)/2 = a/2``, mu_U with ``P(X < O) + P(X = O)/2 = a/2``, divided by E
-  (solved with :func:`scipy.optimize.brentq`);
-* ``byar``: ``O (1 - 1/(9O) - z/(3 sqrt O))^3 / E`` and
-  ``(O+1) (1 - 1/(9(O+1)) + z/(3 sqrt(O+1)))^3 / E``;
-* ``wald``: log-Wald ``exp(ln(O/E) +/- z / sqrt O)`` (undefined for O = 0).
-
-P value: two-sided exact Poisson test of ``O`` against the mean ``E``, a line-by-line port
-of R's ``poisson.test(O, E)`` (probabilities of outcomes no more likely than ``O``,
-relative tolerance 1 + 1e-7); scipy has no one-sample Poisson test with this two-sided
-rule, hence the hand-written version, tested against R.
+Confidence intervals of the SIR (exact, mid-p, Byar, log-Wald) and the two-sided exact
+Poisson P (R ``poisson.test(O, E)``) are :func:`core.stats.sir_ci` and
+:func:`core.stats.poisson_test_p` (formulas and references there).
 
 Everything is vectorised with numpy (one pass per rate stratum), so a million patients
-take well under two seconds.
-
-Cancer timing and cumulative incidence
---------------------------------------
-:func:`cancer_timing` gives each cancer's day relative to the DM diagnosis, the median
-with a distribution-free 95% CI from order statistics (binomial, via
-:func:`scipy.stats.quantile_test`) and the share within the window.
-:func:`cumulative_incidence` estimates the cumulative incidence of a first cancer after
-the DM diagnosis with death as a competing risk (Aalen-Johansen, lifelines).
+take well under two seconds. The time from diagnosis to cancer and the cumulative
+incidence of cancer are in :mod:`core.cancer_timing`.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
+from core.constants import DAYS_PER_YEAR, MIN_EXPECTED, MIN_GROUP_SIZE, MIN_OBSERVED
 from core.rates import RateTable
+from core.stats import CI_METHODS, CIMethod, poisson_test_p, sir_ci
+
+if TYPE_CHECKING:
+    from core.cancer_timing import TimingResult
 
 __all__ = [
-    "CI_METHODS",
     "CI_METHOD_LABELS",
     "TIME_SINCE_DIAGNOSIS",
     "TSD_BANDS",
-    "CIMethod",
     "CancerRiskError",
-    "CumulativeIncidenceResult",
     "SIRHeadline",
     "SIRResult",
-    "TimingResult",
-    "cancer_timing",
-    "cumulative_incidence",
     "methods_text",
-    "poisson_test_p",
     "sir_analysis",
-    "sir_ci",
     "sir_payload",
     "window_description",
 ]
 
-CIMethod = Literal["exact", "midp", "byar", "wald"]
-CI_METHODS: tuple[str, ...] = ("exact", "midp", "byar", "wald")
 CI_METHOD_LABELS: dict[str, str] = {
     "exact": "exact Poisson",
     "midp": "mid-p exact Poisson",
@@ -101,125 +72,17 @@ TSD_BANDS: tuple[tuple[str, float, float], ...] = (
     ("3–5 years", 3.0, 5.0),
     ("≥5 years", 5.0, math.inf),
 )
-DAYS_PER_YEAR = 365.25
+_TSD_RANGES: tuple[tuple[float, float], ...] = tuple((b[1], b[2]) for b in TSD_BANDS)
 
 
 class CancerRiskError(ValueError):
     """The cohort or the options cannot be used for the cancer-risk analysis."""
 
 
-# ------------------------------------------------------------------------------------
-# Poisson confidence intervals and test
-# ------------------------------------------------------------------------------------
 def _check_conf(conf_level: float) -> float:
     if not (0 < conf_level < 1):
         raise CancerRiskError(f"conf_level must be between 0 and 1 (got {conf_level})")
     return 1.0 - conf_level
-
-
-def sir_ci(
-    observed: int,
-    expected: float,
-    method: CIMethod = "exact",
-    conf_level: float = 0.95,
-) -> tuple[float, float]:
-    """Confidence interval of SIR = observed / expected.
-
-    Parameters
-    ----------
-    observed : int
-        Observed count O (>= 0).
-    expected : float
-        Expected count E (> 0).
-    method : {"exact", "midp", "byar", "wald"}
-        See the module docstring for the formulas.
-    conf_level : float
-        Confidence level (0.95).
-
-    Returns
-    -------
-    (float, float)
-        Lower and upper limits; NaN when E <= 0, and for ``wald`` when O = 0.
-    """
-    alpha = _check_conf(conf_level)
-    if method not in CI_METHODS:
-        raise CancerRiskError(f"unknown CI method {method!r}; use one of {', '.join(CI_METHODS)}")
-    o = int(observed)
-    if o < 0:
-        raise CancerRiskError(f"observed count must be >= 0 (got {observed})")
-    e = float(expected)
-    if not (e > 0) or math.isinf(e):
-        return (math.nan, math.nan)
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    if method == "exact":
-        lo = 0.0 if o == 0 else float(stats.chi2.ppf(alpha / 2, 2 * o)) / 2
-        hi = float(stats.chi2.ppf(1 - alpha / 2, 2 * o + 2)) / 2
-    elif method == "midp":
-        hi_bracket = o + 20.0 * math.sqrt(o + 1.0) + 50.0
-
-        def upper(mu: float) -> float:
-            return float(stats.poisson.cdf(o - 1, mu) + 0.5 * stats.poisson.pmf(o, mu)) - alpha / 2
-
-        hi = float(optimize.brentq(upper, 1e-12, hi_bracket, xtol=1e-14, rtol=1e-13))
-        if o == 0:
-            lo = 0.0
-        else:
-
-            def lower(mu: float) -> float:
-                return float(stats.poisson.sf(o, mu) + 0.5 * stats.poisson.pmf(o, mu)) - alpha / 2
-
-            lo = float(optimize.brentq(lower, 1e-12, hi_bracket, xtol=1e-14, rtol=1e-13))
-    elif method == "byar":
-        lo = 0.0 if o == 0 else o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3
-        o1 = o + 1
-        hi = o1 * (1 - 1 / (9 * o1) + z / (3 * math.sqrt(o1))) ** 3
-    else:  # wald
-        if o == 0:
-            return (math.nan, math.nan)
-        sir = o / e
-        return (sir * math.exp(-z / math.sqrt(o)), sir * math.exp(z / math.sqrt(o)))
-    return (lo / e, hi / e)
-
-
-def poisson_test_p(observed: int, expected: float) -> float:
-    """Two-sided exact Poisson test P of ``observed`` against mean ``expected``.
-
-    Port of R ``poisson.test(x, T = expected, r = 1)$p.value`` (stats package): the sum
-    of the probabilities of all outcomes whose probability is at most that of the
-    observed count (relative tolerance 1 + 1e-7).
-
-    Parameters
-    ----------
-    observed : int
-    expected : float
-
-    Returns
-    -------
-    float
-        P value (NaN when ``expected`` <= 0).
-    """
-    x = int(observed)
-    m = float(expected)
-    if not (m > 0) or math.isinf(m):
-        return math.nan
-    if m == 0:
-        return 1.0 if x == 0 else 0.0
-    rel_err = 1 + 1e-7
-    d = float(stats.poisson.pmf(x, m))
-    if x == m:
-        return 1.0
-    if x < m:
-        n = math.ceil(2 * m - x)
-        while stats.poisson.pmf(n, m) > d:
-            n *= 2
-        i = np.arange(math.ceil(m), n + 1)
-        y = int(np.sum(stats.poisson.pmf(i, m) <= d * rel_err))
-        p = float(stats.poisson.cdf(x, m) + stats.poisson.sf(n - y, m))
-    else:
-        i = np.arange(0, math.floor(m) + 1)
-        y = int(np.sum(stats.poisson.pmf(i, m) <= d * rel_err))
-        p = float(stats.poisson.cdf(y - 1, m) + stats.poisson.sf(x - 1, m))
-    return min(1.0, p)
 
 
 # ------------------------------------------------------------------------------------
@@ -456,7 +319,6 @@ def _flag(s: pd.Series | None, n: int) -> np.ndarray:
     )
     return mapped.to_numpy(dtype=float, na_value=np.nan)
 
-
 def _prepare(df: pd.DataFrame) -> _Prepared:
     """Check columns, compute per-patient times, list excluded patients with reasons.
 
@@ -467,27 +329,11 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
     (death / last follow-up) before diagnosis; cancer date before birth; cancer date after
     the last follow-up or death date.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise CancerRiskError("the cohort must be a pandas DataFrame")
-    missing_cols = []
-    for need in (("patient_id",), ("sex",), ("age_at_diagnosis", "birth_date"),
-                 ("diagnosis_date",), ("cancer", "cancer_date"),
-                 ("last_followup_date", "death_date")):
-        if not any(c in df.columns for c in need):
-            missing_cols.append(" or ".join(f"'{c}'" for c in need))
-    if missing_cols:
-        raise CancerRiskError(
-            "the cohort lacks column(s) needed for the cancer-risk analysis: "
-            + "; ".join(missing_cols)
-            + ". Map them on the cohort page."
-        )
+    _check_columns(df)
     n = len(df)
     idx = df.index
     pid = _ids(df["patient_id"])
-    sex_cat = pd.Categorical(df["sex"])
-    cat_norm = np.array([str(c).strip().upper() for c in sex_cat.categories] + [""],
-                        dtype=object)
-    sex = cat_norm[sex_cat.codes]  # code -1 (missing) -> ""
+    sex = _sex_codes(df["sex"])
     sex_ok = (sex == "F") | (sex == "M")
     is_male = sex == "M"
 
@@ -528,18 +374,7 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
         (has_cancer & (s_cancer_raw > s_exit),
          "cancer date after last follow-up / death date"),
     ]
-    bad = np.zeros(n, dtype=bool)
-    for m, _ in reasons:
-        bad |= m
-    if bad.any():
-        texts = np.full(n, "", dtype=object)
-        for m, why in reasons:
-            sel = m & bad
-            texts[sel] = np.where(texts[sel] == "", why, texts[sel] + "; " + why)
-        excluded = pd.DataFrame({"patient_id": pid[bad], "reason": texts[bad].astype(str)})
-    else:
-        excluded = pd.DataFrame({"patient_id": pd.Series(dtype=str),
-                                 "reason": pd.Series(dtype=str)})
+    bad, excluded = _exclusions(pid, reasons)
     ok = ~bad
     c0 = 1970.0 + ((diag - pd.Timestamp("1970-01-01")) / np.timedelta64(1, "D")).to_numpy(
         dtype=float, na_value=np.nan) / DAYS_PER_YEAR
@@ -554,6 +389,48 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
         s_cancer=np.where(has_cancer, s_cancer_raw, np.nan)[ok],
         excluded=excluded,
     )
+
+
+def _check_columns(df: pd.DataFrame) -> None:
+    """Raises when the cohort lacks a column (or both alternatives) the SIR needs."""
+    if not isinstance(df, pd.DataFrame):
+        raise CancerRiskError("the cohort must be a pandas DataFrame")
+    missing_cols = []
+    for need in (("patient_id",), ("sex",), ("age_at_diagnosis", "birth_date"),
+                 ("diagnosis_date",), ("cancer", "cancer_date"),
+                 ("last_followup_date", "death_date")):
+        if not any(c in df.columns for c in need):
+            missing_cols.append(" or ".join(f"'{c}'" for c in need))
+    if missing_cols:
+        raise CancerRiskError(
+            "the cohort lacks column(s) needed for the cancer-risk analysis: "
+            + "; ".join(missing_cols)
+            + ". Map them on the cohort page."
+        )
+
+
+def _sex_codes(s: pd.Series) -> np.ndarray:
+    """Sex as upper-case text per patient ("" when missing), one pass over the categories."""
+    sex_cat = pd.Categorical(s)
+    cat_norm = np.array([str(c).strip().upper() for c in sex_cat.categories] + [""],
+                        dtype=object)
+    return cat_norm[sex_cat.codes]  # code -1 (missing) -> ""
+
+
+def _exclusions(pid: np.ndarray, reasons: list[tuple[np.ndarray, str]]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Mask of the excluded patients and their list (``patient_id``, ``reason``: all
+    applicable reasons joined by "; ")."""
+    n = len(pid)
+    bad = np.zeros(n, dtype=bool)
+    for m, _ in reasons:
+        bad |= m
+    if not bad.any():
+        return bad, pd.DataFrame({"patient_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
+    texts = np.full(n, "", dtype=object)
+    for m, why in reasons:
+        sel = m & bad
+        texts[sel] = np.where(texts[sel] == "", why, texts[sel] + "; " + why)
+    return bad, pd.DataFrame({"patient_id": pid[bad], "reason": texts[bad].astype(str)})
 
 
 def _cal_yr(year: int) -> float:
@@ -587,7 +464,6 @@ def window_description(window_before_years: float, window_after_years: float) ->
     if window_before_years == 0:
         return f"from diagnosis to {yrs(window_after_years)} after"
     return f"{yrs(window_before_years)} before to {yrs(window_after_years)} after diagnosis"
-
 
 def sir_analysis(
     df: pd.DataFrame,
@@ -636,6 +512,50 @@ def sir_analysis(
     CancerRiskError
         Missing columns, bad window, unknown CI method, ``by`` not aligned.
     """
+    wb, wa = _check_options(window_before_years, window_after_years, ci_method, conf_level)
+    prep = _prepare(df)
+    n = len(prep.patient_id)
+    win = _window(prep, wb, wa)
+    split = _split(df, prep, by, by_order)
+    tally = _tally(prep, rates, win, split)
+
+    rate_arr = np.array([row.rate for row in rates.data.itertuples(index=False)], dtype=float)
+    O = int(tally.observed_i.sum())
+    E = float((tally.py * rate_arr / 1e5).sum())
+    PY = float(tally.py.sum())
+    uncovered_py = float(max(win.total_pt.sum() - tally.covered_pt.sum(), 0.0))
+    if uncovered_py < 1e-9 * max(PY, 1.0):
+        uncovered_py = 0.0
+    uncovered_obs = int((win.counted & (tally.case_row < 0)).sum())
+    head = _headline("all", n, O, E, PY, ci_method, conf_level)
+    strata = _strata_frame(rates, rate_arr, tally.py, tally.obs)
+    subgroups, sub_strata = _subgroups(split, tally, win, rates, rate_arr, ci_method, conf_level)
+    guard = _guardrails(O, E, ci_method, subgroups, split, len(prep.excluded), uncovered_py, uncovered_obs)
+    patients = pd.DataFrame({
+        "patient_id": prep.patient_id,
+        "entry_years": win.s_start,
+        "exit_years": win.s_end,
+        "person_years": tally.covered_pt,
+        "expected": tally.exp_i,
+        "observed": tally.observed_i.astype(int),
+    })
+
+    return SIRResult(
+        observed=O, expected=E, person_years=PY, sir=head.sir, ci_low=head.ci_low,
+        ci_high=head.ci_high, p_value=head.p_value, ci_method=ci_method,
+        conf_level=conf_level, excess_per_1000py=head.excess_per_1000py, n_patients=n,
+        n_with_person_time=int(np.sum(win.total_pt > 0)), window_before_years=wb,
+        window_after_years=wa, strata=strata, subgroups=tuple(subgroups),
+        subgroup_strata=sub_strata, split=split.name, patients=patients,
+        guardrails=tuple(guard), excluded=prep.excluded,
+        uncovered_person_years=uncovered_py, uncovered_observed=uncovered_obs,
+        rates_description=rates.description,
+    )
+
+
+def _check_options(window_before_years: float, window_after_years: float, ci_method: str,
+                   conf_level: float) -> tuple[float, float]:
+    """The window as floats; raises on a bad window, CI method or confidence level."""
     wb = float(window_before_years)
     wa = float(window_after_years)
     if not (wb >= 0) or math.isinf(wb):
@@ -648,201 +568,263 @@ def sir_analysis(
         raise CancerRiskError(f"unknown CI method {ci_method!r}; use one of "
                               f"{', '.join(CI_METHODS)}")
     _check_conf(conf_level)
-    prep = _prepare(df)
-    n = len(prep.patient_id)
+    return wb, wa
 
-    # per-patient interval on the age scale ------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class _Window:
+    """Each analysed patient's at-risk interval, in years from diagnosis."""
+
+    s_start: np.ndarray
+    s_end: np.ndarray
+    counted: np.ndarray  # bool: first cancer inside the window
+    total_pt: np.ndarray  # s_end - s_start (whatever the rate table covers)
+
+
+def _window(prep: _Prepared, wb: float, wa: float) -> _Window:
+    """Interval from ``max(-wb, birth)`` to the earliest of cancer, exit and ``wa``."""
     s_start = np.maximum(-wb, -prep.a0)
     s_end = np.fmin(prep.s_exit, wa)
     s_end = np.where(prep.has_cancer, np.fmin(s_end, prep.s_cancer), s_end)
     counted = prep.has_cancer & (prep.s_cancer >= -wb) & (prep.s_cancer <= wa)
     s_end = np.maximum(s_end, s_start)  # cancer before the window: no person-time
-    total_pt = s_end - s_start
+    return _Window(s_start, s_end, counted, s_end - s_start)
 
-    # split ---------------------------------------------------------------------------
-    split: str | None = None
-    groups: list[str] = []
-    gcode = np.full(n, -1, dtype=np.int64)
-    tsd = False
+
+@dataclass(frozen=True, eq=False)
+class _Split:
+    """The subgroups asked for: labels, code per analysed patient (-1 = in no group)."""
+
+    name: str | None
+    groups: list[str]
+    gcode: np.ndarray
+    tsd: bool  # split of person-time by time since diagnosis (bands TSD_BANDS)
+
+
+def _split(df: pd.DataFrame, prep: _Prepared, by: pd.Series | str | None,
+           by_order: Sequence[str] | None) -> _Split:
+    """Group code of each analysed patient from ``by`` (see :func:`sir_analysis`)."""
+    gcode = np.full(len(prep.patient_id), -1, dtype=np.int64)
     if isinstance(by, str) and by == TIME_SINCE_DIAGNOSIS:
-        tsd = True
-        split = "time since diagnosis"
-        groups = [b[0] for b in TSD_BANDS]
-    elif by is not None:
-        if isinstance(by, str):
-            if by not in df.columns:
-                raise CancerRiskError(f"split column {by!r} is not in the cohort")
-            split = by
-            by = df[by]
+        return _Split("time since diagnosis", [b[0] for b in TSD_BANDS], gcode, True)
+    if by is None:
+        return _Split(None, [], gcode, False)
+    if isinstance(by, str):
+        if by not in df.columns:
+            raise CancerRiskError(f"split column {by!r} is not in the cohort")
+        split = by
+        by = df[by]
+    else:
+        split = str(by.name) if by.name is not None else "group"
+    if not isinstance(by, pd.Series) or not by.index.equals(df.index):
+        if isinstance(by, pd.Series) and len(by) == len(df) and by.index.isin(df.index).all():
+            by = by.reindex(df.index)
         else:
-            split = str(by.name) if by.name is not None else "group"
-        if not isinstance(by, pd.Series) or not by.index.equals(df.index):
-            if isinstance(by, pd.Series) and len(by) == len(df) and by.index.isin(df.index).all():
-                by = by.reindex(df.index)
-            else:
-                raise CancerRiskError("the split series must be aligned with the cohort index")
-        lab = by.loc[prep.index]
-        if by_order is not None:
-            groups = [str(g) for g in by_order]
-        elif isinstance(by.dtype, pd.CategoricalDtype):
-            groups = [str(c) for c in by.cat.categories]
-        else:
-            groups = sorted({str(v) for v in by.dropna().unique()})
-        code_map = {g: i for i, g in enumerate(groups)}
-        cat = pd.Categorical(lab)
-        cat_codes = np.array([code_map.get(str(c), -1) for c in cat.categories] + [-1],
-                             dtype=np.int64)
-        gcode = cat_codes[cat.codes]  # missing (code -1) -> last entry -1
-    n_groups = len(groups)
+            raise CancerRiskError("the split series must be aligned with the cohort index")
+    lab = by.loc[prep.index]
+    if by_order is not None:
+        groups = [str(g) for g in by_order]
+    elif isinstance(by.dtype, pd.CategoricalDtype):
+        groups = [str(c) for c in by.cat.categories]
+    else:
+        groups = sorted({str(v) for v in by.dropna().unique()})
+    code_map = {g: i for i, g in enumerate(groups)}
+    cat = pd.Categorical(lab)
+    cat_codes = np.array([code_map.get(str(c), -1) for c in cat.categories] + [-1],
+                         dtype=np.int64)
+    gcode = cat_codes[cat.codes]  # missing (code -1) -> last entry -1
+    return _Split(split, groups, gcode, False)
 
-    # strata of the rate table --------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class _Tally:
+    """Person-years and cases per row of the rate table (overall and per group), and
+    per analysed patient."""
+
+    py: np.ndarray  # person-years per rate row
+    obs: np.ndarray  # cases per rate row
+    g_py: np.ndarray  # (groups, rate rows)
+    g_obs: np.ndarray
+    covered_pt: np.ndarray  # per patient: person-years the rate table covers
+    exp_i: np.ndarray  # per patient: expected cases
+    case_row: np.ndarray  # per patient: rate row of the counted case (-1: none / uncovered)
+    observed_i: np.ndarray  # per patient: bool, counted case in a covered stratum
+
+
+def _period_bounds(table: pd.DataFrame) -> tuple[dict[int, float], dict[int, float]]:
+    """Calendar bounds (Epi::cal.yr scale) of each period of the rate table, keyed by its
+    first year; the first period is open to the past, the last to the future."""
+    pfrom = np.sort(table["period_from"].unique())
+    pto = np.array([table.loc[table["period_from"] == p, "period_to"].iloc[0] for p in pfrom])
+    per_lo = {int(p): (-math.inf if i == 0 else _cal_yr(int(p))) for i, p in enumerate(pfrom)}
+    per_hi = {int(p): (math.inf if i == len(pfrom) - 1 else _cal_yr(int(t) + 1))
+              for i, (p, t) in enumerate(zip(pfrom, pto))}
+    return per_lo, per_hi
+
+
+def _tally(prep: _Prepared, rates: RateTable, win: _Window, split: _Split) -> _Tally:
+    """Splits person-time and cases over the strata of the rate table: one pass per
+    stratum on the patients of that sex with person-time (gathered once); cases handled on
+    the (small) set of counted cases, in the stratum of the age (and date) at cancer."""
     table = rates.data
     has_per = rates.has_periods
-    if has_per:
-        pfrom = np.sort(table["period_from"].unique())
-        pto = np.array([table.loc[table["period_from"] == p, "period_to"].iloc[0] for p in pfrom])
-        # calendar bounds, first period open to the past, last open to the future
-        per_lo = {int(p): (-math.inf if i == 0 else _cal_yr(int(p))) for i, p in enumerate(pfrom)}
-        per_hi = {int(p): (math.inf if i == len(pfrom) - 1 else _cal_yr(int(t) + 1))
-                  for i, (p, t) in enumerate(zip(pfrom, pto))}
-    tsd_ranges = [(b[1], b[2]) for b in TSD_BANDS] if tsd else [(-math.inf, math.inf)]
-
+    per_lo, per_hi = _period_bounds(table) if has_per else ({}, {})
     rate_rows = list(table.itertuples(index=False))
-    n_rows = len(rate_rows)
-    strata_py = np.zeros(n_rows)
-    strata_obs = np.zeros(n_rows, dtype=np.int64)
-    covered_pt = np.zeros(n)
-    exp_i = np.zeros(n)
-    g_py = np.zeros((max(n_groups, 1), n_rows))
-    g_obs = np.zeros((max(n_groups, 1), n_rows), dtype=np.int64)
-
-    # case stratum: age (and calendar time) at cancer, bands [from, to)
-    a_case = prep.a0 + np.where(counted, prep.s_cancer, np.nan)
-    case_row = np.full(n, -1, dtype=np.int64)
-    if tsd:
-        tsd_case = np.full(n, -1, dtype=np.int64)
-        for k, (lo, hi) in enumerate(tsd_ranges):
-            tsd_case[counted & (prep.s_cancer >= lo) & (prep.s_cancer < hi)] = k
-
-    # one pass per stratum on the patients of that sex with person-time (gathered once);
-    # cases handled on the (small) set of counted cases
-    has_pt = total_pt > 0
+    n, n_rows, n_groups = len(prep.patient_id), len(rate_rows), len(split.groups)
+    t = _Tally(
+        py=np.zeros(n_rows), obs=np.zeros(n_rows, dtype=np.int64),
+        g_py=np.zeros((max(n_groups, 1), n_rows)), g_obs=np.zeros((max(n_groups, 1), n_rows), dtype=np.int64),
+        covered_pt=np.zeros(n), exp_i=np.zeros(n), case_row=np.full(n, -1, dtype=np.int64),
+        observed_i=np.zeros(n, dtype=bool),
+    )
+    a_case = prep.a0 + np.where(win.counted, prep.s_cancer, np.nan)
+    tsd_case = _tsd_case(prep, win) if split.tsd else None
+    has_pt = win.total_pt > 0
     for sex_code, sex_mask in (("M", prep.is_male), ("F", ~prep.is_male)):
         rows_sex = [r for r, row in enumerate(rate_rows) if row.sex == sex_code]
         if not rows_sex:
             continue
         ids = np.flatnonzero(sex_mask & has_pt)
-        s0, s1, a0_s = s_start[ids], s_end[ids], prep.a0[ids]
+        s0, s1, a0_s = win.s_start[ids], win.s_end[ids], prep.a0[ids]
         c0_s = prep.c0[ids] if has_per else None
-        g_s = gcode[ids] if (n_groups and not tsd) else None
+        g_s = split.gcode[ids] if (n_groups and not split.tsd) else None
         cov_s = np.zeros(len(ids))
         exp_s = np.zeros(len(ids))
-        cids = np.flatnonzero(sex_mask & counted)
+        cids = np.flatnonzero(sex_mask & win.counted)
         a_case_c = a_case[cids]
         cal_case_c = (prep.c0[cids] + prep.s_cancer[cids]) if has_per else None
         for r in rows_sex:
             row = rate_rows[r]
-            # overlap on the time-since-diagnosis scale s (age = a0 + s, calendar = c0 + s)
-            lo = np.maximum(s0, row.age_from - a0_s)
-            hi = np.minimum(s1, row.age_to - a0_s)
-            in_case = (a_case_c >= row.age_from) & (a_case_c < row.age_to)
-            if has_per:
-                plo, phi = per_lo[int(row.period_from)], per_hi[int(row.period_from)]
-                lo = np.maximum(lo, plo - c0_s)
-                hi = np.minimum(hi, phi - c0_s)
-                in_case &= (cal_case_c >= plo) & (cal_case_c < phi)
+            period = (per_lo[int(row.period_from)], per_hi[int(row.period_from)]) if has_per else None
+            lo, hi, in_case = _overlap(row, s0, s1, a0_s, c0_s, a_case_c, cal_case_c, period)
             pt = hi - lo
             np.maximum(pt, 0.0, out=pt)
             cov_s += pt
             exp_s += pt * (row.rate / 1e5)
-            strata_py[r] = pt.sum()
-            case_row[cids[in_case]] = r
-            strata_obs[r] = int(in_case.sum())
-            if g_s is not None:
-                ing = g_s >= 0
-                g_py[:, r] = np.bincount(g_s[ing], weights=pt[ing], minlength=n_groups)
-                gc = gcode[cids[in_case]]
-                g_obs[:, r] = np.bincount(gc[gc >= 0], minlength=n_groups)
-            elif tsd:
-                for k, (tlo, thi) in enumerate(tsd_ranges):
-                    g_py[k, r] = np.maximum(np.minimum(hi, thi) - np.maximum(lo, tlo), 0.0).sum()
-                    g_obs[k, r] = int((tsd_case[cids[in_case]] == k).sum())
-        covered_pt[ids] = cov_s
-        exp_i[ids] = exp_s
+            t.py[r] = pt.sum()
+            t.case_row[cids[in_case]] = r
+            t.obs[r] = int(in_case.sum())
+            _tally_groups(t, r, split, g_s, pt, lo, hi, cids[in_case], tsd_case)
+        t.covered_pt[ids] = cov_s
+        t.exp_i[ids] = exp_s
+    t.observed_i[:] = win.counted & (t.case_row >= 0)
+    return t
 
-    rate_arr = np.array([row.rate for row in rate_rows], dtype=float)
-    strata_exp = strata_py * rate_arr / 1e5
-    observed_i = counted & (case_row >= 0)
-    O = int(observed_i.sum())
-    E = float(strata_exp.sum())
-    PY = float(strata_py.sum())
-    uncovered_py = float(max(total_pt.sum() - covered_pt.sum(), 0.0))
-    if uncovered_py < 1e-9 * max(PY, 1.0):
-        uncovered_py = 0.0
-    uncovered_obs = int((counted & (case_row < 0)).sum())
-    head = _headline("all", n, O, E, PY, ci_method, conf_level)
 
-    def strata_frame(py: np.ndarray, obs: np.ndarray) -> pd.DataFrame:
-        cols: dict[str, Any] = {}
-        if has_per:
-            cols["period"] = table["period"].to_numpy()
-        cols["sex"] = table["sex"].to_numpy()
-        cols["age_band"] = table["age_band"].to_numpy()
-        cols["person_years"] = py
-        cols["rate"] = rate_arr
-        cols["expected"] = py * rate_arr / 1e5
-        cols["observed"] = obs.astype(int)
-        out = pd.DataFrame(cols)
-        out = out[(out["person_years"] > 0) | (out["observed"] > 0)]
-        # sex first, then (period), age order
-        order = ["sex", "period"] if has_per else ["sex"]
-        out = out.assign(_a=table.loc[out.index, "age_from"].to_numpy())
-        return out.sort_values(order + ["_a"], kind="stable").drop(columns="_a").reset_index(
-            drop=True)
+def _tsd_case(prep: _Prepared, win: _Window) -> np.ndarray:
+    """Time-since-diagnosis band of each counted case (-1 for the others)."""
+    tsd_case = np.full(len(prep.patient_id), -1, dtype=np.int64)
+    for k, (lo, hi) in enumerate(_TSD_RANGES):
+        tsd_case[win.counted & (prep.s_cancer >= lo) & (prep.s_cancer < hi)] = k
+    return tsd_case
 
-    strata = strata_frame(strata_py, strata_obs)
 
+def _overlap(row: Any, s0: np.ndarray, s1: np.ndarray, a0_s: np.ndarray, c0_s: np.ndarray | None,
+             a_case_c: np.ndarray, cal_case_c: np.ndarray | None,
+             period: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Overlap ``[lo, hi]`` of each interval ``[s0, s1]`` with one rate stratum, on the
+    time-since-diagnosis scale s (age = a0 + s, calendar = c0 + s; negative length = no
+    overlap), and which cases fall in the stratum (bands ``[from, to)``)."""
+    lo = np.maximum(s0, row.age_from - a0_s)
+    hi = np.minimum(s1, row.age_to - a0_s)
+    in_case = (a_case_c >= row.age_from) & (a_case_c < row.age_to)
+    if period is not None:
+        plo, phi = period
+        lo = np.maximum(lo, plo - c0_s)
+        hi = np.minimum(hi, phi - c0_s)
+        in_case &= (cal_case_c >= plo) & (cal_case_c < phi)
+    return lo, hi, in_case
+
+
+def _tally_groups(t: _Tally, r: int, split: _Split, g_s: np.ndarray | None, pt: np.ndarray,
+                  lo: np.ndarray, hi: np.ndarray, case_ids: np.ndarray,
+                  tsd_case: np.ndarray | None) -> None:
+    """Person-years and cases of rate row ``r`` per group (or time-since-diagnosis band)."""
+    if g_s is not None:
+        n_groups = len(split.groups)
+        ing = g_s >= 0
+        t.g_py[:, r] = np.bincount(g_s[ing], weights=pt[ing], minlength=n_groups)
+        gc = split.gcode[case_ids]
+        t.g_obs[:, r] = np.bincount(gc[gc >= 0], minlength=n_groups)
+    elif split.tsd:
+        assert tsd_case is not None
+        for k, (tlo, thi) in enumerate(_TSD_RANGES):
+            t.g_py[k, r] = np.maximum(np.minimum(hi, thi) - np.maximum(lo, tlo), 0.0).sum()
+            t.g_obs[k, r] = int((tsd_case[case_ids] == k).sum())
+
+
+def _strata_frame(rates: RateTable, rate_arr: np.ndarray, py: np.ndarray, obs: np.ndarray) -> pd.DataFrame:
+    """Strata with person-time or a case: sex [, period], age band, PY, rate, E, O."""
+    table = rates.data
+    has_per = rates.has_periods
+    cols: dict[str, Any] = {}
+    if has_per:
+        cols["period"] = table["period"].to_numpy()
+    cols["sex"] = table["sex"].to_numpy()
+    cols["age_band"] = table["age_band"].to_numpy()
+    cols["person_years"] = py
+    cols["rate"] = rate_arr
+    cols["expected"] = py * rate_arr / 1e5
+    cols["observed"] = obs.astype(int)
+    out = pd.DataFrame(cols)
+    out = out[(out["person_years"] > 0) | (out["observed"] > 0)]
+    # sex first, then (period), age order
+    order = ["sex", "period"] if has_per else ["sex"]
+    out = out.assign(_a=table.loc[out.index, "age_from"].to_numpy())
+    return out.sort_values(order + ["_a"], kind="stable").drop(columns="_a").reset_index(
+        drop=True)
+
+
+def _subgroups(split: _Split, tally: _Tally, win: _Window, rates: RateTable, rate_arr: np.ndarray,
+               ci_method: str, conf_level: float) -> tuple[list[SIRHeadline], pd.DataFrame | None]:
+    """Headline and strata of each group of the split (time-since-diagnosis bands without
+    person-time or case are left out)."""
     subgroups: list[SIRHeadline] = []
-    sub_strata: pd.DataFrame | None = None
-    if n_groups:
-        frames = []
-        for k, g in enumerate(groups):
-            o_k = int(g_obs[k].sum())
-            py_k = float(g_py[k].sum())
-            e_k = float((g_py[k] * rate_arr).sum() / 1e5)
-            if tsd:
-                lo_k, hi_k = tsd_ranges[k]
-                # patients contributing person-time in the band
-                n_k = int(np.sum((np.minimum(s_end, hi_k) - np.maximum(s_start, lo_k)) > 0))
-            else:
-                n_k = int(np.sum(gcode == k))
-            if tsd and py_k == 0 and o_k == 0:
-                continue  # band outside the window
-            subgroups.append(_headline(g, n_k, o_k, e_k, py_k, ci_method, conf_level))
-            frames.append(strata_frame(g_py[k], g_obs[k]).assign(group=g))
-        sub_strata = pd.concat(frames, ignore_index=True)
-        sub_strata = sub_strata[["group"] + [c for c in sub_strata.columns if c != "group"]]
+    if not split.groups:
+        return subgroups, None
+    frames = []
+    for k, g in enumerate(split.groups):
+        o_k = int(tally.g_obs[k].sum())
+        py_k = float(tally.g_py[k].sum())
+        e_k = float((tally.g_py[k] * rate_arr).sum() / 1e5)
+        if split.tsd:
+            lo_k, hi_k = _TSD_RANGES[k]
+            # patients contributing person-time in the band
+            n_k = int(np.sum((np.minimum(win.s_end, hi_k) - np.maximum(win.s_start, lo_k)) > 0))
+        else:
+            n_k = int(np.sum(split.gcode == k))
+        if split.tsd and py_k == 0 and o_k == 0:
+            continue  # band outside the window
+        subgroups.append(_headline(g, n_k, o_k, e_k, py_k, ci_method, conf_level))
+        frames.append(_strata_frame(rates, rate_arr, tally.g_py[k], tally.g_obs[k]).assign(group=g))
+    sub_strata = pd.concat(frames, ignore_index=True)
+    sub_strata = sub_strata[["group"] + [c for c in sub_strata.columns if c != "group"]]
+    return subgroups, sub_strata
 
-    # guardrails ----------------------------------------------------------------------
+
+def _guardrails(O: int, E: float, ci_method: str, subgroups: list[SIRHeadline], split: _Split,
+                n_excluded: int, uncovered_py: float, uncovered_obs: int) -> list[str]:
+    """Warnings: few observed or expected cancers, small groups, exclusions, uncovered
+    person-time, patients in no group."""
     guard: list[str] = []
-    if O < 5:
-        guard.append(f"Only {O} observed cancer{'s' if O != 1 else ''} (O < 5): the SIR is "
+    if O < MIN_OBSERVED:
+        guard.append(f"Only {O} observed cancer{'s' if O != 1 else ''} (O < {MIN_OBSERVED}): the SIR is "
                      "unstable; read it with its confidence interval.")
-    if 0 < E < 5:
-        guard.append(f"Expected count E = {E:.2f} (< 5): the SIR rests on few expected cases; "
+    if 0 < E < MIN_EXPECTED:
+        guard.append(f"Expected count E = {E:.2f} (< {MIN_EXPECTED}): the SIR rests on few expected cases; "
                      "prefer the exact or mid-p interval.")
     if ci_method == "wald" and O == 0:
         guard.append("The log-Wald interval is undefined when O = 0; use the exact method.")
     for h in subgroups:
         if h.person_years == 0 and h.observed == 0:
             guard.append(f"Group {h.group}: no person-time in the window.")
-        elif h.n_patients < 10 and not tsd:
-            guard.append(f"Group {h.group}: only {h.n_patients} patients (< 10).")
-        elif h.observed < 5:
+        elif h.n_patients < MIN_GROUP_SIZE and not split.tsd:
+            guard.append(f"Group {h.group}: only {h.n_patients} patients (< {MIN_GROUP_SIZE}).")
+        elif h.observed < MIN_OBSERVED:
             guard.append(f"Group {h.group}: only {h.observed} observed cancer"
-                         f"{'s' if h.observed != 1 else ''} (O < 5), SIR unstable.")
-    if len(prep.excluded):
-        guard.append(f"{len(prep.excluded)} patient{'s' if len(prep.excluded) != 1 else ''} "
+                         f"{'s' if h.observed != 1 else ''} (O < {MIN_OBSERVED}), SIR unstable.")
+    if n_excluded:
+        guard.append(f"{n_excluded} patient{'s' if n_excluded != 1 else ''} "
                      "left out for missing or inconsistent data (listed with the reason).")
     if uncovered_py > 0 or uncovered_obs > 0:
         guard.append(
@@ -850,384 +832,12 @@ def sir_analysis(
             f"{'s' if uncovered_obs != 1 else ''} fall at ages or sexes the rate table does "
             "not cover and are left out of O, E and person-years."
         )
-    if n_groups and not tsd:
-        n_none = int(np.sum(gcode < 0))
+    if split.groups and not split.tsd:
+        n_none = int(np.sum(split.gcode < 0))
         if n_none:
             guard.append(f"{n_none} analysed patient{'s' if n_none != 1 else ''} in no group "
-                         f"of the split ({split}: missing value).")
-
-    patients = pd.DataFrame({
-        "patient_id": prep.patient_id,
-        "entry_years": s_start,
-        "exit_years": s_end,
-        "person_years": covered_pt,
-        "expected": exp_i,
-        "observed": observed_i.astype(int),
-    })
-
-    return SIRResult(
-        observed=O, expected=E, person_years=PY, sir=head.sir, ci_low=head.ci_low,
-        ci_high=head.ci_high, p_value=head.p_value, ci_method=ci_method,
-        conf_level=conf_level, excess_per_1000py=head.excess_per_1000py, n_patients=n,
-        n_with_person_time=int(np.sum(total_pt > 0)), window_before_years=wb,
-        window_after_years=wa, strata=strata, subgroups=tuple(subgroups),
-        subgroup_strata=sub_strata, split=split, patients=patients,
-        guardrails=tuple(guard), excluded=prep.excluded,
-        uncovered_person_years=uncovered_py, uncovered_observed=uncovered_obs,
-        rates_description=rates.description,
-    )
-
-
-# ------------------------------------------------------------------------------------
-# Timing
-# ------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class TimingResult:
-    """Result of :func:`cancer_timing`.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per patient with a dated cancer: ``patient_id``, ``days`` (cancer date
-        minus diagnosis date; negative = before diagnosis), ``years`` (days / 365.25),
-        ``within_window`` (bool, ``|days| <= window_years x 365.25``); sorted by days.
-    n : int
-        Cancers with both dates.
-    median_days, ci_low_days, ci_high_days : float
-        Median and its distribution-free CI (NaN bounds when n is too small for the
-        confidence level: n <= 5 at 95%).
-    ci_coverage : float
-        Actual coverage of the order-statistic interval (>= conf_level).
-    n_within, share_within : int, float
-        Cancers within +/- ``window_years`` of the diagnosis.
-    n_before : int
-        Cancers before the diagnosis (days < 0).
-    window_years, conf_level : float
-    ci_method : str
-        Text of the CI method.
-    excluded : pandas.DataFrame
-        ``patient_id``, ``reason``: cancer patients without a cancer or diagnosis date.
-    """
-
-    table: pd.DataFrame
-    n: int
-    median_days: float
-    ci_low_days: float
-    ci_high_days: float
-    ci_coverage: float
-    n_within: int
-    share_within: float
-    n_before: int
-    window_years: float
-    conf_level: float
-    ci_method: str
-    excluded: pd.DataFrame
-
-    def payload(self) -> dict[str, Any]:
-        """JSON object of the timing summary."""
-        return {
-            "n": self.n,
-            "median_days": _num(self.median_days),
-            "ci_low_days": _num(self.ci_low_days),
-            "ci_high_days": _num(self.ci_high_days),
-            "ci_method": self.ci_method,
-            "n_within": self.n_within,
-            "share_within": _num(self.share_within),
-            "window_years": _num(self.window_years),
-        }
-
-
-TIMING_CI_METHOD = (
-    "distribution-free confidence interval of the median from order statistics "
-    "(binomial, scipy.stats.quantile_test; coverage at least the nominal level)"
-)
-
-
-def _order_stat_ci(x: np.ndarray, conf_level: float) -> tuple[float, float, float]:
-    """Order-statistic CI of the median and its actual coverage (scipy quantile_test)."""
-    n = len(x)
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    ci = stats.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(conf_level)
-    lo, hi = float(ci.low), float(ci.high)
-    alpha = 1 - conf_level
-    j = int(stats.binom.ppf(alpha / 2, n, 0.5))
-    coverage = 1 - 2 * float(stats.binom.cdf(j - 1, n, 0.5)) if j >= 1 else math.nan
-    if math.isnan(lo) or math.isnan(hi):
-        coverage = math.nan
-    return lo, hi, coverage
-
-
-def cancer_timing(df: pd.DataFrame, window_years: float = 3.0,
-                  conf_level: float = 0.95) -> TimingResult:
-    """Time from DM diagnosis to cancer diagnosis, per patient with cancer.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Cohort with ``patient_id``, ``diagnosis_date``, ``cancer`` and/or ``cancer_date``.
-        Patients with cancer (``cancer == 1``, or a cancer date when the flag is
-        missing) are counted; every dated cancer is shown, inside the window or not.
-    window_years : float
-        Half-width of the window whose share is reported (cancer-associated myositis:
-        3 years).
-    conf_level : float
-        Confidence level of the median's CI.
-
-    Returns
-    -------
-    TimingResult
-        Median of the days (``numpy.median``) with a distribution-free CI: the order
-        statistics ``x_(j)`` and ``x_(n-j+1)``, ``j`` the ``alpha/2`` quantile of
-        Binomial(n, 1/2) (as R ``sort(x)[qbinom(alpha/2, n, .5)]``; Conover,
-        *Practical Nonparametric Statistics*, 3rd ed., §3.2), computed by
-        :func:`scipy.stats.quantile_test`.
-    """
-    for c in ("patient_id", "diagnosis_date"):
-        if c not in df.columns:
-            raise CancerRiskError(f"the cohort lacks column '{c}' needed for cancer timing")
-    if "cancer" not in df.columns and "cancer_date" not in df.columns:
-        raise CancerRiskError("the cohort lacks 'cancer' / 'cancer_date' needed for cancer timing")
-    _check_conf(conf_level)
-    n = len(df)
-    idx = df.index
-    diag = _to_dt(_col(df, "diagnosis_date"), n, idx)
-    cdate = _to_dt(_col(df, "cancer_date"), n, idx)
-    cflag = _flag(_col(df, "cancer"), n)
-    has_date = cdate.notna().to_numpy()
-    has_cancer = (cflag == 1) | (np.isnan(cflag) & has_date)
-    days = _days(cdate, diag)
-    pid = _ids(df["patient_id"])
-    ok = has_cancer & np.isfinite(days)
-    bad = has_cancer & ~ok
-    reasons = np.where(~has_date[bad], "cancer date missing", "diagnosis date missing")
-    excluded = pd.DataFrame({"patient_id": pid[bad], "reason": reasons.astype(str)})
-    d = days[ok]
-    win = float(window_years)
-    within = np.abs(d) <= win * DAYS_PER_YEAR
-    table = pd.DataFrame({
-        "patient_id": pid[ok], "days": d, "years": d / DAYS_PER_YEAR, "within_window": within,
-    }).sort_values("days", kind="stable").reset_index(drop=True)
-    m = len(d)
-    med = float(np.median(d)) if m else math.nan
-    lo, hi, cov = _order_stat_ci(d, conf_level)
-    return TimingResult(
-        table=table, n=m, median_days=med, ci_low_days=lo, ci_high_days=hi,
-        ci_coverage=cov, n_within=int(within.sum()),
-        share_within=float(within.mean()) if m else math.nan,
-        n_before=int(np.sum(d < 0)), window_years=win, conf_level=conf_level,
-        ci_method=TIMING_CI_METHOD, excluded=excluded,
-    )
-
-
-# ------------------------------------------------------------------------------------
-# Cumulative incidence (Aalen-Johansen)
-# ------------------------------------------------------------------------------------
-_UNITS = {"days": 1.0, "months": DAYS_PER_YEAR / 12, "years": DAYS_PER_YEAR}
-
-
-@dataclass(frozen=True, eq=False)
-class CumulativeIncidenceResult:
-    """Result of :func:`cumulative_incidence`.
-
-    Attributes
-    ----------
-    curves : pandas.DataFrame
-        ``group``, ``time`` (in ``unit``), ``cif`` (cumulative incidence of cancer),
-        ``ci_low``, ``ci_high`` (lifelines' pointwise 95% CI); a step function starting
-        at time 0.
-    summary : pandas.DataFrame
-        Per group: ``group``, ``n`` (at risk at diagnosis), ``cancers``, ``deaths``
-        (without cancer before), ``censored``, ``excluded_prior_cancer``, and the
-        cumulative incidence at 1, 3 and 5 years (``cif_1y``, ``cif_3y``, ``cif_5y``; NaN
-        beyond the last follow-up).
-    unit : str
-        Time unit of ``curves`` (days / months / years).
-    excluded : pandas.DataFrame
-        ``patient_id``, ``reason`` (cancer before diagnosis, missing dates).
-    note : str
-        What was done (for the UI).
-    """
-
-    curves: pd.DataFrame
-    summary: pd.DataFrame
-    unit: str
-    excluded: pd.DataFrame
-    note: str
-
-
-def _aalen_johansen(t: np.ndarray, ev: np.ndarray) -> pd.DataFrame:
-    """lifelines ``AalenJohansenFitter`` for event 1, made exact and deterministic.
-
-    Two adjustments, neither changing the estimate: (1) durations are shifted by +1 unit
-    before fitting and back after, because lifelines sets the cumulative incidence to 0 at
-    its first event-table row, which would drop cancers at time 0 (diagnosed on the day
-    of the DM diagnosis); (2) ties between a cancer and a death (or a censoring) at the same
-    time are separated by ``eps`` (deaths ``+eps``, censorings ``+2 eps``), instead of
-    lifelines' random jitter: the Aalen-Johansen estimate does not depend on the order of
-    tied events of different types as long as censorings come last (the usual convention,
-    as in R ``survfit``), so the estimate equals R's, and results are reproducible.
-    """
-    from lifelines import AalenJohansenFitter
-
-    span = float(np.nanmax(np.abs(t))) if len(t) else 1.0
-    eps = 1e-9 * max(span, 1.0)
-    t_adj = t + 1.0 + eps * (ev == 2) + 2 * eps * (ev == 0)
-    ajf = AalenJohansenFitter(calculate_variance=True, seed=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ajf.fit(t_adj, ev, event_of_interest=1)
-    cd = ajf.cumulative_density_
-    ci = ajf.confidence_interval_
-    back = dict(zip(t_adj.tolist(), t.tolist()))
-    times = np.array([back.get(float(x), max(float(x) - 1.0, 0.0)) for x in cd.index])
-    lo_hi = ci.to_numpy(dtype=float)
-    curve = pd.DataFrame({
-        "time": times,
-        "cif": cd.iloc[:, 0].to_numpy(dtype=float),
-        "ci_low": np.fmin(lo_hi[:, 0], lo_hi[:, 1]),
-        "ci_high": np.fmax(lo_hi[:, 0], lo_hi[:, 1]),
-    })
-    curve = curve.fillna({"ci_low": 0.0, "ci_high": 0.0})
-    curve.loc[curve["cif"] == 0, ["ci_low", "ci_high"]] = 0.0
-    first = curve.iloc[[0]].assign(time=0.0, cif=0.0, ci_low=0.0, ci_high=0.0)
-    rest = curve.iloc[1:].drop_duplicates("time", keep="last")
-    return pd.concat([first, rest], ignore_index=True)
-
-
-def cumulative_incidence(
-    df: pd.DataFrame,
-    labels: pd.Series | None = None,
-    unit: Literal["days", "months", "years"] = "months",
-    order: Sequence[str] | None = None,
-) -> CumulativeIncidenceResult:
-    """Cumulative incidence of a first cancer after the DM diagnosis, death competing.
-
-    Aalen-Johansen estimator (lifelines ``AalenJohansenFitter``; Aalen & Johansen 1978)
-    from the DM diagnosis: event 1 = cancer (on or after the diagnosis date), event 2 =
-    death without a cancer before it, censored at the last follow-up. Patients whose
-    first cancer preceded the diagnosis are not at risk of a first cancer after it and are
-    left out (listed with the reason); a cancer on the day of diagnosis is an event at
-    time 0. Ties between a cancer and a death on the same day are handled exactly (see
-    :func:`_aalen_johansen`), giving R ``survfit``'s multi-state estimate.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Cohort (``patient_id``, ``diagnosis_date``, ``cancer`` / ``cancer_date``,
-        ``death`` / ``death_date``, ``last_followup_date``).
-    labels : pandas.Series, optional
-        Group label per patient (aligned with ``df.index``; NaN = in no group). None: one
-        curve "All patients".
-    unit : {"days", "months", "years"}
-        Time unit (months = days / (365.25 / 12)).
-    order : sequence of str, optional
-        Group order.
-
-    Returns
-    -------
-    CumulativeIncidenceResult
-    """
-    if unit not in _UNITS:
-        raise CancerRiskError(f"unknown time unit {unit!r}; use days, months or years")
-    for c in ("patient_id", "diagnosis_date"):
-        if c not in df.columns:
-            raise CancerRiskError(f"the cohort lacks column '{c}' needed for cumulative "
-                                  "incidence")
-    n = len(df)
-    idx = df.index
-    pid = df["patient_id"].astype(str).to_numpy()
-    diag = _to_dt(_col(df, "diagnosis_date"), n, idx)
-    cdate = _to_dt(_col(df, "cancer_date"), n, idx)
-    ddate = _to_dt(_col(df, "death_date"), n, idx)
-    lfu = _to_dt(_col(df, "last_followup_date"), n, idx)
-    cflag = _flag(_col(df, "cancer"), n)
-    dflag = _flag(_col(df, "death"), n)
-    has_cancer = (cflag == 1) | (np.isnan(cflag) & cdate.notna().to_numpy())
-    died = (dflag == 1) | (np.isnan(dflag) & ddate.notna().to_numpy())
-    t_c = _days(cdate, diag)
-    t_lfu = _days(lfu, diag)
-    t_dd = _days(ddate, diag)
-    # death time: death date, else the last follow-up of a patient known to have died
-    t_d = np.where(died, np.where(np.isnan(t_dd), t_lfu, t_dd), np.nan)
-    t_exit = np.where(died, t_d, np.where(np.isnan(t_lfu), t_dd, t_lfu))
-
-    reason = np.full(n, "", dtype=object)
-    reason[diag.isna().to_numpy()] = "diagnosis date missing"
-    reason[(reason == "") & has_cancer & np.isnan(t_c)] = "cancer date missing"
-    reason[(reason == "") & has_cancer & (t_c < 0)] = "cancer before diagnosis (not at risk)"
-    reason[(reason == "") & ~has_cancer & np.isnan(t_exit)] = "follow-up dates missing"
-    reason[(reason == "") & ~has_cancer & (t_exit < 0)] = "follow-up ends before diagnosis"
-    reason[(reason == "") & np.isnan(cflag) & ~has_cancer & np.isnan(t_c)] = (
-        "cancer status missing")
-    keep = reason == ""
-    excluded = pd.DataFrame({"patient_id": pid[~keep], "reason": reason[~keep].astype(str)})
-
-    event = np.where(has_cancer & (~died | (t_c <= np.nan_to_num(t_d, nan=np.inf))), 1,
-                     np.where(died, 2, 0))
-    time = np.where(event == 1, t_c, t_exit) / _UNITS[unit]
-
-    if labels is None:
-        lab = pd.Series("All patients", index=idx, dtype=object)
-        groups = ["All patients"]
-    else:
-        if not isinstance(labels, pd.Series) or not labels.index.equals(idx):
-            raise CancerRiskError("labels must be a Series aligned with the cohort index")
-        lab = labels.astype(object).where(labels.notna(), None).map(
-            lambda v: None if v is None else str(v))
-        if order is not None:
-            groups = [str(g) for g in order]
-        elif isinstance(labels.dtype, pd.CategoricalDtype):
-            groups = [str(c) for c in labels.cat.categories]
-        else:
-            groups = sorted({v for v in lab.dropna().unique()})
-    lab_arr = lab.to_numpy(dtype=object)
-    prior = (reason == "cancer before diagnosis (not at risk)")
-
-    curves = []
-    rows = []
-    for g in groups:
-        m = keep & (lab_arr == g)
-        t = time[m]
-        ev = event[m]
-        summ = {"group": g, "n": int(m.sum()), "cancers": int(np.sum(ev == 1)),
-                "deaths": int(np.sum(ev == 2)), "censored": int(np.sum(ev == 0)),
-                "excluded_prior_cancer": int(np.sum(prior & (lab_arr == g)))}
-        if m.sum() == 0:
-            summ.update(cif_1y=math.nan, cif_3y=math.nan, cif_5y=math.nan)
-            rows.append(summ)
-            continue
-        if np.sum(ev == 1) == 0:
-            tt = np.array([0.0, float(t.max())])
-            curve = pd.DataFrame({"time": tt, "cif": 0.0, "ci_low": 0.0, "ci_high": 0.0})
-        else:
-            curve = _aalen_johansen(t, ev)
-        tmax = float(np.max(t))
-        for yrs in (1, 3, 5):
-            tq = yrs * DAYS_PER_YEAR / _UNITS[unit]
-            if tq > tmax:
-                val = math.nan
-            else:
-                val = float(curve.loc[curve["time"] <= tq, "cif"].iloc[-1])
-            summ[f"cif_{yrs}y"] = val
-        rows.append(summ)
-        curves.append(curve.assign(group=g))
-    curves_df = (pd.concat(curves, ignore_index=True)[["group", "time", "cif", "ci_low", "ci_high"]]
-                 if curves else pd.DataFrame(columns=["group", "time", "cif", "ci_low",
-                                                      "ci_high"]))
-    summary = pd.DataFrame(rows)
-    n_prior = int(prior.sum())
-    note = (
-        "Cumulative incidence of a first cancer after the DM diagnosis, with death as a "
-        "competing risk (Aalen-Johansen estimator), from the diagnosis date, censored at "
-        "the last follow-up. "
-        + (f"{n_prior} patient{'s' if n_prior != 1 else ''} whose cancer preceded the DM "
-           f"diagnosis {'are' if n_prior != 1 else 'is'} not at risk and left out. "
-           if n_prior else "")
-        + "A cancer diagnosed on the day of the DM diagnosis counts at time 0."
-    )
-    return CumulativeIncidenceResult(curves=curves_df, summary=summary, unit=unit,
-                                     excluded=excluded, note=note)
+                         f"of the split ({split.name}: missing value).")
+    return guard
 
 
 # ------------------------------------------------------------------------------------
@@ -1289,7 +899,7 @@ def methods_text(
     if timing is not None and timing.n:
         text += (
             f"The time from DM diagnosis to cancer is summarised by its median with a "
-            f"{100 * timing.conf_level:g}% {TIMING_CI_METHOD}. "
+            f"{100 * timing.conf_level:g}% {timing.ci_method}. "
         )
     text += ("Computed with Myoscope; person-years, expected counts and P values were "
              "checked against R (Epi/popEpi, poisson.test).")

@@ -12,15 +12,13 @@ import streamlit as st
 
 from core.cancer_risk import (
     CI_METHOD_LABELS,
-    CI_METHODS,
     TIME_SINCE_DIAGNOSIS,
     CancerRiskError,
-    cancer_timing,
-    cumulative_incidence,
     methods_text,
     sir_analysis,
     window_description,
 )
+from core.cancer_timing import cancer_timing, cumulative_incidence
 from core.charts.cancer_risk import (
     cumulative_incidence_figure,
     forest_figure,
@@ -36,6 +34,7 @@ from core.rates import (
     load_rates,
 )
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
+from core.stats import CI_METHODS
 from ui.state import require_filtered_cohort
 from ui.widgets import (
     download_figure,

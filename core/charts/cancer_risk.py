@@ -1,6 +1,6 @@
 """Figures of the cancer-risk view: SIR forest plot, cancer timing strip, cumulative incidence.
 
-Pure functions of the results of :mod:`core.cancer_risk` (no statistic is computed here):
+Pure functions of the results of :mod:`core.cancer_risk` and :mod:`core.cancer_timing` (no statistic is computed here):
 
 * :func:`forest_figure` — SIR with its CI per subgroup (and overall), log axis, line at 1;
 * :func:`timing_figure` — each cancer's day relative to the DM diagnosis, the window
@@ -18,36 +18,28 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.cancer_risk import (
-    CI_METHOD_LABELS,
+from core.cancer_risk import CI_METHOD_LABELS, SIRHeadline, SIRResult
+from core.cancer_timing import CumulativeIncidenceResult, TimingResult
+from core.charts.common import rgba
+from core.constants import (
+    BLACK,
+    DAYS_PER_UNIT,
     DAYS_PER_YEAR,
-    CumulativeIncidenceResult,
-    SIRHeadline,
-    SIRResult,
-    TimingResult,
+    FONT_FAMILY,
+    MID_GREY,
+    ORANGE,
+    PALETTE,
 )
 from core.formatting import format_p
 
-#: Okabe-Ito palette (colour-blind safe), black last.
-PALETTE: tuple[str, ...] = (
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
-)
-FONT_FAMILY = "Arial, Helvetica, sans-serif"
-WINDOW_COLOR = "rgba(230,159,0,0.18)"
+WINDOW_COLOR = rgba(ORANGE, 0.18)
 
 __all__ = [
-    "PALETTE",
     "cumulative_incidence_figure",
     "forest_figure",
     "sir_label",
     "timing_figure",
 ]
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i: i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _layout(fig: go.Figure, title: str, font_size: int, width: int, height: int) -> None:
@@ -117,7 +109,7 @@ def forest_figure(
     fig = go.Figure()
     fig.add_vline(x=1.0, line={"color": "#555", "dash": "dash", "width": 1.2})
     for (h, overall), yy, lab in zip(rows, y, labels):
-        color = "#000000" if overall else PALETTE[0]
+        color = BLACK if overall else PALETTE[0]
         sir = h.sir if math.isfinite(h.sir) else math.nan
         lo = h.ci_low if (h.ci_low is not None and math.isfinite(h.ci_low) and h.ci_low > 0) \
             else lo_ax
@@ -187,7 +179,7 @@ def timing_figure(
     -------
     plotly.graph_objects.Figure
     """
-    div = {"days": 1.0, "months": DAYS_PER_YEAR / 12, "years": DAYS_PER_YEAR}[unit]
+    div = DAYS_PER_UNIT[unit]
     win = timing.window_years if window_years is None else float(window_years)
     t = timing.table
     x = t["days"].to_numpy(dtype=float) / div
@@ -211,13 +203,13 @@ def timing_figure(
         m = timing.median_days / div
         if math.isfinite(timing.ci_low_days) and math.isfinite(timing.ci_high_days):
             fig.add_vrect(x0=timing.ci_low_days / div, x1=timing.ci_high_days / div,
-                          fillcolor=_rgba(PALETTE[1], 0.15), line_width=0, layer="below")
+                          fillcolor=rgba(PALETTE[1], 0.15), line_width=0, layer="below")
         fig.add_vline(x=m, line={"color": PALETTE[1], "dash": "dash", "width": 2})
         fig.add_annotation(x=m, y=0.0, yref="paper", yanchor="top", showarrow=False,
                            text=f"median {m:.1f} {unit}", font={"color": PALETTE[1]}, yshift=-2)
     inside = t["within_window"].to_numpy(dtype=bool) if len(t) else np.array([], bool)
     for mask, color, name in ((inside, PALETTE[0], "inside window"),
-                              (~inside, "#888888", "outside window")):
+                              (~inside, MID_GREY, "outside window")):
         if mask.any():
             fig.add_trace(go.Scatter(
                 x=x[mask], y=yv[mask], mode="markers", name=name,
@@ -278,7 +270,7 @@ def cumulative_incidence_figure(
                                      showlegend=False))
             fig.add_trace(go.Scatter(x=xs, y=100 * d["ci_low"].to_numpy(), mode="lines",
                                      line={"width": 0, "shape": "hv"}, fill="tonexty",
-                                     fillcolor=_rgba(color, 0.15), hoverinfo="skip",
+                                     fillcolor=rgba(color, 0.15), hoverinfo="skip",
                                      showlegend=False))
         fig.add_trace(go.Scatter(
             x=d["time"], y=100 * d["cif"], mode="lines", name=f"{g} (n = {n})",

@@ -8,7 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from core.cancer_risk import cancer_timing, cumulative_incidence, sir_analysis
+from core.cancer_risk import sir_analysis
+from core.cancer_timing import cancer_timing, cumulative_incidence
 from core.charts.cancer_risk import (
     cumulative_incidence_figure,
     forest_figure,

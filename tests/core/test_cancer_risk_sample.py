@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.cancer_risk import cancer_timing, sir_analysis
+from core.cancer_risk import sir_analysis
+from core.cancer_timing import cancer_timing
 from core.rates import load_bundled_rates
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "cohort.csv"
