@@ -736,6 +736,8 @@ COX_ITER_MAX = 30  # R's iter.max is 20; step-halving may need a few more
 COX_FIT_OPTIONS: dict[str, float] = {"precision": 1e-14, "r_precision": 0.0, "max_steps": 100}
 #: Starting step sizes tried in turn when a lifelines fit does not converge.
 COX_STEP_SIZES: tuple[float, ...] = (0.95, 0.5, 0.25, 0.1)
+#: Starting step size of lifelines when started from the R-style estimate.
+COX_RESTART_STEP = 0.95
 #: A fit is accepted when the remaining Newton step, in units of each covariate's
 #: standard deviation, is below this.
 COX_STEP_TOL = 1e-6
@@ -880,7 +882,7 @@ def _fit_cph(data: pd.DataFrame, names: dict[str, str], conf_level: float) -> An
         if cph is not None:
             return cph
     beta = _newton_halving(x, t, e, [names[c] for c in cols])
-    cph = attempt(COX_STEP_SIZES[0], beta * sd)  # lifelines works on x / sd
+    cph = attempt(COX_RESTART_STEP, beta * sd)  # lifelines works on x / sd
     if cph is None:
         raise SurvivalInputError("the Cox model did not converge")
     return cph

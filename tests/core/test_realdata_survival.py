@@ -253,3 +253,48 @@ def test_cox_failure_reason_in_result_and_payload() -> None:
     assert "infinite" in res.cox_error and "censored_flag: yes vs no" in res.cox_error
     assert res.payload()["cox_error"] == res.cox_error
     assert any(n.startswith("Cox model not fitted") for n in res.notes)
+
+
+def _model_arrays(dataset: str, grouping: str, levels: list[str], covs: list[str]) -> tuple[np.ndarray, ...]:
+    """Design matrix (group dummies, then covariates), time and event, complete cases,
+    sorted by time (as ``core.survival._efron_derivatives`` expects)."""
+    d = cohort(dataset)
+    cols = {f"g{i}": (d[grouping] == g).astype(float).where(d[grouping].notna()) for i, g in enumerate(levels[1:])}
+    for c in covs:
+        cols[c] = (d[c] == "M").astype(float) if c == "sex" else d[c].astype(float)
+    frame = pd.DataFrame({"time": d["time"], "event": d["event"], **cols}).dropna().sort_values("time", kind="stable")
+    return frame[list(cols)].to_numpy(), frame["time"].to_numpy(), frame["event"].to_numpy(dtype=float)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "grouping", "levels", "covs"), MODELS, ids=[" + ".join([f"{m[0]}-{m[1]}", *m[3]]) for m in MODELS]
+)
+def test_efron_log_likelihood_matches_coxph(dataset: str, grouping: str, levels: list[str], covs: list[str]) -> None:
+    """The independent Efron partial likelihood used to check convergence gives R's
+    ``fit$loglik[2]`` at R's coefficients, and a negligible Newton step there."""
+    from core.survival import _efron_derivatives, _newton_step
+
+    ref = _cox_ref(dataset, grouping, covs)
+    x, t, e = _model_arrays(dataset, grouping, levels, covs)
+    assert len(t) == ref["n"].iloc[0]
+    ll, grad, hess = _efron_derivatives(x, t, e, ref["coef"].to_numpy())
+    close(ll, ref["loglik"].iloc[0])
+    step = _newton_step(grad, hess)
+    assert step is not None and np.all(np.abs(step) <= 1e-6 * np.maximum(np.abs(ref["coef"]), 1e-3))
+
+
+def test_r_style_fallback_matches_coxph(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no lifelines attempt allowed, the R-style Newton-Raphson with step-halving
+    (``survival:::coxfit6``) gives the start and lifelines converges from it: pbc by
+    edema, where lifelines' own first full Newton step overshoots. R:
+    ``coxph(Surv(time, death) ~ factor(edema), ties = "efron")`` HR 2.54 and 10.30."""
+    import core.survival as cs
+
+    monkeypatch.setattr(cs, "COX_STEP_SIZES", ())
+    d = cohort("pbc")
+    res = cox_regression(d["time"], d["event"], d["edema"], ["0", "0.5", "1"])
+    ref = _cox_ref("pbc", "edema", [])
+    for ours, theirs in [("coef", "coef"), ("se", "se"), ("hr", "hr"), ("p_value", "p")]:
+        close(res.terms[ours], ref[theirs])
+    beta = cs._newton_halving(*_model_arrays("pbc", "edema", ["0", "0.5", "1"], []), ["0.5", "1"])
+    np.testing.assert_allclose(beta, ref["coef"], rtol=1e-4)  # R's own stopping rule (eps = 1e-9)
