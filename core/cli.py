@@ -402,7 +402,10 @@ def cmd_sir(args: argparse.Namespace) -> int:
     try:
         res = sir_analysis(df, rates, args.window_before_years, after, ci_method=args.ci, by=by, by_order=order)
     except (ValueError, KeyError) as exc:
-        raise CliError(_one_line(exc)) from exc
+        msg = _one_line(exc)
+        for name in ("window_before_years", "window_after_years"):  # name the option, not the parameter
+            msg = msg.replace(name, "--" + name.replace("_", "-"))
+        raise CliError(msg) from exc
     if args.json:
         payload = sir_payload(res)
         payload["filters"] = desc

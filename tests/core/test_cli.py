@@ -122,6 +122,7 @@ def _errors(tmp_path: Path) -> list[tuple[list[str], str, tuple[str, ...]]]:
         (["compare", ECOG, "--group-by", "nosuch"], "compare", ("--group-by 'nosuch'",)),
         (["compare", ECOG, "--group-by", "age_at_diagnosis", "--group-a", "old"], "compare", ("--group-a old",)),
         (["sir", SAMPLE, "--by", "nosuch"], "sir", ("--by 'nosuch'",)),
+        (["sir", SAMPLE, "--window-before-years", "-1"], "sir", ("--window-before-years",)),
         (["compare", str(tmp_path / "missing.csv"), "--group-by", "sex"], "compare", ("missing.csv", "no such file")),
         (["summary", str(tmp_path)], "summary", (str(tmp_path), "directory")),
         (["survival", ECOG, "--group-by", "sex", "--filters", "{bad"], "survival", ("--filters", "not valid JSON")),
