@@ -277,147 +277,12 @@ def validate_rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
         ``age_to <= age_from``, overlapping or missing (gap) age bands or periods, or
         duplicated strata. Rows are numbered as in a spreadsheet (header = row 1).
     """
-    if frame is None or len(frame) == 0:
-        raise RatesError("the rate table is empty")
-    df = frame.copy()
-    df.columns = [_norm_col(c) for c in df.columns]
-    # drop fully empty rows (trailing lines in spreadsheets)
-    blank = df.apply(lambda col: col.map(lambda v: v is None or str(v).strip() in ("", "nan")))
-    df = df.loc[~blank.all(axis=1)]
-    if len(df) == 0:
-        raise RatesError("the rate table is empty")
-    rows = [int(i) + 2 for i in df.index]  # spreadsheet row numbers (header = row 1)
+    df, rows = _clean_frame(frame)
     cols = set(df.columns)
-
-    def where(k: int, col: str) -> str:
-        return f"row {rows[k]}, column '{col}'"
-
-    if "sex" not in cols:
-        raise RatesError(
-            "the rate table has no 'sex' column; expected columns: sex, age_from, age_to "
-            "(or age_band), rate_per_100000"
-        )
-    sexes: list[str] = []
-    for k, v in enumerate(df["sex"].tolist()):
-        code = _SEX_CODES.get(str(v).strip().lower()) if v is not None else None
-        if code is None:
-            raise RatesError(f"{where(k, 'sex')}: unknown sex {v!r}; use F or M")
-        sexes.append(code)
-
-    # ages ------------------------------------------------------------------------
-    age_from: list[float] = []
-    age_to: list[float] = []
-    age_col = "age_from"
-    if "age_from" in cols:
-        for k, v in enumerate(df["age_from"].tolist()):
-            try:
-                x = _parse_num(v)
-            except ValueError:
-                raise RatesError(f"{where(k, 'age_from')}: {v!r} is not a number") from None
-            if math.isnan(x):
-                raise RatesError(f"{where(k, 'age_from')}: missing age")
-            if x < 0:
-                raise RatesError(f"{where(k, 'age_from')}: negative age {x:g}")
-            age_from.append(x)
-        to_raw = df["age_to"].tolist() if "age_to" in cols else [None] * len(df)
-        for k, v in enumerate(to_raw):
-            try:
-                x = _parse_num(v)
-            except ValueError:
-                if str(v).strip().lower() in ("inf", "+inf", "open", "∞"):
-                    x = math.nan
-                else:
-                    raise RatesError(f"{where(k, 'age_to')}: {v!r} is not a number") from None
-            age_to.append(math.inf if math.isnan(x) else x)
-        if "age_to" not in cols:
-            # derive age_to from the next age_from of the same sex (and period) below
-            age_to = [math.nan] * len(df)
-    elif "age_band" in cols or "age" in cols or "age_group" in cols:
-        col = next(c for c in ("age_band", "age_group", "age") if c in cols)
-        age_col = col
-        for k, v in enumerate(df[col].tolist()):
-            try:
-                lo, hi = _parse_band(str(v))
-            except ValueError:
-                raise RatesError(
-                    f"{where(k, col)}: cannot read age band {v!r}; write it as '50-54', "
-                    "'85+' or give age_from / age_to columns"
-                ) from None
-            age_from.append(lo)
-            age_to.append(hi)
-    else:
-        raise RatesError(
-            "the rate table has no age columns; give age_from and age_to (age_to exclusive, "
-            "empty = open-ended) or an age_band column such as '50-54'"
-        )
-
-    # periods -----------------------------------------------------------------------
-    has_period = False
-    p_from: list[float] = []
-    p_to: list[float] = []
-    if "period_from" in cols:
-        has_period = True
-        for k in range(len(df)):
-            vals = []
-            for c in ("period_from", "period_to"):
-                v = df[c].iloc[k] if c in cols else df["period_from"].iloc[k]
-                try:
-                    x = _parse_num(v, decimal_comma=False)
-                except ValueError:
-                    raise RatesError(f"{where(k, c)}: {v!r} is not a calendar year") from None
-                if math.isnan(x) or not float(x).is_integer():
-                    raise RatesError(f"{where(k, c)}: {v!r} is not a calendar year")
-                vals.append(x)
-            p_from.append(vals[0])
-            p_to.append(vals[1])
-    elif "period" in cols:
-        has_period = True
-        for k, v in enumerate(df["period"].tolist()):
-            m = re.match(r"^\s*(\d{4})\s*(?:[-–—/]|to|à)?\s*(\d{4})?\s*$", str(v))
-            if not m:
-                raise RatesError(
-                    f"{where(k, 'period')}: cannot read period {v!r}; write it as '2013-2017'"
-                )
-            p_from.append(float(m.group(1)))
-            p_to.append(float(m.group(2) or m.group(1)))
-    if has_period:
-        for k, (a, b) in enumerate(zip(p_from, p_to)):
-            if b < a:
-                raise RatesError(f"{where(k, 'period_to')}: period ends ({b:g}) before it starts "
-                                 f"({a:g})")
-
-    # rates -----------------------------------------------------------------------
-    rate_col = next((c for c in _RATE_ALIASES if c in cols), None)
-    rates: list[float] = []
-    if rate_col is not None:
-        for k, v in enumerate(df[rate_col].tolist()):
-            try:
-                x = _parse_num(v)
-            except ValueError:
-                raise RatesError(f"{where(k, rate_col)}: {v!r} is not a number") from None
-            if math.isnan(x):
-                raise RatesError(f"{where(k, rate_col)}: missing rate")
-            if x < 0 or math.isinf(x):
-                raise RatesError(f"{where(k, rate_col)}: invalid rate {x:g} (must be >= 0)")
-            rates.append(x)
-    elif "cases" in cols and "person_years" in cols:
-        for k in range(len(df)):
-            try:
-                c = _parse_num(df["cases"].iloc[k])
-                py = _parse_num(df["person_years"].iloc[k])
-            except ValueError:
-                raise RatesError(f"row {rows[k]}: cases / person_years are not numbers") from None
-            if math.isnan(c) or math.isnan(py) or c < 0 or py <= 0:
-                raise RatesError(
-                    f"row {rows[k]}, columns 'cases'/'person_years': need cases >= 0 and "
-                    "person_years > 0"
-                )
-            rates.append(1e5 * c / py)
-    else:
-        raise RatesError(
-            "the rate table has no rate column; give 'rate_per_100000' (cases per 100,000 "
-            "person-years) or 'cases' and 'person_years'"
-        )
+    sexes = _read_sexes(df, cols, rows)
+    age_from, age_to, age_col = _read_ages(df, cols, rows)
+    has_period, p_from, p_to = _read_periods(df, cols, rows)
+    rates = _read_rates(df, cols, rows)
 
     out = pd.DataFrame(
         {
@@ -446,35 +311,218 @@ def validate_rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
             f"row {r['_row']}, column 'age_to': band end {r['age_to']:g} is not after its "
             f"start {r['age_from']:g} (age_to is exclusive)"
         )
-
-    # periods: no overlaps, no gaps; all periods the same across sexes
     if has_period:
-        periods = out[["period_from", "period_to"]].drop_duplicates().sort_values("period_from")
-        pf = periods["period_from"].to_numpy()
-        pt = periods["period_to"].to_numpy()
-        if len(np.unique(pf)) != len(pf):
-            r = out[out["period_from"] == pf[np.argmax(np.diff(pf) == 0)]].iloc[0]
-            raise RatesError(
-                f"row {r['_row']}, columns 'period_from'/'period_to': periods starting in "
-                f"{int(r['period_from'])} end in different years; periods must not overlap"
-            )
-        for i in range(len(pf) - 1):
-            if pt[i] >= pf[i + 1]:
-                r = out[out["period_from"] == pf[i + 1]].iloc[0]
-                raise RatesError(
-                    f"row {r['_row']}, column 'period_from': period {int(pf[i + 1])}-"
-                    f"{int(pt[i + 1])} overlaps period {int(pf[i])}-{int(pt[i])}"
-                )
-            if pt[i] + 1 < pf[i + 1]:
-                r = out[out["period_from"] == pf[i + 1]].iloc[0]
-                raise RatesError(
-                    f"row {r['_row']}, column 'period_from': missing calendar period between "
-                    f"{int(pt[i])} and {int(pf[i + 1])} (years {int(pt[i]) + 1}-"
-                    f"{int(pf[i + 1]) - 1} have no rates)"
-                )
-
-    # age bands per sex (and period): no overlap, no gap
+        _check_periods(out)
     out = out.sort_values(keys + ["age_from"], kind="stable").reset_index(drop=True)
+    _check_age_bands(out, keys, has_period, age_col)
+    if has_period:
+        _check_period_sexes(out)
+
+    out.insert(1, "age_band", [_age_label(a, b) for a, b in zip(out["age_from"], out["age_to"])])
+    if has_period:
+        out["period"] = [_period_label(a, b) for a, b in zip(out["period_from"], out["period_to"])]
+        cols_order = ["period", "period_from", "period_to", "sex", "age_band", "age_from",
+                      "age_to", "rate"]
+    else:
+        cols_order = ["sex", "age_band", "age_from", "age_to", "rate"]
+    return out[cols_order].reset_index(drop=True)
+
+
+def _where(rows: list[int], k: int, col: str) -> str:
+    """Position of a cell in the user's spreadsheet, for error messages."""
+    return f"row {rows[k]}, column '{col}'"
+
+
+def _clean_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
+    """Copy with normalised column names and fully empty rows dropped, and the
+    spreadsheet row number of each remaining row (header = row 1)."""
+    if frame is None or len(frame) == 0:
+        raise RatesError("the rate table is empty")
+    df = frame.copy()
+    df.columns = [_norm_col(c) for c in df.columns]
+    # drop fully empty rows (trailing lines in spreadsheets)
+    blank = df.apply(lambda col: col.map(lambda v: v is None or str(v).strip() in ("", "nan")))
+    df = df.loc[~blank.all(axis=1)]
+    if len(df) == 0:
+        raise RatesError("the rate table is empty")
+    rows = [int(i) + 2 for i in df.index]  # spreadsheet row numbers (header = row 1)
+    return df, rows
+
+
+def _read_sexes(df: pd.DataFrame, cols: set[str], rows: list[int]) -> list[str]:
+    """``"F"`` / ``"M"`` per row."""
+    if "sex" not in cols:
+        raise RatesError(
+            "the rate table has no 'sex' column; expected columns: sex, age_from, age_to "
+            "(or age_band), rate_per_100000"
+        )
+    sexes: list[str] = []
+    for k, v in enumerate(df["sex"].tolist()):
+        code = _SEX_CODES.get(str(v).strip().lower()) if v is not None else None
+        if code is None:
+            raise RatesError(f"{_where(rows, k, 'sex')}: unknown sex {v!r}; use F or M")
+        sexes.append(code)
+    return sexes
+
+
+def _read_ages(df: pd.DataFrame, cols: set[str], rows: list[int]) -> tuple[list[float], list[float], str]:
+    """``age_from``, ``age_to`` (NaN when to be derived from the next band, ``inf`` when
+    open) per row, and the column named in error messages."""
+    if "age_from" in cols:
+        return _read_age_from_to(df, cols, rows) + ("age_from",)
+    if "age_band" in cols or "age" in cols or "age_group" in cols:
+        col = next(c for c in ("age_band", "age_group", "age") if c in cols)
+        age_from: list[float] = []
+        age_to: list[float] = []
+        for k, v in enumerate(df[col].tolist()):
+            try:
+                lo, hi = _parse_band(str(v))
+            except ValueError:
+                raise RatesError(
+                    f"{_where(rows, k, col)}: cannot read age band {v!r}; write it as '50-54', "
+                    "'85+' or give age_from / age_to columns"
+                ) from None
+            age_from.append(lo)
+            age_to.append(hi)
+        return age_from, age_to, col
+    raise RatesError(
+        "the rate table has no age columns; give age_from and age_to (age_to exclusive, "
+        "empty = open-ended) or an age_band column such as '50-54'"
+    )
+
+
+def _read_age_from_to(df: pd.DataFrame, cols: set[str], rows: list[int]) -> tuple[list[float], list[float]]:
+    """Ages from ``age_from`` / ``age_to`` columns (``age_to`` NaN when the column is
+    absent, to be derived from the next ``age_from``)."""
+    age_from: list[float] = []
+    age_to: list[float] = []
+    for k, v in enumerate(df["age_from"].tolist()):
+        try:
+            x = _parse_num(v)
+        except ValueError:
+            raise RatesError(f"{_where(rows, k, 'age_from')}: {v!r} is not a number") from None
+        if math.isnan(x):
+            raise RatesError(f"{_where(rows, k, 'age_from')}: missing age")
+        if x < 0:
+            raise RatesError(f"{_where(rows, k, 'age_from')}: negative age {x:g}")
+        age_from.append(x)
+    to_raw = df["age_to"].tolist() if "age_to" in cols else [None] * len(df)
+    for k, v in enumerate(to_raw):
+        try:
+            x = _parse_num(v)
+        except ValueError:
+            if str(v).strip().lower() in ("inf", "+inf", "open", "∞"):
+                x = math.nan
+            else:
+                raise RatesError(f"{_where(rows, k, 'age_to')}: {v!r} is not a number") from None
+        age_to.append(math.inf if math.isnan(x) else x)
+    if "age_to" not in cols:
+        # derive age_to from the next age_from of the same sex (and period) later
+        age_to = [math.nan] * len(df)
+    return age_from, age_to
+
+
+def _read_periods(df: pd.DataFrame, cols: set[str], rows: list[int]) -> tuple[bool, list[float], list[float]]:
+    """Whether the table has calendar periods, and their first and last years per row."""
+    p_from: list[float] = []
+    p_to: list[float] = []
+    if "period_from" in cols:
+        for k in range(len(df)):
+            vals = []
+            for c in ("period_from", "period_to"):
+                v = df[c].iloc[k] if c in cols else df["period_from"].iloc[k]
+                try:
+                    x = _parse_num(v, decimal_comma=False)
+                except ValueError:
+                    raise RatesError(f"{_where(rows, k, c)}: {v!r} is not a calendar year") from None
+                if math.isnan(x) or not float(x).is_integer():
+                    raise RatesError(f"{_where(rows, k, c)}: {v!r} is not a calendar year")
+                vals.append(x)
+            p_from.append(vals[0])
+            p_to.append(vals[1])
+    elif "period" in cols:
+        for k, v in enumerate(df["period"].tolist()):
+            m = re.match(r"^\s*(\d{4})\s*(?:[-–—/]|to|à)?\s*(\d{4})?\s*$", str(v))
+            if not m:
+                raise RatesError(
+                    f"{_where(rows, k, 'period')}: cannot read period {v!r}; write it as '2013-2017'"
+                )
+            p_from.append(float(m.group(1)))
+            p_to.append(float(m.group(2) or m.group(1)))
+    else:
+        return False, p_from, p_to
+    for k, (a, b) in enumerate(zip(p_from, p_to)):
+        if b < a:
+            raise RatesError(f"{_where(rows, k, 'period_to')}: period ends ({b:g}) before it starts "
+                             f"({a:g})")
+    return True, p_from, p_to
+
+
+def _read_rates(df: pd.DataFrame, cols: set[str], rows: list[int]) -> list[float]:
+    """Rate per 100,000 person-years per row (from a rate column, or cases / person-years)."""
+    rate_col = next((c for c in _RATE_ALIASES if c in cols), None)
+    rates: list[float] = []
+    if rate_col is not None:
+        for k, v in enumerate(df[rate_col].tolist()):
+            try:
+                x = _parse_num(v)
+            except ValueError:
+                raise RatesError(f"{_where(rows, k, rate_col)}: {v!r} is not a number") from None
+            if math.isnan(x):
+                raise RatesError(f"{_where(rows, k, rate_col)}: missing rate")
+            if x < 0 or math.isinf(x):
+                raise RatesError(f"{_where(rows, k, rate_col)}: invalid rate {x:g} (must be >= 0)")
+            rates.append(x)
+        return rates
+    if "cases" in cols and "person_years" in cols:
+        for k in range(len(df)):
+            try:
+                c = _parse_num(df["cases"].iloc[k])
+                py = _parse_num(df["person_years"].iloc[k])
+            except ValueError:
+                raise RatesError(f"row {rows[k]}: cases / person_years are not numbers") from None
+            if math.isnan(c) or math.isnan(py) or c < 0 or py <= 0:
+                raise RatesError(
+                    f"row {rows[k]}, columns 'cases'/'person_years': need cases >= 0 and "
+                    "person_years > 0"
+                )
+            rates.append(1e5 * c / py)
+        return rates
+    raise RatesError(
+        "the rate table has no rate column; give 'rate_per_100000' (cases per 100,000 "
+        "person-years) or 'cases' and 'person_years'"
+    )
+
+
+def _check_periods(out: pd.DataFrame) -> None:
+    """Calendar periods: no overlaps, no gaps."""
+    periods = out[["period_from", "period_to"]].drop_duplicates().sort_values("period_from")
+    pf = periods["period_from"].to_numpy()
+    pt = periods["period_to"].to_numpy()
+    if len(np.unique(pf)) != len(pf):
+        r = out[out["period_from"] == pf[np.argmax(np.diff(pf) == 0)]].iloc[0]
+        raise RatesError(
+            f"row {r['_row']}, columns 'period_from'/'period_to': periods starting in "
+            f"{int(r['period_from'])} end in different years; periods must not overlap"
+        )
+    for i in range(len(pf) - 1):
+        if pt[i] >= pf[i + 1]:
+            r = out[out["period_from"] == pf[i + 1]].iloc[0]
+            raise RatesError(
+                f"row {r['_row']}, column 'period_from': period {int(pf[i + 1])}-"
+                f"{int(pt[i + 1])} overlaps period {int(pf[i])}-{int(pt[i])}"
+            )
+        if pt[i] + 1 < pf[i + 1]:
+            r = out[out["period_from"] == pf[i + 1]].iloc[0]
+            raise RatesError(
+                f"row {r['_row']}, column 'period_from': missing calendar period between "
+                f"{int(pt[i])} and {int(pf[i + 1])} (years {int(pt[i]) + 1}-"
+                f"{int(pf[i + 1]) - 1} have no rates)"
+            )
+
+
+def _check_age_bands(out: pd.DataFrame, keys: list[str], has_period: bool, age_col: str) -> None:
+    """Age bands per sex (and period), sorted by age: no overlap, no gap."""
     for key, grp in out.groupby(keys, sort=False):
         what = (f"sex {key[-1]}, period {int(key[0])}" if has_period
                 else f"sex {key if isinstance(key, str) else key[0]}")
@@ -494,23 +542,16 @@ def validate_rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
                     f"{hi[i - 1]:g} and {lo[i]:g} for {what} (age_to is exclusive: a band "
                     f"'50-54' ends at 55)"
                 )
-    if has_period:
-        # every period must have the same sexes
-        sexes_per = out.groupby("period_from")["sex"].apply(lambda s: tuple(sorted(set(s))))
-        if sexes_per.nunique() > 1:
-            raise RatesError(
-                "the calendar periods do not all give rates for the same sexes: "
-                + "; ".join(f"{int(p)}: {', '.join(s)}" for p, s in sexes_per.items())
-            )
 
-    out.insert(1, "age_band", [_age_label(a, b) for a, b in zip(out["age_from"], out["age_to"])])
-    if has_period:
-        out["period"] = [_period_label(a, b) for a, b in zip(out["period_from"], out["period_to"])]
-        cols_order = ["period", "period_from", "period_to", "sex", "age_band", "age_from",
-                      "age_to", "rate"]
-    else:
-        cols_order = ["sex", "age_band", "age_from", "age_to", "rate"]
-    return out[cols_order].reset_index(drop=True)
+
+def _check_period_sexes(out: pd.DataFrame) -> None:
+    """Every calendar period gives rates for the same sexes."""
+    sexes_per = out.groupby("period_from")["sex"].apply(lambda s: tuple(sorted(set(s))))
+    if sexes_per.nunique() > 1:
+        raise RatesError(
+            "the calendar periods do not all give rates for the same sexes: "
+            + "; ".join(f"{int(p)}: {', '.join(s)}" for p, s in sexes_per.items())
+        )
 
 
 def load_rates(source: RatesSource, description: str = "") -> RateTable:
