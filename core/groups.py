@@ -168,16 +168,24 @@ def category_levels(s: pd.Series) -> list[str]:
 
 
 def _canonical_values(values: tuple[str, ...], s: pd.Series) -> tuple[str, ...]:
-    """Spell requested values as the column writes them: on a numeric column ``"0.0"``
-    and ``"0"`` both mean 0 and are written ``"0"``."""
-    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        return tuple(values)
+    """Spell requested values as the column writes them.
+
+    A value written as in the column is kept; otherwise a number is matched by value
+    when exactly one level has it (``"0.0"`` -> ``"0"``, whether the column holds floats
+    or the text ``"0"``). Anything else is kept as asked (and matches nobody).
+    """
+    levels = category_levels(s)
     out = []
     for v in values:
-        try:
-            out.append(category_text(float(v)) or v)
-        except (TypeError, ValueError):
-            out.append(v)
+        v = category_text(v) or str(v)
+        if v not in levels:
+            try:
+                x = float(v)
+            except ValueError:
+                x = float("nan")
+            same = [lv for lv in levels if _level_key(lv)[0] == 0 and _level_key(lv)[1] == x]
+            v = same[0] if len(same) == 1 else v
+        out.append(v)
     return tuple(dict.fromkeys(out))
 
 

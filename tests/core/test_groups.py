@@ -32,7 +32,7 @@ def _ecog() -> pd.DataFrame:
                          "grade": [0.5, 1.0, 0.5, 1.0, 0.5, np.nan, 1.0, 1.0]})
 
 
-@pytest.mark.parametrize(("col", "asked"), [("ph_ecog", "0"), ("ph_ecog", "0.0"), ("as_text", "0")])
+@pytest.mark.parametrize(("col", "asked"), [("ph_ecog", "0"), ("ph_ecog", "0.0"), ("as_text", "0"), ("as_text", "0.0")])
 def test_numeric_category_matches_whatever_the_dtype(col, asked):
     """Before: group '0.0' was matched against values written '0' and was empty."""
     g = assign_groups(_ecog(), GroupSpec("category", col, (asked,)))
@@ -49,6 +49,15 @@ def test_decimal_category_and_levels():
     assert lv.order == ["0", "1", "2", "3", "10"]  # written form, numeric order
     assert lv.sizes()["0"] == 2 and lv.empty_groups() == []
     assert category_levels(_ecog()["as_text"]) == ["0", "1", "2", "3", "10"]
+
+
+def test_text_codes_are_matched_as_written_first():
+    df = pd.DataFrame({"code": ["01", "1", "2", "01"]})
+    g = assign_groups(df, GroupSpec("category", "code", ("01",)))
+    assert g.sizes() == {"01": 2, "other than 01": 2}
+    # "1.0" is ambiguous ("01" and "1"): kept as asked, so the group is empty and refused
+    g = assign_groups(df, GroupSpec("category", "code", ("1.0",)))
+    assert g.empty_groups() == ["1.0"]
 
 
 def test_empty_group_is_named_and_refused():
