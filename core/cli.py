@@ -2,7 +2,11 @@
 
 Sub-commands: ``summary``, ``compare``, ``survival``, ``sir``, ``ifn-score``. Each prints
 a readable report, or with ``--json`` the JSON object documented in the README. Exit
-status: 0 on success, 2 when the input has blocking problems (they are printed).
+status: 0 on success, 2 on any error. An error is one line on stderr,
+``myoscope <command>: ...``, naming the option, file, row or column at fault (never a
+traceback; ``MYOSCOPE_DEBUG=1`` adds one for unexpected errors). ``summary`` prints the
+blocking problems of the file it checks and also exits 2. A split that leaves a group
+with no patient is refused (exit 2) rather than tested.
 """
 
 from __future__ import annotations
