@@ -446,6 +446,52 @@ def interferon_scores(
         empty / non-numeric / undetermined Ct (see ``undetermined``), a gene or reference
         gene missing from a sample, no healthy control, unknown calibrator, bad threshold.
     """
+    thr, ref, targets = _check_options(threshold, reference_genes, genes, undetermined)
+    df = _read_wells(qpcr)
+    notes: list[str] = []
+    df = _drop_unused_genes(df, ref, targets, notes)
+    ct, ct_notes = _parse_ct(df, ref, undetermined, max_ct)
+    df["ct_value"] = ct
+    notes.extend(ct_notes)
+
+    sample_order = list(pd.unique(df["sample_id"]))
+    sample_type = df.groupby("sample_id", sort=False)["sample_type"].first()
+    controls = [s for s in sample_order if sample_type[s] == "healthy_control"]
+    if not controls:
+        raise InterferonError(
+            "no healthy control in the table (column 'sample_type' = 'healthy_control'): "
+            "fold changes are relative to the median of the healthy controls"
+        )
+    # 1. replicate wells
+    wells = _replicate_means(df, notes)
+    mean_ct = wells.pivot(index="sample_id", columns="gene", values="mean_ct").reindex(
+        index=sample_order
+    )
+    _check_complete(mean_ct, sample_order, ref, targets)
+    # 2.-4. ΔCt, ΔΔCt, RQ, fold change
+    q = _relative_quantification(mean_ct, ref, targets, controls, calibrator)
+    # 5. score
+    score = q.fold_change.median(axis=1)
+
+    fold = _fold_frame(sample_order, targets, sample_type, mean_ct, wells, q)
+    scores = _scores_frame(sample_order, sample_type, score, len(targets), thr, df)
+    return InterferonResult(
+        scores=scores,
+        fold_changes=fold,
+        wells=wells,
+        genes=targets,
+        reference_genes=ref,
+        threshold=thr,
+        method="qpcr",
+        n_controls=len(controls),
+        calibrator=q.calibrator,
+        notes=tuple(notes),
+    )
+
+
+def _check_options(threshold: float, reference_genes: Sequence[str], genes: Sequence[str],
+                   undetermined: str) -> tuple[float, tuple[str, ...], tuple[str, ...]]:
+    """Threshold, reference and target genes (upper-cased); raises on bad options."""
     thr = _check_threshold(threshold)
     ref = _norm_genes(reference_genes, "reference genes")
     targets = _norm_genes(genes, "genes")
@@ -456,6 +502,12 @@ def interferon_scores(
         )
     if undetermined not in ("error", "max_ct"):
         raise InterferonError(f"undetermined must be 'error' or 'max_ct', got {undetermined!r}")
+    return thr, ref, targets
+
+
+def _read_wells(qpcr: pd.DataFrame) -> pd.DataFrame:
+    """The wells with canonical columns, sample ids and genes as text (genes upper-cased)
+    and checked sample types."""
     df = _normalise_columns(pd.DataFrame(qpcr), ("sample_id", "sample_type", "gene", "ct"))
     df = df.reset_index(drop=True)
     if df.empty:
@@ -470,31 +522,26 @@ def interferon_scores(
             )
     df["sample_type"] = _parse_sample_types(df)
     _check_consistent_type(df)
-    notes: list[str] = []
+    return df
 
+
+def _drop_unused_genes(df: pd.DataFrame, ref: tuple[str, ...], targets: tuple[str, ...],
+                       notes: list[str]) -> pd.DataFrame:
+    """Wells of the reference and target genes only (the others are noted)."""
     known = set(ref) | set(targets)
     extra = sorted(set(df["gene"]) - known)
-    if extra:
-        n_rows = int(df["gene"].isin(extra).sum())
-        notes.append(
-            f"{n_rows} well(s) of gene(s) not used by the score ignored: {', '.join(extra)}"
-        )
-        df = df[df["gene"].isin(known)].copy()
+    if not extra:
+        return df
+    n_rows = int(df["gene"].isin(extra).sum())
+    notes.append(
+        f"{n_rows} well(s) of gene(s) not used by the score ignored: {', '.join(extra)}"
+    )
+    return df[df["gene"].isin(known)].copy()
 
-    ct, ct_notes = _parse_ct(df, ref, undetermined, max_ct)
-    df["ct_value"] = ct
-    notes.extend(ct_notes)
 
-    sample_order = list(pd.unique(df["sample_id"]))
-    sample_type = df.groupby("sample_id", sort=False)["sample_type"].first()
-    controls = [s for s in sample_order if sample_type[s] == "healthy_control"]
-    if not controls:
-        raise InterferonError(
-            "no healthy control in the table (column 'sample_type' = 'healthy_control'): "
-            "fold changes are relative to the median of the healthy controls"
-        )
-
-    # 1. replicate wells
+def _replicate_means(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Per sample x gene: number of wells, their Ct values, mean Ct and spread (notes on
+    averaged and widely spread replicates)."""
     grouped = df.groupby(["sample_id", "gene"], sort=False)["ct_value"]
     wells = grouped.agg(
         n_wells="size",
@@ -519,11 +566,12 @@ def interferon_scores(
             + ", ".join(listed)
             + (f" and {more} more" if more > 0 else "")
         )
-    mean_ct = wells.pivot(index="sample_id", columns="gene", values="mean_ct").reindex(
-        index=sample_order
-    )
+    return wells
 
-    # completeness
+
+def _check_complete(mean_ct: pd.DataFrame, sample_order: list[str], ref: tuple[str, ...],
+                    targets: tuple[str, ...]) -> None:
+    """Every sample has a Ct for every reference and target gene."""
     for s in sample_order:
         for g in ref:
             if g not in mean_ct.columns or pd.isna(mean_ct.at[s, g]):
@@ -538,10 +586,26 @@ def interferon_scores(
                     f"of {', '.join(targets)}"
                 )
 
-    # 2. ΔCt
+
+@dataclass(frozen=True, eq=False)
+class _Quantification:
+    """Samples x target genes tables of the relative quantification."""
+
+    reference_ct: pd.Series  # mean Ct of the reference genes per sample
+    delta_ct: pd.DataFrame
+    delta_delta_ct: pd.DataFrame
+    rq: pd.DataFrame
+    control_median_rq: pd.Series  # per gene
+    fold_change: pd.DataFrame
+    calibrator: str  # description of the ΔΔCt calibrator
+
+
+def _relative_quantification(mean_ct: pd.DataFrame, ref: tuple[str, ...], targets: tuple[str, ...],
+                             controls: list[str], calibrator: str | None) -> _Quantification:
+    """ΔCt against the mean reference Ct, ΔΔCt against the calibrator, RQ = 2^−ΔΔCt, fold
+    change = RQ / median RQ of the healthy controls (linear scale)."""
     ref_ct = mean_ct[list(ref)].mean(axis=1)
     delta = mean_ct[list(targets)].sub(ref_ct, axis=0)
-    # 3. ΔΔCt and RQ
     if calibrator is None:
         cal = delta.loc[controls].mean(axis=0)
         cal_text = f"mean ΔCt of the {len(controls)} healthy control(s)"
@@ -553,12 +617,14 @@ def interferon_scores(
         cal_text = f"sample {cal_id}"
     ddct = delta.sub(cal, axis=1)
     rq = np.power(2.0, -ddct)
-    # 4. fold change over the median RQ of the controls (linear scale)
     ctrl_median = rq.loc[controls].median(axis=0)
     fc = rq.div(ctrl_median, axis=1)
-    # 5. score
-    score = fc.median(axis=1)
+    return _Quantification(ref_ct, delta, ddct, rq, ctrl_median, fc, cal_text)
 
+
+def _fold_frame(sample_order: list[str], targets: tuple[str, ...], sample_type: pd.Series,
+                mean_ct: pd.DataFrame, wells: pd.DataFrame, q: _Quantification) -> pd.DataFrame:
+    """One row per sample x target gene with every step of the quantification."""
     long = pd.DataFrame(
         {
             "sample_id": np.repeat(sample_order, len(targets)),
@@ -575,31 +641,19 @@ def interferon_scores(
         sample_type=long["sample_id"].map(sample_type),
         ct=_take(mean_ct[list(targets)]),
         n_wells=n_wells.astype(int),
-        reference_ct=long["sample_id"].map(ref_ct).to_numpy(dtype=float),
-        delta_ct=_take(delta),
-        delta_delta_ct=_take(ddct),
-        rq=_take(rq),
-        control_median_rq=long["gene"].map(ctrl_median).to_numpy(dtype=float),
-        fold_change=_take(fc),
+        reference_ct=long["sample_id"].map(q.reference_ct).to_numpy(dtype=float),
+        delta_ct=_take(q.delta_ct),
+        delta_delta_ct=_take(q.delta_delta_ct),
+        rq=_take(q.rq),
+        control_median_rq=long["gene"].map(q.control_median_rq).to_numpy(dtype=float),
+        fold_change=_take(q.fold_change),
     )[
         [
             "sample_id", "sample_type", "gene", "ct", "n_wells", "reference_ct", "delta_ct",
             "delta_delta_ct", "rq", "control_median_rq", "fold_change",
         ]
     ]
-    scores = _scores_frame(sample_order, sample_type, score, len(targets), thr, df)
-    return InterferonResult(
-        scores=scores,
-        fold_changes=fold.reset_index(drop=True),
-        wells=wells,
-        genes=targets,
-        reference_genes=ref,
-        threshold=thr,
-        method="qpcr",
-        n_controls=len(controls),
-        calibrator=cal_text,
-        notes=tuple(notes),
-    )
+    return fold.reset_index(drop=True)
 
 
 def _scores_frame(
