@@ -43,6 +43,8 @@ FEMALE_CODES: frozenset[str] = frozenset({"f", "female", "femme", "woman", "w", 
 MALE_CODES: frozenset[str] = frozenset({"m", "male", "homme", "h", "man", "masculin", "garçon", "garcon"})
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
+#: Plausible years of a clinical date (others are not read as dates).
+MIN_YEAR, MAX_YEAR = 1800, 2200
 #: Coercion results that are codes (reported value by value); other results are formats.
 CODE_RESULTS = frozenset({"1", "0", "missing", "F", "M"})
 
@@ -253,9 +255,13 @@ def date_code(value: object, day_first: bool = True) -> tuple[object, str, str]:
     1899-12-30; accepted from 1 to 109,575 = year 2199) and datetime objects from XLSX.
     """
     if isinstance(value, (pd.Timestamp, datetime)):
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            return pd.NaT, "invalid", ""
         ts = pd.Timestamp(value)
         return (ts.normalize(), "ok", "") if not pd.isna(ts) else (pd.NaT, "missing", "missing")
     if isinstance(value, date):
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            return pd.NaT, "invalid", ""
         return pd.Timestamp(value), "ok", ""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         f = float(value)
@@ -277,9 +283,11 @@ def date_code(value: object, day_first: bool = True) -> tuple[object, str, str]:
         else:
             mo, d, y = a, b, c
             name = name.replace("dd", "DD").replace("mm", "dd").replace("DD", "mm")
+        if not MIN_YEAR <= y <= MAX_YEAR:
+            return pd.NaT, "invalid", ""
         try:
             ts = pd.Timestamp(year=y, month=mo, day=d)
-        except ValueError:
+        except (ValueError, OverflowError):
             return pd.NaT, "invalid", ""
         return ts, ("ok" if name == "yyyy-mm-dd" else "coerced"), f"date read as {name}"
     if re.match(r"^\d+(\.\d+)?$", s):

@@ -299,11 +299,15 @@ def infer_type(name: str, series: pd.Series, decimal: str = ".") -> str:
     share, _ = codes.share_parseable(series, codes.binary_code)
     if share >= 0.8:
         return "binary"
-    date_share, _ = codes.share_parseable(series, codes.date_code)
-    if date_share >= 0.8:
+    total = n_num + n_bad
+    if looks_date and codes.share_parseable(series, codes.date_code)[0] >= 0.8:
         return "date"
-    if n_num >= 0.8 * (n_num + n_bad):
+    if n_num >= 0.8 * total:
         return "continuous"
+    # plain numbers are Excel serial dates only under a "date" header: judge the other cells
+    date_share, n_dates = codes.share_parseable(series[parsed.invalid.to_numpy()], codes.date_code)
+    if date_share >= 0.8 and n_dates >= 0.8 * total:
+        return "date"
     distinct = codes.parse_text(series).values.nunique()
     return "categorical" if distinct <= CATEGORICAL_MAX_LEVELS else "text"
 

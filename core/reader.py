@@ -165,10 +165,14 @@ def source_bytes(source: Source, filename: str = "", limits: ReadLimits | None =
     return data, filename
 
 
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB" if n < 10 * 2**20 else f"{n / 2**20:,.0f} MB"
+
+
 def _check_size(n: int, filename: str, limits: ReadLimits) -> None:
     if n > limits.max_bytes:
         raise InputFileError(
-            f"{filename or 'The file'!r} is larger than {limits.max_bytes / 2**20:.0f} MB "
+            f"{filename or 'The file'!r} is larger than {_mb(limits.max_bytes)} "
             f"(the file-size limit). Raise it with MYOSCOPE_MAX_FILE_MB (or --max-file-mb) if this is intended."
         )
 
@@ -442,8 +446,8 @@ def _check_xlsx_parts(data: bytes, name: str, limits: ReadLimits) -> None:
         if info.file_size > limits.max_bytes:
             part = "shared strings" if "sharedStrings" in info.filename else info.filename
             raise InputFileError(
-                f"{name!r}: its part {part!r} expands to {info.file_size / 2**20:,.0f} MB, more than the "
-                f"{limits.max_bytes / 2**20:.0f} MB limit. Export the sheet as CSV, or raise MYOSCOPE_MAX_FILE_MB."
+                f"{name!r}: its part {part!r} expands to {_mb(info.file_size)}, more than the limit of "
+                f"{_mb(limits.max_bytes)}. Export the sheet as CSV, or raise MYOSCOPE_MAX_FILE_MB (--max-file-mb)."
             )
 
 
