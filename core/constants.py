@@ -29,6 +29,7 @@ __all__ = [
     "QUERY_KEYS",
     "SKY_BLUE",
     "TABLEAU_EXTRA",
+    "TEXT_COLOR",
     "VERMILLION",
     "YELLOW",
 ]
@@ -81,6 +82,8 @@ MID_GREY = "#888888"
 LIGHT_GREY = "#AAAAAA"
 #: Grid lines.
 GRID_COLOR = "#E5E5E5"
+#: Text, axis lines.
+TEXT_COLOR = "#222"
 FONT_FAMILY = "Arial, Helvetica, sans-serif"
 
 # ------------------------------------------------------------------------------------

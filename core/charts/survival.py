@@ -11,32 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.charts.common import rgba
+from core.constants import FONT_FAMILY, PALETTE, TEXT_COLOR
 from core.formatting import format_p
-from core.survival import SurvivalResult, default_tick_times
-
-#: Okabe-Ito palette (colour-blind safe), black last.
-PALETTE: tuple[str, ...] = (
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#F0E442",  # yellow
-    "#000000",
-)
-FONT_FAMILY = "Arial, Helvetica, sans-serif"
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i: i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
+from core.survival import GroupSurvival, SurvivalResult, default_tick_times
 
 
 def _finite_band(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[list[float], list[float], list[float]]:
@@ -106,9 +90,43 @@ def km_figure(
     ticks = list(risk_table_times) if risk_table_times is not None else default_tick_times(max_time, unit_label)
     ticks = sorted(float(t) for t in ticks if t >= 0)
     x_max = max([max_time, *(ticks or [0.0])]) or 1.0
-    n_rows = 2 if show_risk_table and groups else 1
+    with_table = bool(show_risk_table and groups)
+    fig, height = _subplots(len(groups), with_table, height)
+    colours = {g.group: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
+    for g in groups:
+        _add_group(fig, g, colours[g.group], show_ci, show_censors, show_median, unit_label)
+    label = logrank_label(result)
+    if label:
+        fig.add_annotation(
+            text=label, x=0.02, y=0.04, xref="x domain", yref="y domain", xanchor="left",
+            yanchor="bottom", showarrow=False, font={"size": font_size, "family": FONT_FAMILY},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    axis_font = {"size": font_size, "family": FONT_FAMILY, "color": TEXT_COLOR}
+    _style_axes(fig, ticks, x_max, x_title or f"Time ({unit_label})", y_title, axis_font)
+    if with_table:
+        _add_risk_table(fig, result, ticks, colours, show_cumulative_events, font_size, axis_font)
+    fig.update_layout(
+        template="simple_white",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        font={"family": FONT_FAMILY, "size": font_size, "color": TEXT_COLOR},
+        title={"text": title, "x": 0.5, "xanchor": "center"} if title else None,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1, "font": axis_font},
+        margin={"l": 90, "r": 30, "t": 70 if title else 40, "b": 40},
+        width=width,
+        height=height,
+        hovermode="closest",
+    )
+    return fig
+
+
+def _subplots(n_groups: int, with_table: bool, height: int | None) -> tuple[go.Figure, int]:
+    """The curve panel (440 px), and below it the number-at-risk panel (30 px per group),
+    and the figure height (default: both panels plus margins)."""
+    n_rows = 2 if with_table else 1
     plot_px = 440
-    table_px = 30 * (len(groups) + 1) if n_rows == 2 else 0
+    table_px = 30 * (n_groups + 1) if n_rows == 2 else 0
     gap_px = 85 if n_rows == 2 else 0
     if height is None:
         height = plot_px + table_px + gap_px + 110
@@ -120,122 +138,115 @@ def km_figure(
         row_heights=[plot_px, table_px] if n_rows == 2 else [1.0],
         vertical_spacing=gap_px / inner if n_rows == 2 else 0.02,
     )
-    colours = {g.group: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
-    for g in groups:
-        c = g.curve
-        col = colours[g.group]
-        x = np.concatenate(([0.0], c.time))
-        y = np.concatenate(([1.0], c.survival))
-        name = f"{g.group} (n = {g.n})"
-        if show_ci and c.time.size:
-            bx, blo, bhi = _finite_band(c.time, c.ci_low, c.ci_high)
-            fig.add_trace(
-                go.Scatter(
-                    x=bx, y=bhi, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
-                    showlegend=False, legendgroup=g.group, name=f"{g.group} CI",
-                ),
-                row=1, col=1,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=bx, y=blo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
-                    fillcolor=_rgba(col, 0.16), hoverinfo="skip", showlegend=False,
-                    legendgroup=g.group, name=f"{g.group} CI",
-                ),
-                row=1, col=1,
-            )
+    return fig, height
+
+
+def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_censors: bool,
+               show_median: bool, unit_label: str) -> None:
+    """Traces of one group: confidence band, step curve, censor ticks, median lines."""
+    c = g.curve
+    x = np.concatenate(([0.0], c.time))
+    y = np.concatenate(([1.0], c.survival))
+    name = f"{g.group} (n = {g.n})"
+    if show_ci and c.time.size:
+        bx, blo, bhi = _finite_band(c.time, c.ci_low, c.ci_high)
         fig.add_trace(
             go.Scatter(
-                x=x, y=y, mode="lines", name=name, legendgroup=g.group,
-                line={"color": col, "width": 2.5, "shape": "hv"},
-                customdata=np.concatenate(([c.n], c.n_risk)),
-                hovertemplate=(
-                    f"<b>{g.group}</b><br>t = %{{x:.3g}} {unit_label}<br>S(t) = %{{y:.3f}}"
-                    "<br>at risk: %{customdata}<extra></extra>"
-                ),
+                x=bx, y=bhi, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
+                showlegend=False, legendgroup=g.group, name=f"{g.group} CI",
             ),
             row=1, col=1,
         )
-        if show_censors and c.time.size:
-            cm = c.n_censor > 0
-            if cm.any():
-                fig.add_trace(
-                    go.Scatter(
-                        x=c.time[cm], y=c.survival[cm], mode="markers", legendgroup=g.group,
-                        showlegend=False, name=f"{g.group} censored",
-                        marker={"symbol": "line-ns-open", "size": 9, "color": col, "line": {"width": 1.6, "color": col}},
-                        hovertemplate=f"{g.group}: censored at %{{x:.3g}} {unit_label}<extra></extra>",
-                    ),
-                    row=1, col=1,
-                )
-        if show_median and math.isfinite(g.median):
+        fig.add_trace(
+            go.Scatter(
+                x=bx, y=blo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
+                fillcolor=rgba(col, 0.16), hoverinfo="skip", showlegend=False,
+                legendgroup=g.group, name=f"{g.group} CI",
+            ),
+            row=1, col=1,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=y, mode="lines", name=name, legendgroup=g.group,
+            line={"color": col, "width": 2.5, "shape": "hv"},
+            customdata=np.concatenate(([c.n], c.n_risk)),
+            hovertemplate=(
+                f"<b>{g.group}</b><br>t = %{{x:.3g}} {unit_label}<br>S(t) = %{{y:.3f}}"
+                "<br>at risk: %{customdata}<extra></extra>"
+            ),
+        ),
+        row=1, col=1,
+    )
+    if show_censors and c.time.size:
+        cm = c.n_censor > 0
+        if cm.any():
             fig.add_trace(
                 go.Scatter(
-                    x=[0, g.median, g.median], y=[0.5, 0.5, 0], mode="lines", legendgroup=g.group,
-                    showlegend=False, name=f"{g.group} median",
-                    line={"color": col, "width": 1.2, "dash": "dash"},
-                    hovertemplate=f"{g.group}: median {g.median:.3g} {unit_label}<extra></extra>",
+                    x=c.time[cm], y=c.survival[cm], mode="markers", legendgroup=g.group,
+                    showlegend=False, name=f"{g.group} censored",
+                    marker={"symbol": "line-ns-open", "size": 9, "color": col, "line": {"width": 1.6, "color": col}},
+                    hovertemplate=f"{g.group}: censored at %{{x:.3g}} {unit_label}<extra></extra>",
                 ),
                 row=1, col=1,
             )
-    label = logrank_label(result)
-    if label:
-        fig.add_annotation(
-            text=label, x=0.02, y=0.04, xref="x domain", yref="y domain", xanchor="left",
-            yanchor="bottom", showarrow=False, font={"size": font_size, "family": FONT_FAMILY},
-            bgcolor="rgba(255,255,255,0.8)",
+    if show_median and math.isfinite(g.median):
+        fig.add_trace(
+            go.Scatter(
+                x=[0, g.median, g.median], y=[0.5, 0.5, 0], mode="lines", legendgroup=g.group,
+                showlegend=False, name=f"{g.group} median",
+                line={"color": col, "width": 1.2, "dash": "dash"},
+                hovertemplate=f"{g.group}: median {g.median:.3g} {unit_label}<extra></extra>",
+            ),
+            row=1, col=1,
         )
-    axis_font = {"size": font_size, "family": FONT_FAMILY, "color": "#222"}
+
+
+def _style_axes(fig: go.Figure, ticks: list[float], x_max: float, x_title: str, y_title: str,
+                axis_font: dict[str, Any]) -> None:
+    """Journal-style axes of the curve panel: survival 0-1, ticks at the table times."""
     fig.update_yaxes(
         title={"text": y_title, "font": axis_font}, range=[-0.02, 1.03], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
-        tickformat=".1f", showline=True, linecolor="#222", ticks="outside", zeroline=False,
+        tickformat=".1f", showline=True, linecolor=TEXT_COLOR, ticks="outside", zeroline=False,
         showgrid=False, row=1, col=1,
     )
     pad = 0.02 * x_max
     fig.update_xaxes(
-        range=[-pad, x_max + pad], tickvals=ticks, ticks="outside", showline=True, linecolor="#222",
+        range=[-pad, x_max + pad], tickvals=ticks, ticks="outside", showline=True, linecolor=TEXT_COLOR,
         zeroline=False, showgrid=False, showticklabels=True, tickformat="~g",
-        title={"text": x_title or f"Time ({unit_label})", "font": axis_font}, row=1, col=1,
+        title={"text": x_title, "font": axis_font}, row=1, col=1,
     )
-    if n_rows == 2:
-        table = result.at_risk_table(ticks)
-        names = [g.group for g in groups]
-        for g in groups:
-            rows = table[table["group"] == g.group]
-            text = [
-                f"{int(r.n_risk)} ({int(r.cum_events)})" if show_cumulative_events else f"{int(r.n_risk)}"
-                for r in rows.itertuples()
-            ]
-            fig.add_trace(
-                go.Scatter(
-                    x=rows["time"], y=[g.group] * len(rows), mode="text", text=text, showlegend=False,
-                    textfont={"size": font_size - 1, "color": colours[g.group], "family": FONT_FAMILY},
-                    hoverinfo="skip", name=f"{g.group} at risk", cliponaxis=False,
-                ),
-                row=2, col=1,
-            )
-        fig.update_yaxes(
-            categoryorder="array", categoryarray=names[::-1], showline=False, ticks="",
-            tickvals=names, ticktext=[f"<span style='color:{colours[n]}'>{n}</span>" for n in names],
-            tickfont=axis_font, showgrid=False, zeroline=False, row=2, col=1,
-            range=[-0.6, len(names) - 0.4],
+
+
+def _add_risk_table(fig: go.Figure, result: SurvivalResult, ticks: list[float], colours: dict[str, str],
+                    show_cumulative_events: bool, font_size: int, axis_font: dict[str, Any]) -> None:
+    """Number at risk (and cumulative events) just before each tick, one row per group,
+    group names coloured as their curves."""
+    groups = result.groups
+    table = result.at_risk_table(ticks)
+    names = [g.group for g in groups]
+    for g in groups:
+        rows = table[table["group"] == g.group]
+        text = [
+            f"{int(r.n_risk)} ({int(r.cum_events)})" if show_cumulative_events else f"{int(r.n_risk)}"
+            for r in rows.itertuples()
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["time"], y=[g.group] * len(rows), mode="text", text=text, showlegend=False,
+                textfont={"size": font_size - 1, "color": colours[g.group], "family": FONT_FAMILY},
+                hoverinfo="skip", name=f"{g.group} at risk", cliponaxis=False,
+            ),
+            row=2, col=1,
         )
-        fig.update_xaxes(showticklabels=False, showline=False, ticks="", showgrid=False, zeroline=False, row=2, col=1)
-        fig.add_annotation(
-            text="Number at risk (cumulative events)" if show_cumulative_events else "Number at risk",
-            x=0, y=1.0, xref="paper", yref="y2 domain", xanchor="left", yanchor="bottom",
-            showarrow=False, font={**axis_font, "size": font_size}, yshift=6,
-        )
-    fig.update_layout(
-        template="simple_white",
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        font={"family": FONT_FAMILY, "size": font_size, "color": "#222"},
-        title={"text": title, "x": 0.5, "xanchor": "center"} if title else None,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1, "font": axis_font},
-        margin={"l": 90, "r": 30, "t": 70 if title else 40, "b": 40},
-        width=width,
-        height=height,
-        hovermode="closest",
+    fig.update_yaxes(
+        categoryorder="array", categoryarray=names[::-1], showline=False, ticks="",
+        tickvals=names, ticktext=[f"<span style='color:{colours[n]}'>{n}</span>" for n in names],
+        tickfont=axis_font, showgrid=False, zeroline=False, row=2, col=1,
+        range=[-0.6, len(names) - 0.4],
     )
-    return fig
+    fig.update_xaxes(showticklabels=False, showline=False, ticks="", showgrid=False, zeroline=False, row=2, col=1)
+    fig.add_annotation(
+        text="Number at risk (cumulative events)" if show_cumulative_events else "Number at risk",
+        x=0, y=1.0, xref="paper", yref="y2 domain", xanchor="left", yanchor="bottom",
+        showarrow=False, font={**axis_font, "size": font_size}, yshift=6,
+    )
