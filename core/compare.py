@@ -336,10 +336,10 @@ def _check_inputs(df: pd.DataFrame, group_a: Any, group_b: Any, features: Sequen
         raise CompareError(f"feature column(s) not in the cohort: {', '.join(missing)}")
     infos = [dictionary.get(f) for f in features]
     for info in infos:
-        if info.type not in ("binary", "continuous"):
+        if info.type not in ("binary", "continuous", "ordinal"):
             raise CompareError(
-                f"feature '{info.name}' has type '{info.type}'; only binary and continuous features "
-                "can be compared (change its type in the data dictionary or remove it)"
+                f"feature '{info.name}' has type '{info.type}'; only binary, continuous and ordinal "
+                "features can be compared (change its type in the data dictionary or remove it)"
             )
     return infos
 
@@ -611,7 +611,7 @@ def methods_text(result: ComparisonResult, filters_description: str = "") -> str
     """One-paragraph methods text for the comparison (tests, missing data, filters)."""
     rows = result.rows
     has_bin = bool((rows["type"] == "binary").any())
-    has_cont = bool((rows["type"] == "continuous").any())
+    has_cont = bool(rows["type"].isin(["continuous", "ordinal"]).any())
     filt = filters_description.strip().rstrip(".")
     parts = [
         f"Patients were compared between two groups: {result.group_a} (n = {result.n_a}) and "

@@ -328,6 +328,6 @@ def grouping_choices(df: pd.DataFrame, dictionary: DataDictionary) -> dict[str, 
     binary = [c for c in df.columns if dictionary.get(c).type == "binary" and df[c].notna().any()]
     category = [
         c for c in df.columns
-        if dictionary.get(c).type in ("categorical", "sex") and c not in ("patient_id",) and 1 < df[c].nunique() <= 30
+        if dictionary.get(c).type in ("categorical", "ordinal", "sex") and c not in ("patient_id",) and 1 < df[c].nunique() <= 30
     ]
     return {"subtype": present, "binary": binary, "category": category}

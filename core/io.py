@@ -523,7 +523,7 @@ def load_dictionary(source: bytes | str | Path) -> DataDictionary:
     need = {"name", "label", "group", "type"}
     if not need <= set(df.columns):
         raise CohortFileError(f"A data dictionary needs the columns {', '.join(sorted(need))}; found {', '.join(df.columns)}.")
-    allowed = {"binary", "continuous", "categorical", "date", "sex", "id", "text"}
+    allowed = {"binary", "continuous", "ordinal", "categorical", "date", "sex", "id", "text"}
     entries = []
     for r, row in df.iterrows():
         t = str(row["type"]).strip()

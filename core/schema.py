@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-FeatureType = Literal["id", "binary", "continuous", "categorical", "date", "sex", "text"]
+FeatureType = Literal["id", "binary", "continuous", "ordinal", "categorical", "date", "sex", "text"]
 
 #: Antibody column -> antibody subtype label (DM-specific antibodies).
 DM_ANTIBODIES: dict[str, str] = {
@@ -240,7 +240,7 @@ class DataDictionary:
             by_name[e.name] = e
         return DataDictionary(tuple(by_name.values()))
 
-    def features(self, types: Iterable[str] = ("binary", "continuous")) -> list[FeatureInfo]:
+    def features(self, types: Iterable[str] = ("binary", "continuous", "ordinal")) -> list[FeatureInfo]:
         """Clinical features (not core columns) of the given types, ordered by group.
 
         The order is :data:`GROUP_ORDER` and, within a group, dictionary order.

@@ -94,7 +94,7 @@ def cohort_summary(df: pd.DataFrame, dictionary: DataDictionary) -> CohortSummar
         }
         if info.type == "binary":
             row["n_yes"] = int((s == 1).sum())
-        elif info.type == "continuous" and known:
+        elif info.type in ("continuous", "ordinal") and known:
             row["median"] = float(s.median())
         rows.append(row)
     feats = pd.DataFrame(rows, columns=["feature", "label", "group", "type", "n_known", "n_missing", "pct_missing", "n_yes", "median"])

@@ -44,7 +44,7 @@ def _feature_options(df: pd.DataFrame, dictionary) -> tuple[list[str], list[str]
     extra = [
         c for c in df.columns
         if c not in default and c not in ("patient_id",)
-        and dictionary.get(c).type in ("binary", "continuous")
+        and dictionary.get(c).type in ("binary", "continuous", "ordinal")
         and not pd.api.types.is_datetime64_any_dtype(df[c])
         and pd.api.types.is_numeric_dtype(df[c])
     ]

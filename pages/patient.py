@@ -155,7 +155,7 @@ with tab_course:
     }
     st.markdown(" · ".join(f"**{k}:** {v}" for k, v in facts.items()))
     feats = []
-    for info in dictionary.features(("binary", "continuous", "categorical")):
+    for info in dictionary.features(("binary", "continuous", "ordinal", "categorical")):
         if info.name not in row.index:
             continue
         v = row[info.name]
@@ -163,7 +163,7 @@ with tab_course:
             continue
         if info.type == "binary":
             text = "yes" if v == 1 else "no"
-        elif info.type == "continuous":
+        elif info.type in ("continuous", "ordinal"):
             text = f"{v:g} {info.unit}".strip()
         else:
             text = str(v)
