@@ -29,6 +29,7 @@ from core.constants import (
     MID_GREY,
     ORANGE,
     PALETTE,
+    TEXT_COLOR,
 )
 from core.formatting import format_p
 
@@ -46,7 +47,7 @@ def _layout(fig: go.Figure, title: str, font_size: int, width: int, height: int)
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left"} if title else None,
         template="simple_white",
-        font={"family": FONT_FAMILY, "size": font_size, "color": "#222"},
+        font={"family": FONT_FAMILY, "size": font_size, "color": TEXT_COLOR},
         width=width,
         height=height,
         margin={"l": 20, "r": 20, "t": 60 if title else 30, "b": 60},

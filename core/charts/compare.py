@@ -15,12 +15,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.compare import ComparisonResult, format_or_ci
+from core.constants import BLUE, FONT_FAMILY, GREY, GRID_COLOR, VERMILLION
 from core.formatting import format_p
 
-FONT_FAMILY = "Arial, Helvetica, sans-serif"
-SIGNIFICANT_COLOR = "#D55E00"  # Okabe-Ito vermillion
-NEUTRAL_COLOR = "#0072B2"  # Okabe-Ito blue
-GRID_COLOR = "#E5E5E5"
+SIGNIFICANT_COLOR = VERMILLION
+NEUTRAL_COLOR = BLUE
 
 
 def _axis_range(values: Sequence[float], min_span: tuple[float, float] = (0.2, 5.0),
@@ -124,21 +123,21 @@ def forest_plot(
                     "line": {"color": "white", "width": 1}},
             hovertext=pts[key]["text"], hoverinfo="text",
         ))
-    fig.add_vline(x=1.0, line={"color": "#555555", "width": 1, "dash": "dash"})
+    fig.add_vline(x=1.0, line={"color": GREY, "width": 1, "dash": "dash"})
     pct = round(100 * result.conf_level)
     note = f"Conditional MLE odds ratio with exact {pct}% CI; arrowheads: limit beyond the axis or unbounded (zero cell)."
     if skipped:
         note += "<br>Not estimable (no variation): " + ", ".join(skipped)
     fig.add_annotation(
         text=note, xref="paper", yref="paper", x=0, y=0, yshift=-70, showarrow=False,
-        xanchor="left", yanchor="top", align="left", font={"size": max(10, font_size - 3), "color": "#555555"},
+        xanchor="left", yanchor="top", align="left", font={"size": max(10, font_size - 3), "color": GREY},
     )
     fig.add_annotation(text=f"← higher in {result.group_b}", xref="paper", yref="paper", x=0, y=1,
                        yshift=8, xanchor="left", yanchor="bottom", showarrow=False,
-                       font={"size": max(10, font_size - 2), "color": "#555555"})
+                       font={"size": max(10, font_size - 2), "color": GREY})
     fig.add_annotation(text=f"higher in {result.group_a} →", xref="paper", yref="paper", x=1, y=1,
                        yshift=8, xanchor="right", yanchor="bottom", showarrow=False,
-                       font={"size": max(10, font_size - 2), "color": "#555555"})
+                       font={"size": max(10, font_size - 2), "color": GREY})
     ticks = [t for t in (0.001, 0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100, 1000) if xmin <= t <= xmax]
     fig.update_xaxes(
         type="log", range=[math.log10(xmin), math.log10(xmax)],
@@ -223,7 +222,7 @@ def heatmap_figure(
         text="Cells: % of the subtype with the feature (missing excluded). "
              "* P < .05 vs all other patients with a known subtype (Fisher exact).",
         xref="paper", yref="paper", x=0, y=0, yshift=-12, xanchor="left", yanchor="top",
-        showarrow=False, font={"size": max(9, font_size - 3), "color": "#555555"},
+        showarrow=False, font={"size": max(9, font_size - 3), "color": GREY},
     )
     fig.update_layout(
         title={"text": title} if title else None,

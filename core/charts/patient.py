@@ -14,16 +14,29 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.constants import (
+    BLUE,
+    BLUISH_GREEN,
+    DAYS_PER_MONTH,
+    GREY,
+    LIGHT_GREY,
+    ORANGE,
+    PURPLE,
+    SKY_BLUE,
+    TABLEAU_EXTRA,
+    VERMILLION,
+    YELLOW,
+)
 from core.events import INTERFERON_SCORE_NAME, LAB_NORMAL_RANGES, PatientCourse
 from core.interferon import DEFAULT_THRESHOLD, InterferonResult
 
-#: Qualitative palette (colour-blind friendly, Okabe–Ito then Tableau).
+#: Qualitative palette of the timeline (colour-blind friendly: Okabe–Ito in this order,
+#: then Tableau).
 PALETTE: tuple[str, ...] = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-    "#4E79A7", "#B07AA1", "#9C755F", "#76B7B2", "#59A14F",
+    BLUE, ORANGE, BLUISH_GREEN, PURPLE, SKY_BLUE, VERMILLION, YELLOW, *TABLEAU_EXTRA,
 )
-POSITIVE_COLOR = "#D55E00"
-NEGATIVE_COLOR = "#0072B2"
+POSITIVE_COLOR = VERMILLION
+NEGATIVE_COLOR = BLUE
 #: Marker symbol of point events (lower-cased name); others use "circle".
 EVENT_SYMBOLS: dict[str, str] = {
     "diagnosis": "circle",
@@ -215,8 +228,8 @@ def _treatments_panel(fig: go.Figure, course: PatientCourse, row: int) -> None:
         color = PALETTE[i % len(PALETTE)]
         g = tr[tr["name"] == name]
         dur = (g["stop_month"] - g["start_month"]).astype(float)
-        bars = g[dur * (365.25 / 12) >= 1.0]
-        points = g[dur * (365.25 / 12) < 1.0]
+        bars = g[dur * DAYS_PER_MONTH >= 1.0]
+        points = g[dur * DAYS_PER_MONTH < 1.0]
 
         def hover(df: pd.DataFrame) -> list[str]:
             out = []
@@ -390,7 +403,7 @@ def fold_change_figure(
                 hovertemplate=f"<b>{sid}</b> %{{x}}: fold change %{{y:.3g}}<extra></extra>",
             )
         )
-    _hline(fig, 1.0, "control<br>median", "#555555", "solid", log=True)
+    _hline(fig, 1.0, "control<br>median", GREY, "solid", log=True)
     if show_threshold:
         _hline(fig, result.threshold, f"score<br>threshold<br>{result.threshold:g}",
                POSITIVE_COLOR, "dash", log=True)
@@ -414,7 +427,7 @@ def score_figure(result: InterferonResult, font_size: int = 13) -> go.Figure:
     """Interferon score of every sample (bars, log axis) with the threshold line."""
     sc = result.scores
     colors = [
-        "#AAAAAA" if t == "healthy_control" else (POSITIVE_COLOR if p else NEGATIVE_COLOR)
+        LIGHT_GREY if t == "healthy_control" else (POSITIVE_COLOR if p else NEGATIVE_COLOR)
         for t, p in zip(sc["sample_type"], sc["positive"], strict=True)
     ]
     fig = go.Figure(
