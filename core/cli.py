@@ -12,12 +12,13 @@ with no patient is refused (exit 2) rather than tested.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -464,12 +465,54 @@ def cmd_ifn(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Limit flags -> (environment variable read by :class:`core.reader.ReadLimits`, help).
+LIMIT_FLAGS: dict[str, tuple[str, str]] = {
+    "--max-file-mb": ("MYOSCOPE_MAX_FILE_MB", "largest file read, in MB"),
+    "--max-rows": ("MYOSCOPE_MAX_ROWS", "most rows in a file"),
+    "--max-columns": ("MYOSCOPE_MAX_COLUMNS", "most columns in a file"),
+    "--max-cell-chars": ("MYOSCOPE_MAX_CELL_CHARS", "most characters in one cell"),
+    "--max-cells": ("MYOSCOPE_MAX_CELLS", "most cells (rows x columns)"),
+}
+
+
+@contextlib.contextmanager
+def _limits(args: argparse.Namespace) -> Iterator[None]:
+    """The input-limit flags, for every file this command reads (cohort, rates, dictionary...).
+
+    They are handed to :class:`core.reader.ReadLimits` through its environment
+    variables for the duration of the command, then the environment is restored.
+    """
+    saved = {var: os.environ.get(var) for var, _ in LIMIT_FLAGS.values()}
+    try:
+        for flag, (var, _help) in LIMIT_FLAGS.items():
+            value = getattr(args, flag[2:].replace("-", "_"), None)
+            if value is None:
+                continue
+            if value <= 0:
+                raise CliError(f"{flag} must be a positive number (got {value:g}).")
+            os.environ[var] = repr(value)
+        yield
+    finally:
+        for var, old in saved.items():
+            if old is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = old
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (documented in the README)."""
     p = _Parser(prog="myoscope", description="Myoscope: dermatomyositis cohort analyses (same computations as the app).")
     sub = p.add_subparsers(dest="command", required=True)
 
+    def limits(sp: argparse.ArgumentParser) -> None:
+        g = sp.add_argument_group("input limits (defaults: MYOSCOPE_MAX_* environment variables, else 200 MB, "
+                                  "2,000,000 rows, 5,000 columns, 100,000 characters per cell, 40,000,000 cells)")
+        for flag, what in LIMIT_FLAGS.items():
+            g.add_argument(flag, type=float, metavar="N", help=what[1])
+
     def common(sp: argparse.ArgumentParser) -> None:
+        limits(sp)
         sp.add_argument("cohort", help="cohort file (CSV, TSV or XLSX)")
         sp.add_argument("--filters", help='JSON filter spec, e.g. \'{"antibody_subtype": ["Mi2"], "age_min": 50}\'')
         sp.add_argument("--dictionary", help="data dictionary CSV (name,label,group,type); the sample dictionary by default")
@@ -510,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(fn=cmd_sir)
 
     i = sub.add_parser("ifn-score", help="type I interferon score from RT-qPCR")
+    limits(i)
     i.add_argument("qpcr", help="qPCR table (sample_id, sample_type, gene, ct) or fold changes")
     i.add_argument("--threshold", type=float, default=2.3)
     i.add_argument("--reference-genes", default="HPRT1,18S")
@@ -533,11 +577,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error (2, already printed)
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return int(args.fn(args))
+        with _limits(args):
+            return int(args.fn(args))
     except CliError as exc:
         print(f"myoscope {args.command}: {_one_line(exc)}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"myoscope {args.command}: file not found: {exc.filename}", file=sys.stderr)
+    except BrokenPipeError:  # output piped into `head`: not an error of the analysis
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except CohortFileError as exc:  # the shared reader's errors (any input file)
+        print(f"myoscope {args.command}: {_one_line(exc)}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - last resort: never a traceback unless asked
         if os.environ.get("MYOSCOPE_DEBUG") == "1":
             traceback.print_exc(file=sys.stderr)

@@ -507,7 +507,7 @@ def derive_subtype(df: pd.DataFrame) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- dictionary + sample
-def load_dictionary(source: bytes | str | Path) -> DataDictionary:
+def load_dictionary(source: bytes | str | Path, limits: ReadLimits | None = None) -> DataDictionary:
     """Read a data dictionary CSV: ``name,label,group,type[,unit,synonyms,description]``.
 
     ``synonyms`` is a ``|``-separated list of other headers for the column (used by the
@@ -518,7 +518,7 @@ def load_dictionary(source: bytes | str | Path) -> DataDictionary:
     CohortFileError
         Missing columns or an unknown type (the message names the row).
     """
-    raw = read_table(source, filename=str(source) if isinstance(source, (str, Path)) else "dictionary.csv")
+    raw = read_table(source, filename=str(source) if isinstance(source, (str, Path)) else "dictionary.csv", limits=limits)
     df = raw.data
     need = {"name", "label", "group", "type"}
     if not need <= set(df.columns):
@@ -564,7 +564,7 @@ def read_cohort(
 
 def sample_dictionary() -> DataDictionary:
     """The data dictionary of the bundled sample cohort."""
-    return load_dictionary(SAMPLE_DIR / "dictionary.csv")
+    return load_dictionary(SAMPLE_DIR / "dictionary.csv", limits=ReadLimits())  # bundled: not the user's limits
 
 
 def load_sample_cohort() -> Cohort:
@@ -574,7 +574,7 @@ def load_sample_cohort() -> Cohort:
 
 def load_sample_events() -> pd.DataFrame:
     """The bundled long-format events table of the sample cohort (raw text cells)."""
-    return read_table(SAMPLE_DIR / "events.csv").data.reset_index(drop=True)
+    return read_table(SAMPLE_DIR / "events.csv", limits=ReadLimits()).data.reset_index(drop=True)
 
 
 def cleaned_csv(cohort: Cohort) -> bytes:

@@ -43,7 +43,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from core.reader import InputFileError, read_table
+from core.reader import InputFileError, ReadLimits, read_table
 from core.resources import BUNDLED_RATES_FILE
 
 __all__ = [
@@ -202,7 +202,7 @@ class RateTable:
         return out
 
 
-def _read_any(source: RatesSource) -> pd.DataFrame:
+def _read_any(source: RatesSource, limits: ReadLimits | None = None) -> pd.DataFrame:
     """A CSV / TSV / XLSX source (or a DataFrame) as cells, through the shared reader
     (:func:`core.reader.read_table`: encoding, delimiter, decimal mark, Excel, limits).
 
@@ -212,7 +212,7 @@ def _read_any(source: RatesSource) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     try:
-        raw = read_table(source)
+        raw = read_table(source, limits=limits)
     except InputFileError as exc:
         raise RatesError(f"could not read the rate table: {exc}") from exc
     data = raw.data.reset_index(drop=True)
@@ -589,4 +589,4 @@ def load_bundled_rates() -> RateTable:
     RateTable
         36 strata (F/M x 18 five-year age bands, 85+ open), no calendar period.
     """
-    return RateTable(validate_rates_frame(_read_any(BUNDLED_RATES_PATH)), BUNDLED_RATES_DESCRIPTION)
+    return RateTable(validate_rates_frame(_read_any(BUNDLED_RATES_PATH, ReadLimits())), BUNDLED_RATES_DESCRIPTION)

@@ -206,3 +206,17 @@ def test_cox_not_fitted_is_said_in_text(tmp_path, capsys):
     p = json.loads(out)
     assert p["cox"] is None
     assert p.get("cox_error") or any("Cox model not fitted" in n for n in p["notes"])
+
+
+# ------------------------------------------------------------------ input limits (issue 10)
+def test_limit_flags_bound_every_file_and_name_the_flag(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MYOSCOPE_MAX_ROWS", raising=False)
+    f = tmp_path / "rows.csv"
+    f.write_text("patient_id,age_at_diagnosis\n" + "".join(f"P{i},{40 + i % 30}\n" for i in range(30)))
+    assert cli(["compare", str(f), "--group-by", "age_at_diagnosis", "--max-rows", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "more than the limit of 10" in err and "--max-rows" in err
+    monkeypatch.delenv("MYOSCOPE_MAX_ROWS", raising=False)
+    assert cli(["summary", str(f), "--max-rows", "100", "--json"]) == 0
+    assert cli(["summary", str(f), "--max-file-mb", "0"]) == 2
+    assert "--max-file-mb must be a positive number" in capsys.readouterr().err
