@@ -35,11 +35,10 @@ Implementation choices
   Pairwise tests for more than two groups are adjusted with Benjamini-Hochberg
   (``scipy.stats.false_discovery_control``).
 * **Cox model**: lifelines' ``CoxPHFitter`` (Efron ties, as ``coxph``'s default), Wald
-  CI and P, iterated to full convergence (tight ``fit_options``, smaller starting steps
-  if a fit fails, else R's Newton-Raphson with step-halving from β = 0, see
-  :func:`cox_regression`); infinite coefficients (monotone likelihood) are detected as
-  R does (``toler.inf``) and reported instead of a hazard ratio; proportional hazards
-  checked with lifelines'
+  CI and P, iterated to full convergence (started from R's Newton-Raphson with
+  step-halving, tight ``fit_options``, see :func:`cox_regression`); infinite
+  coefficients (monotone likelihood) are detected as R does (``toler.inf``) and
+  reported instead of a hazard ratio; proportional hazards checked with lifelines'
   ``proportional_hazard_test`` (scaled Schoenfeld residuals against rank-transformed
   time, Grambsch & Therneau 1994).
 
@@ -734,10 +733,11 @@ COX_ITER_MAX = 30  # R's iter.max is 20; step-halving may need a few more
 #: decrement (< precision), never on the relative log-likelihood change (r_precision = 0),
 #: which stopped lifelines' default too early (HR off by up to 7e-4 relative).
 COX_FIT_OPTIONS: dict[str, float] = {"precision": 1e-14, "r_precision": 0.0, "max_steps": 100}
-#: Starting step sizes tried in turn when a lifelines fit does not converge.
+#: Starting step sizes tried in turn, from β = 0, when lifelines does not converge from
+#: the R-style estimate.
 COX_STEP_SIZES: tuple[float, ...] = (0.95, 0.5, 0.25, 0.1)
 #: Starting step size of lifelines when started from the R-style estimate.
-COX_RESTART_STEP = 0.95
+COX_START_STEP = 0.95
 #: A fit is accepted when the remaining Newton step, in units of each covariate's
 #: standard deviation, is below this.
 COX_STEP_TOL = 1e-6
@@ -794,9 +794,10 @@ def _newton_step(grad: np.ndarray, hess: np.ndarray) -> np.ndarray | None:
 
 def _newton_halving(x: np.ndarray, t: np.ndarray, e: np.ndarray, names: list[str]) -> np.ndarray:
     """Cox MLE as R's ``coxph`` (``survival:::coxfit6``): Newton-Raphson from β = 0,
-    halving the step whenever it lowers the log partial likelihood, stopping when the
-    relative change of the log likelihood is <= ``COX_EPS``; then R's check for
-    infinite coefficients: ``|(−H)⁻¹ g| > eps`` and ``> toler.inf |β|``.
+    halving the step whenever it lowers the log partial likelihood, until the relative
+    change of the log likelihood is <= ``COX_EPS``; then up to 5 more full Newton steps
+    while they still raise it (R stops there, one step short of the maximum); then R's
+    check for infinite coefficients: ``|(−H)⁻¹ g| > eps`` and ``> toler.inf |β|``.
 
     Raises
     ------
@@ -806,28 +807,34 @@ def _newton_halving(x: np.ndarray, t: np.ndarray, e: np.ndarray, names: list[str
     beta = np.zeros(x.shape[1])
     ll, grad, hess = _efron_derivatives(x, t, e, beta)
     step = _newton_step(grad, hess)
+    if step is None:
+        raise SurvivalInputError(
+            "the Cox model cannot be fitted: its terms are collinear (singular information matrix)"
+        )
     halving = False
     for _ in range(COX_ITER_MAX):
-        if step is None:
-            raise SurvivalInputError(
-                "the Cox model cannot be fitted: its terms are collinear (singular information matrix)"
-            )
-        new = beta + step
-        ll_new, g_new, h_new = _efron_derivatives(x, t, e, new)
-        if np.isfinite(ll_new) and not halving and abs(ll_new - ll) <= COX_EPS * abs(ll_new):
-            beta, ll, grad, hess = new, ll_new, g_new, h_new
-            break
+        ll_new, g_new, h_new = _efron_derivatives(x, t, e, beta + step)
+        done = np.isfinite(ll_new) and not halving and abs(ll_new - ll) <= COX_EPS * abs(ll_new)
         halving = not np.isfinite(ll_new) or ll_new < ll
         if halving:
             step = step / 2  # step-halving, as coxph
             continue
-        beta, ll, grad, hess = new, ll_new, g_new, h_new
+        beta, ll, grad, hess = beta + step, ll_new, g_new, h_new
         step = _newton_step(grad, hess)
-    last = _newton_step(grad, hess)
+        if done or step is None:
+            break
+    for _ in range(5):
+        if step is None or np.all(np.abs(step) <= 1e-12 * np.maximum(np.abs(beta), 1.0)):
+            break
+        ll_new, g_new, h_new = _efron_derivatives(x, t, e, beta + step)
+        if not (np.isfinite(ll_new) and ll_new >= ll):
+            break
+        beta, ll, grad, hess = beta + step, ll_new, g_new, h_new
+        step = _newton_step(grad, hess)
     infinite = [
         names[i]
         for i in range(beta.size)
-        if last is None or (abs(last[i]) > COX_EPS and abs(last[i]) > COX_TOLER_INF * abs(beta[i]))
+        if step is None or (abs(step[i]) > COX_EPS and abs(step[i]) > COX_TOLER_INF * abs(beta[i]))
     ]
     if infinite:
         raise SurvivalInputError(
@@ -851,10 +858,11 @@ def _cox_converged(cph: Any, x: np.ndarray, t: np.ndarray, e: np.ndarray, sd: np
 def _fit_cph(data: pd.DataFrame, names: dict[str, str], conf_level: float) -> Any:
     """lifelines ``CoxPHFitter`` fit of ``T``, ``E`` on the other columns, converged.
 
-    Tries the step sizes of ``COX_STEP_SIZES`` with ``COX_FIT_OPTIONS``; a fit counts
-    only when the remaining Newton step is negligible (:func:`_cox_converged`). If none
-    does, the MLE is found as R does (:func:`_newton_halving`, which raises for infinite
-    coefficients) and lifelines is started from it.
+    The estimate is first found as R does (:func:`_newton_halving`, which raises for
+    collinear terms and infinite coefficients), and lifelines (``COX_FIT_OPTIONS``) is
+    started from it; if that fit does not converge, lifelines is started from β = 0
+    with the step sizes of ``COX_STEP_SIZES`` in turn. A fit counts only when the
+    remaining Newton step is negligible (:func:`_cox_converged`).
     """
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
@@ -877,12 +885,12 @@ def _fit_cph(data: pd.DataFrame, names: dict[str, str], conf_level: float) -> An
             return None
         return cph if _cox_converged(cph, x, t, e, sd) else None
 
+    beta = _newton_halving(x, t, e, [names[c] for c in cols])
+    cph = attempt(COX_START_STEP, beta * sd)  # lifelines works on x / sd
     for step_size in COX_STEP_SIZES:
-        cph = attempt(step_size, None)
         if cph is not None:
             return cph
-    beta = _newton_halving(x, t, e, [names[c] for c in cols])
-    cph = attempt(COX_RESTART_STEP, beta * sd)  # lifelines works on x / sd
+        cph = attempt(step_size, None)
     if cph is None:
         raise SurvivalInputError("the Cox model did not converge")
     return cph
@@ -984,19 +992,22 @@ def cox_regression(
     lifelines' default stopping rule (relative change of the log partial likelihood
     < 1e-9) stops one Newton step early (HR off by up to 7e-4 relative), and its first
     full Newton step can overshoot with a 3-level factor (pbc by edema: "does not
-    converge"). Here lifelines runs with ``COX_FIT_OPTIONS`` (stop only when the step,
-    or the Newton decrement, is below 1e-14) and starting step sizes 0.95, 0.5, 0.25,
-    0.1 in turn; a fit is accepted only when the Newton step left at its estimate,
-    computed independently from the Efron partial likelihood, is below 1e-6 standard
-    deviations of every term. Failing that, the estimate is computed as R's
-    ``coxph`` does (``survival:::coxfit6``: Newton-Raphson from β = 0, the step halved
-    whenever it lowers the likelihood, ``coxph.control(eps = 1e-9)``) and lifelines is
-    started from it. A coefficient is declared infinite, as R warns "Loglik converged
-    before variable ...; coefficient may be infinite", when the final Newton step
-    exceeds both ``eps`` and ``toler.inf = sqrt(eps)`` times the coefficient
-    (monotone likelihood: a level without events, perfect separation); no hazard ratio
-    is then given. Reference: Therneau & Grambsch, *Modeling Survival Data* (2000),
-    §3.3 (Efron approximation) and §3.5 (monotone likelihood); R ``survival``
+    converge"; lifelines has no step-halving). So the estimate is first computed as R's
+    ``coxph`` does (``survival:::coxfit6``: Newton-Raphson from β = 0 on the Efron
+    partial likelihood, the step halved whenever it lowers the likelihood, stopping at
+    a relative change <= ``coxph.control(eps = 1e-9)``, then full Newton steps while
+    they still help), vectorised numpy, O(n p²) per iteration. lifelines then fits the
+    model from that point with ``COX_FIT_OPTIONS`` (stop only when the step, or the
+    Newton decrement, is below 1e-14); should that fail, lifelines is restarted from
+    β = 0 with starting step sizes 0.95, 0.5, 0.25, 0.1. A fit is accepted only when
+    the Newton step left at its estimate is below 1e-6 standard deviations of every
+    term. A coefficient is declared infinite, where R warns "Loglik converged before
+    variable ...; coefficient may be infinite", when the final Newton step exceeds both
+    ``eps`` and ``toler.inf = sqrt(eps)`` times the coefficient (monotone likelihood: a
+    level without events, perfect separation); no hazard ratio is then given, and a
+    singular information matrix (collinear terms) is reported likewise. Reference:
+    Therneau & Grambsch, *Modeling Survival Data* (2000), §3.3 (Efron approximation,
+    Newton-Raphson with step-halving) and §3.5 (monotone likelihood); R ``survival``
     ``coxph.control(eps = 1e-9, iter.max = 20, toler.inf = sqrt(eps))``.
 
     Parameters

@@ -283,11 +283,11 @@ def test_efron_log_likelihood_matches_coxph(dataset: str, grouping: str, levels:
     assert step is not None and np.all(np.abs(step) <= 1e-6 * np.maximum(np.abs(ref["coef"]), 1e-3))
 
 
-def test_r_style_fallback_matches_coxph(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With no lifelines attempt allowed, the R-style Newton-Raphson with step-halving
-    (``survival:::coxfit6``) gives the start and lifelines converges from it: pbc by
-    edema, where lifelines' own first full Newton step overshoots. R:
-    ``coxph(Surv(time, death) ~ factor(edema), ties = "efron")`` HR 2.54 and 10.30."""
+def test_r_style_start_matches_coxph(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The R-style Newton-Raphson with step-halving (``survival:::coxfit6``) alone
+    (no lifelines restart allowed) reaches R's estimate, and lifelines converges from
+    it: pbc by edema, where lifelines' own first full Newton step overshoots. R:
+    ``coxph(Surv(time, death) ~ factor(edema), ties = "efron")``: HR 2.54 and 10.30."""
     import core.survival as cs
 
     monkeypatch.setattr(cs, "COX_STEP_SIZES", ())
@@ -297,4 +297,18 @@ def test_r_style_fallback_matches_coxph(monkeypatch: pytest.MonkeyPatch) -> None
     for ours, theirs in [("coef", "coef"), ("se", "se"), ("hr", "hr"), ("p_value", "p")]:
         close(res.terms[ours], ref[theirs])
     beta = cs._newton_halving(*_model_arrays("pbc", "edema", ["0", "0.5", "1"], []), ["0.5", "1"])
-    np.testing.assert_allclose(beta, ref["coef"], rtol=1e-4)  # R's own stopping rule (eps = 1e-9)
+    close(beta, ref["coef"])
+
+
+def test_lifelines_step_ladder_matches_coxph(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the R-style start (lifelines from β = 0), the smaller starting steps
+    of ``COX_STEP_SIZES`` still converge to R's estimate on pbc by edema (step 0.95
+    overshoots, 0.5 converges)."""
+    import core.survival as cs
+
+    monkeypatch.setattr(cs, "_newton_halving", lambda x, t, e, names: np.zeros(x.shape[1]))
+    d = cohort("pbc")
+    res = cox_regression(d["time"], d["event"], d["edema"], ["0", "0.5", "1"])
+    ref = _cox_ref("pbc", "edema", [])
+    for ours, theirs in [("coef", "coef"), ("se", "se"), ("hr", "hr"), ("p_value", "p")]:
+        close(res.terms[ours], ref[theirs])

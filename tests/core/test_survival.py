@@ -212,12 +212,63 @@ def test_guardrails_empty_groups_and_no_events() -> None:
     )
     assert not any("'A'" in g for g in res.guardrails)
     assert res.cox is None and any("no events" in n for n in res.notes)
+    assert "group 'B' has no events" in res.cox_error
+    assert res.payload()["cox_error"] == res.cox_error
+    assert "No hazard ratio was estimated: group 'B' has no events" in methods_text(res)
     assert res.logrank is not None and res.logrank.df == 1
     b = res.groups[1]
     assert math.isnan(b.median) and b.landmarks["survival"].isna().all()
     json.dumps(res.payload(), allow_nan=False)
     single = analyze_survival(time[:12], event[:12], lab[:12], ["A"])
     assert single.logrank is None and single.cox is None
+    assert single.cox_error == "fewer than two groups with data"
+    assert analyze_survival(time[:12], event[:12], lab[:12], ["A"], cox=False).cox_error == ""
+
+
+def test_cox_monotone_likelihood_is_reported() -> None:
+    """Infinite coefficients (R: "Loglik converged before variable 1; coefficient may be
+    infinite") raise with the term named instead of giving a huge HR."""
+    # perfect separation: every B patient dies before any A patient
+    t = np.r_[np.arange(1, 21), np.arange(30, 50)].astype(float)
+    e = np.ones(40, dtype=int)
+    g = np.array(["B"] * 20 + ["A"] * 20, dtype=object)
+    with pytest.raises(SurvivalInputError, match="'B vs A' is infinite"):
+        cox_regression(t, e, g, ["A", "B"])
+    # a covariate level without events
+    rng = np.random.default_rng(1)
+    t = rng.exponential(10, 60)
+    e = (rng.random(60) < 0.7).astype(int)
+    x = np.where(np.arange(60) < 5, "yes", "no")
+    e[:5] = 0
+    cov = pd.DataFrame({"flag": x})
+    g = np.where(np.arange(60) % 2, "A", "B")
+    with pytest.raises(SurvivalInputError, match="'flag: yes vs no' is infinite"):
+        cox_regression(t, e, g, ["A", "B"], covariates=cov)
+    res = analyze_survival(t, e, g, ["A", "B"], covariates=cov)
+    assert res.cox is None and "monotone likelihood" in res.cox_error
+    assert json.loads(json.dumps(res.payload(), allow_nan=False))["cox_error"] == res.cox_error
+
+
+def test_cox_collinear_terms_are_reported() -> None:
+    """Two identical covariates: singular information matrix, reported as collinear."""
+    rng = np.random.default_rng(2)
+    t = rng.exponential(10, 80)
+    e = (rng.random(80) < 0.8).astype(int)
+    g = np.where(np.arange(80) % 2, "A", "B")
+    age = rng.normal(50, 10, 80)
+    with pytest.raises(SurvivalInputError, match="collinear|did not converge"):
+        cox_regression(t, e, g, ["A", "B"], covariates=pd.DataFrame({"age": age, "age2": age}))
+
+
+@pytest.mark.parametrize(("unit", "expected"), [
+    ("days", (365.25, 1095.75, 1826.25)), ("months", (12.0, 36.0, 60.0)), ("years", (1.0, 3.0, 5.0)), ("", (12.0, 36.0, 60.0)),
+])
+def test_default_landmarks_follow_the_unit(unit: str, expected: tuple[float, ...]) -> None:
+    rng = np.random.default_rng(3)
+    res = analyze_survival(rng.exponential(10, 30), np.ones(30, dtype=int), ["A"] * 15 + ["B"] * 15, ["A", "B"], unit=unit, cox=False)
+    assert res.landmark_times == expected
+    assert list(res.groups[0].landmarks["time"]) == list(expected)
+    assert analyze_survival([1.0, 2.0], [1, 1], ["A", "B"], ["A", "B"], landmarks=(7,), cox=False).landmark_times == (7.0,)
 
 
 def test_input_errors() -> None:
