@@ -293,7 +293,7 @@ def default_tick_times(max_time: float, unit: str = "months", max_ticks: int = 8
         raw = max_time / (max_ticks - 1)
         mag = 10 ** math.floor(math.log10(raw))
         step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    n = int(math.floor(max_time / step + 1e-9))
+    n = math.floor(max_time / step + 1e-9)
     return [float(i * step) for i in range(n + 1)]
 
 
@@ -949,8 +949,8 @@ def _cox_terms(cph: Any, data: pd.DataFrame, names: dict[str, tuple[str, str | N
         ph = ph_res.summary["p"].reindex(summ.index)
     except Exception as exc:  # noqa: BLE001 - the PH check is advisory
         notes.append(f"Proportional-hazards test not computed ({exc}).")
-    lo_col = [c for c in summ.columns if c.startswith("exp(coef) lower")][0]
-    hi_col = [c for c in summ.columns if c.startswith("exp(coef) upper")][0]
+    lo_col = next(c for c in summ.columns if c.startswith("exp(coef) lower"))
+    hi_col = next(c for c in summ.columns if c.startswith("exp(coef) upper"))
     rows = []
     for key in summ.index:
         label, grp = names[key]
@@ -1350,6 +1350,8 @@ def analyze_survival(
     lab = np.asarray(labels, dtype=object)
     if lab.shape != t.shape:
         raise SurvivalInputError(f"labels have {lab.size} values but there are {t.size} times")
+    if covariates is not None and len(covariates) != t.size:
+        raise SurvivalInputError(f"covariates have {len(covariates)} rows but there are {t.size} survival times")
     order = [str(g) for g in order]
     if len(set(order)) != len(order):
         raise SurvivalInputError(f"group names must be unique: {order}")
@@ -1394,14 +1396,8 @@ def analyze_survival(
         if pairwise and len(present) > 2:
             pw = pairwise_logrank(t[mask], e[mask], lab[mask], present)
         if cox:
+            cov = None if covariates is None else covariates.reset_index(drop=True)[mask]
             ref = reference if reference is not None else present[0]
-            cov = None
-            if covariates is not None:
-                if len(covariates) != t.size:
-                    raise SurvivalInputError(
-                        f"covariates have {len(covariates)} rows but there are {t.size} survival times"
-                    )
-                cov = covariates.reset_index(drop=True)[mask]
             try:
                 cx = cox_regression(t[mask], e[mask], lab[mask], present, ref, cov, conf_level)
             except SurvivalInputError as exc:

@@ -207,8 +207,10 @@ def test_guardrails_empty_groups_and_no_events() -> None:
     assert [g.group for g in res.groups] == ["A", "B"]
     assert any("'C'" in n for n in res.notes)
     assert res.guardrails == (
-        "Group 'B' has only 3 patients (< 10) and only 0 event(s) (< 3): its estimates are imprecise; "
-        "median, tests and hazard ratio are unreliable.",
+        (
+            "Group 'B' has only 3 patients (< 10) and only 0 event(s) (< 3): its estimates are imprecise; "
+            "median, tests and hazard ratio are unreliable."
+        ),
     )
     assert not any("'A'" in g for g in res.guardrails)
     assert res.cox is None and any("no events" in n for n in res.notes)
