@@ -14,6 +14,7 @@ from core.charts.patient import (
     patient_timeline_figure,
     score_figure,
 )
+from core.constants import DAYS_PER_MONTH
 from core.events import (
     EventsTable,
     add_scores,
@@ -244,7 +245,7 @@ with tab_course:
                 st.dataframe(labs[["lab", "date", "month", "value", "unit", "detail"]],
                              hide_index=True, width="stretch", key="labs_table")
         course_table = patient_events.sort_values("date", kind="stable").assign(
-            month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / (365.25 / 12))
+            month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / DAYS_PER_MONTH)
             if not pd.isna(course.diagnosis_date) else float("nan"))
         st.caption(f"Download {patient_id}'s events (with months since diagnosis):")
         download_table(course_table, f"patient_{patient_id}_events", key="dl_course",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from core.constants import QUERY_KEYS
 from core.events import EventsError, EventsTable, load_events
 from core.filters import FilterError, FilterSpec, apply_filters
 from core.io import (
@@ -154,7 +155,7 @@ def write_url(spec: FilterSpec) -> None:
     """Keep the URL's filter parameters in step with ``spec`` (other parameters kept)."""
     wanted = spec.to_query_params()
     current = st.query_params.to_dict()
-    for k in ("subtype", "age_min", "age_max", "sex", "where"):
+    for k in QUERY_KEYS:
         if k in current and k not in wanted:
             del st.query_params[k]
     for k, v in wanted.items():
