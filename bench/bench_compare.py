@@ -121,13 +121,5 @@ def run() -> list[dict]:
     return results
 
 
-def _print(results: list[dict]) -> None:
-    print(f"{'benchmark':68s} {'n':>10s} {'seconds':>9s} {'target':>7s}  note")
-    for r in results:
-        tgt = "" if r["target_seconds"] is None else f"{r['target_seconds']:.3g}"
-        ok = "" if r["target_seconds"] is None else ("  OK" if r["seconds"] < r["target_seconds"] else "  SLOW")
-        print(f"{r['benchmark']:68s} {r['n']:>10d} {r['seconds']:9.4f} {tgt:>7s}{ok}  {r['note']}")
-
-
 if __name__ == "__main__":
     print_table(run())

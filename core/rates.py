@@ -131,8 +131,8 @@ class RateTable:
 
     Notes
     -----
-    Build with :func:`load_rates`, :func:`load_bundled_rates` or
-    :meth:`from_frame` (which validates); the constructor trusts its input.
+    Build with :func:`load_rates` (file or DataFrame) or :func:`load_bundled_rates`, which
+    validate; the constructor trusts its input.
     """
 
     data: pd.DataFrame
@@ -147,11 +147,6 @@ class RateTable:
     def sexes(self) -> list[str]:
         """Sexes present in the table."""
         return sorted(self.data["sex"].unique().tolist())
-
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame, description: str = "") -> RateTable:
-        """Validate a raw table (see the module docstring for the accepted columns)."""
-        return cls(validate_rates_frame(frame), description)
 
     def lookup(
         self,
