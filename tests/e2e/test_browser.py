@@ -21,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+NET_LOG = ARTIFACTS / "server_outbound.log"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
@@ -46,10 +47,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    NET_LOG.unlink(missing_ok=True)
+    NET_LOG.parent.mkdir(parents=True, exist_ok=True)
+    NET_LOG.touch()
+    # the project's .streamlit/config.toml as is: localhost only, no usage statistics
+    env = {**os.environ, "MYOSCOPE_NET_LOG": str(NET_LOG),
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "e2e" / "netguard"), os.environ.get("PYTHONPATH", "")])}
+    env.pop("STREAMLIT_SERVER_ADDRESS", None)
+    env.pop("STREAMLIT_BROWSER_GATHER_USAGE_STATS", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -132,7 +139,8 @@ def test_2_filter_by_subtype_updates_summary_and_url(page: Page) -> None:
 def test_3_compare_page_reads_a_row(page: Page) -> None:
     _goto(page, "Compare groups")
     main = page.locator('[data-testid="stMain"]')
-    expect(main).to_contain_text("64 patients")  # the subtype filter followed us here
+    expect(main).to_contain_text("64 of 119 patients")  # the subtype filter followed us here
+    expect(main).to_contain_text("has no patient")  # anti-Mi2 vs the rest within anti-Mi2: refused, not tested
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Reset filters").click()
     expect(main.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text("55 patients")
     # the table's accessible grid (the same cells the canvas draws): anti-Mi2 vs the rest
@@ -157,5 +165,24 @@ def test_5_cancer_risk_page_reads_the_sir(page: Page) -> None:
     _shot(page, "5_cancer_risk")
 
 
-def test_6_no_request_leaves_the_machine(page: Page) -> None:
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of the sockets listening on ``port`` (from /proc/net/tcp, tcp6)."""
+    found: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, _remote, state = line.split()[1:4]
+            addr, p = local.rsplit(":", 1)
+            if state == "0A" and int(p, 16) == port:  # 0A = LISTEN
+                found.add(addr)
+    return found
+
+
+def test_6_no_request_leaves_the_machine(page: Page, server: str) -> None:
+    """Start-up, upload, every page: the browser asked nothing outside, the server connected
+    nowhere outside (no usage statistics, no external-IP lookup), and it listens on this
+    computer only (loopback), as the README's "Your data" section says."""
     assert page.external_requests == []  # type: ignore[attr-defined]
+    assert NET_LOG.read_text() == "", NET_LOG.read_text()
+    addrs = _listening_addresses(int(server.rsplit(":", 1)[1]))
+    loopback = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1
+    assert addrs and addrs <= loopback, addrs
