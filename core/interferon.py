@@ -712,38 +712,7 @@ def fold_change_scores(
     """
     thr = _check_threshold(threshold)
     targets = _norm_genes(genes, "genes")
-    raw = pd.DataFrame(df).copy()
-    cols_upper = {str(c).strip().upper(): c for c in raw.columns}
-    lower_cols = {str(c).strip().lower() for c in raw.columns}
-    if "fold_change" not in lower_cols and all(g in cols_upper for g in targets):
-        # wide format
-        raw = _normalise_columns(raw, ("sample_id",))
-        id_cols = [c for c in ("sample_id", "sample_type", "patient_id", "date") if c in raw]
-        renamed = raw.rename(columns={cols_upper[g]: g for g in targets})
-        raw = renamed.melt(id_vars=id_cols, value_vars=list(targets), var_name="gene",
-                           value_name="fold_change")
-    else:
-        syn = dict(_COLUMN_SYNONYMS)
-        syn["fold_change"] = ("fold_change", "fold change", "fc")
-        raw = raw.rename(
-            columns={
-                c: "fold_change"
-                for c in raw.columns
-                if re.sub(r"\s+", " ", str(c).strip().lower()) in syn["fold_change"]
-            }
-        )
-        raw = _normalise_columns(raw, ("sample_id", "gene", "fold_change"))
-    raw = raw.reset_index(drop=True)
-    if raw.empty:
-        raise InterferonError("the fold-change table has no rows")
-    raw["sample_id"] = raw["sample_id"].map(_text)
-    raw["gene"] = raw["gene"].map(lambda g: _text(g).upper())
-    _check_sample_ids(raw)
-    if "sample_type" in raw.columns:
-        raw["sample_type"] = _parse_sample_types(raw)
-        _check_consistent_type(raw)
-    else:
-        raw["sample_type"] = "patient"
+    raw = _fold_change_rows(df, targets)
     notes: list[str] = []
     extra = sorted(set(raw["gene"]) - set(targets))
     if extra:
@@ -752,18 +721,7 @@ def fold_change_scores(
             f"ignored: {', '.join(extra)}"
         )
         raw = raw[raw["gene"].isin(targets)].reset_index(drop=True)
-    values = []
-    for v, sid, g in zip(raw["fold_change"], raw["sample_id"], raw["gene"], strict=True):
-        where = f"sample {sid!r}, gene {g}"
-        text = _text(v) if not isinstance(v, (int, float, np.number)) else v
-        try:
-            x = float(text.replace(",", ".")) if isinstance(text, str) else float(text)
-        except ValueError:
-            raise InterferonError(f"{where}: fold change {text!r} is not a number") from None
-        if not math.isfinite(x) or x <= 0:
-            raise InterferonError(f"{where}: fold change must be a positive number, got {v!r}")
-        values.append(x)
-    raw["fold_change"] = values
+    raw["fold_change"] = _parse_fold_changes(raw)
     dup = raw.duplicated(["sample_id", "gene"], keep=False)
     if dup.any():
         r = raw[dup].iloc[0]
@@ -801,6 +759,61 @@ def fold_change_scores(
         calibrator="",
         notes=tuple(notes),
     )
+
+
+def _fold_change_rows(df: pd.DataFrame, targets: tuple[str, ...]) -> pd.DataFrame:
+    """Long table ``sample_id``, ``sample_type``, ``gene``, ``fold_change`` (raw cells)
+    from the long or the wide format; ids and genes as text, sample types checked
+    (``patient`` when not given)."""
+    raw = pd.DataFrame(df).copy()
+    cols_upper = {str(c).strip().upper(): c for c in raw.columns}
+    lower_cols = {str(c).strip().lower() for c in raw.columns}
+    if "fold_change" not in lower_cols and all(g in cols_upper for g in targets):
+        # wide format
+        raw = _normalise_columns(raw, ("sample_id",))
+        id_cols = [c for c in ("sample_id", "sample_type", "patient_id", "date") if c in raw]
+        renamed = raw.rename(columns={cols_upper[g]: g for g in targets})
+        raw = renamed.melt(id_vars=id_cols, value_vars=list(targets), var_name="gene",
+                           value_name="fold_change")
+    else:
+        syn = dict(_COLUMN_SYNONYMS)
+        syn["fold_change"] = ("fold_change", "fold change", "fc")
+        raw = raw.rename(
+            columns={
+                c: "fold_change"
+                for c in raw.columns
+                if re.sub(r"\s+", " ", str(c).strip().lower()) in syn["fold_change"]
+            }
+        )
+        raw = _normalise_columns(raw, ("sample_id", "gene", "fold_change"))
+    raw = raw.reset_index(drop=True)
+    if raw.empty:
+        raise InterferonError("the fold-change table has no rows")
+    raw["sample_id"] = raw["sample_id"].map(_text)
+    raw["gene"] = raw["gene"].map(lambda g: _text(g).upper())
+    _check_sample_ids(raw)
+    if "sample_type" in raw.columns:
+        raw["sample_type"] = _parse_sample_types(raw)
+        _check_consistent_type(raw)
+    else:
+        raw["sample_type"] = "patient"
+    return raw
+
+
+def _parse_fold_changes(raw: pd.DataFrame) -> list[float]:
+    """Fold changes as positive floats (decimal comma accepted); raises naming the cell."""
+    values = []
+    for v, sid, g in zip(raw["fold_change"], raw["sample_id"], raw["gene"], strict=True):
+        where = f"sample {sid!r}, gene {g}"
+        text = _text(v) if not isinstance(v, (int, float, np.number)) else v
+        try:
+            x = float(text.replace(",", ".")) if isinstance(text, str) else float(text)
+        except ValueError:
+            raise InterferonError(f"{where}: fold change {text!r} is not a number") from None
+        if not math.isfinite(x) or x <= 0:
+            raise InterferonError(f"{where}: fold change must be a positive number, got {v!r}")
+        values.append(x)
+    return values
 
 
 def interferon_payload(result: InterferonResult) -> dict[str, Any]:
