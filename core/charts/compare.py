@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,82 +63,9 @@ def forest_plot(
     labels = est_rows["label"].tolist()
     # y positions: first feature on top
     ys = list(range(n, 0, -1))
-
-    seg_x: dict[str, list[float | None]] = {"sig": [], "ns": []}
-    seg_y: dict[str, list[float | None]] = {"sig": [], "ns": []}
-    pts: dict[str, dict[str, list]] = {
-        k: {"x": [], "y": [], "symbol": [], "text": []} for k in ("sig", "ns")
-    }
-    arrows: dict[str, dict[str, list]] = {k: {"x": [], "y": [], "symbol": []} for k in ("sig", "ns")}
-    for i, rec in enumerate(est_rows.to_dict("records")):
-        key = "sig" if (not math.isnan(rec["p_value"]) and rec["p_value"] < alpha) else "ns"
-        y = ys[i]
-        o, lo, hi = float(rec["odds_ratio"]), float(rec["or_ci_low"]), float(rec["or_ci_high"])
-        x0 = min(max(lo, xmin), xmax) if lo > 0 else xmin
-        x1 = max(min(hi, xmax), xmin) if math.isfinite(hi) else xmax
-        seg_x[key] += [x0, x1, None]
-        seg_y[key] += [y, y, None]
-        if lo <= xmin:
-            arrows[key]["x"].append(xmin)
-            arrows[key]["y"].append(y)
-            arrows[key]["symbol"].append("triangle-left")
-        if hi >= xmax:
-            arrows[key]["x"].append(xmax)
-            arrows[key]["y"].append(y)
-            arrows[key]["symbol"].append("triangle-right")
-        if o <= 0 or o < xmin:
-            px, sym = xmin, "triangle-left"
-        elif not math.isfinite(o) or o > xmax:
-            px, sym = xmax, "triangle-right"
-        else:
-            px, sym = o, "square"
-        hover = (
-            f"<b>{rec['label']}</b><br>{result.group_a}: {int(rec['n_a'])}/{int(rec['N_a'])}"
-            f"<br>{result.group_b}: {int(rec['n_b'])}/{int(rec['N_b'])}"
-            f"<br>OR {format_or_ci(o, lo, hi)}<br>P {format_p(rec['p_value'])}"
-        )
-        pts[key]["x"].append(px)
-        pts[key]["y"].append(y)
-        pts[key]["symbol"].append(sym)
-        pts[key]["text"].append(hover)
-
-    names = {"sig": f"P < {format_p(alpha)}", "ns": f"P ≥ {format_p(alpha)}"}
-    colors = {"sig": SIGNIFICANT_COLOR, "ns": NEUTRAL_COLOR}
-    for key in ("ns", "sig"):
-        if not pts[key]["x"]:
-            continue
-        fig.add_trace(go.Scatter(
-            x=seg_x[key], y=seg_y[key], mode="lines", line={"color": colors[key], "width": 2},
-            hoverinfo="skip", showlegend=False, legendgroup=key,
-        ))
-        if arrows[key]["x"]:
-            fig.add_trace(go.Scatter(
-                x=arrows[key]["x"], y=arrows[key]["y"], mode="markers", hoverinfo="skip",
-                marker={"symbol": arrows[key]["symbol"], "size": 10, "color": colors[key]},
-                showlegend=False, legendgroup=key, cliponaxis=False,
-            ))
-        fig.add_trace(go.Scatter(
-            x=pts[key]["x"], y=pts[key]["y"], mode="markers", name=names[key], legendgroup=key,
-            cliponaxis=False,
-            marker={"symbol": pts[key]["symbol"], "size": 11, "color": colors[key],
-                    "line": {"color": "white", "width": 1}},
-            hovertext=pts[key]["text"], hoverinfo="text",
-        ))
-    fig.add_vline(x=1.0, line={"color": GREY, "width": 1, "dash": "dash"})
-    pct = round(100 * result.conf_level)
-    note = f"Conditional MLE odds ratio with exact {pct}% CI; arrowheads: limit beyond the axis or unbounded (zero cell)."
-    if skipped:
-        note += "<br>Not estimable (no variation): " + ", ".join(skipped)
-    fig.add_annotation(
-        text=note, xref="paper", yref="paper", x=0, y=0, yshift=-70, showarrow=False,
-        xanchor="left", yanchor="top", align="left", font={"size": max(10, font_size - 3), "color": GREY},
-    )
-    fig.add_annotation(text=f"← higher in {result.group_b}", xref="paper", yref="paper", x=0, y=1,
-                       yshift=8, xanchor="left", yanchor="bottom", showarrow=False,
-                       font={"size": max(10, font_size - 2), "color": GREY})
-    fig.add_annotation(text=f"higher in {result.group_a} →", xref="paper", yref="paper", x=1, y=1,
-                       yshift=8, xanchor="right", yanchor="bottom", showarrow=False,
-                       font={"size": max(10, font_size - 2), "color": GREY})
+    marks = _forest_marks(result, est_rows, ys, xmin, xmax, alpha)
+    _add_forest_traces(fig, marks, alpha)
+    _add_forest_notes(fig, result, skipped, font_size)
     ticks = [t for t in (0.001, 0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100, 1000) if xmin <= t <= xmax]
     fig.update_xaxes(
         type="log", range=[math.log10(xmin), math.log10(xmax)],
@@ -164,6 +92,100 @@ def forest_plot(
         fig.add_annotation(text="No binary feature with an estimable odds ratio", xref="paper",
                            yref="paper", x=0.5, y=0.5, showarrow=False)
     return fig
+
+
+_MarkLists = dict[str, dict[str, list[Any]]]
+
+
+def _forest_marks(result: ComparisonResult, est_rows: pd.DataFrame, ys: list[int], xmin: float,
+                  xmax: float, alpha: float) -> _MarkLists:
+    """Per significance class (``sig`` / ``ns``): whisker segments (``seg``: x, y with
+    None between lines), arrowheads of clipped limits (``arrow``) and estimate markers
+    with their hover text (``point``)."""
+    marks: _MarkLists = {
+        k: {"seg_x": [], "seg_y": [], "arrow_x": [], "arrow_y": [], "arrow_symbol": [],
+            "x": [], "y": [], "symbol": [], "text": []}
+        for k in ("sig", "ns")
+    }
+    for i, rec in enumerate(est_rows.to_dict("records")):
+        m = marks["sig" if (not math.isnan(rec["p_value"]) and rec["p_value"] < alpha) else "ns"]
+        y = ys[i]
+        o, lo, hi = float(rec["odds_ratio"]), float(rec["or_ci_low"]), float(rec["or_ci_high"])
+        x0 = min(max(lo, xmin), xmax) if lo > 0 else xmin
+        x1 = max(min(hi, xmax), xmin) if math.isfinite(hi) else xmax
+        m["seg_x"] += [x0, x1, None]
+        m["seg_y"] += [y, y, None]
+        if lo <= xmin:
+            m["arrow_x"].append(xmin)
+            m["arrow_y"].append(y)
+            m["arrow_symbol"].append("triangle-left")
+        if hi >= xmax:
+            m["arrow_x"].append(xmax)
+            m["arrow_y"].append(y)
+            m["arrow_symbol"].append("triangle-right")
+        if o <= 0 or o < xmin:
+            px, sym = xmin, "triangle-left"
+        elif not math.isfinite(o) or o > xmax:
+            px, sym = xmax, "triangle-right"
+        else:
+            px, sym = o, "square"
+        hover = (
+            f"<b>{rec['label']}</b><br>{result.group_a}: {int(rec['n_a'])}/{int(rec['N_a'])}"
+            f"<br>{result.group_b}: {int(rec['n_b'])}/{int(rec['N_b'])}"
+            f"<br>OR {format_or_ci(o, lo, hi)}<br>P {format_p(rec['p_value'])}"
+        )
+        m["x"].append(px)
+        m["y"].append(y)
+        m["symbol"].append(sym)
+        m["text"].append(hover)
+    return marks
+
+
+def _add_forest_traces(fig: go.Figure, marks: _MarkLists, alpha: float) -> None:
+    """Whiskers, arrowheads and estimates, non-significant first (drawn below)."""
+    names = {"sig": f"P < {format_p(alpha)}", "ns": f"P ≥ {format_p(alpha)}"}
+    colors = {"sig": SIGNIFICANT_COLOR, "ns": NEUTRAL_COLOR}
+    for key in ("ns", "sig"):
+        m = marks[key]
+        if not m["x"]:
+            continue
+        fig.add_trace(go.Scatter(
+            x=m["seg_x"], y=m["seg_y"], mode="lines", line={"color": colors[key], "width": 2},
+            hoverinfo="skip", showlegend=False, legendgroup=key,
+        ))
+        if m["arrow_x"]:
+            fig.add_trace(go.Scatter(
+                x=m["arrow_x"], y=m["arrow_y"], mode="markers", hoverinfo="skip",
+                marker={"symbol": m["arrow_symbol"], "size": 10, "color": colors[key]},
+                showlegend=False, legendgroup=key, cliponaxis=False,
+            ))
+        fig.add_trace(go.Scatter(
+            x=m["x"], y=m["y"], mode="markers", name=names[key], legendgroup=key,
+            cliponaxis=False,
+            marker={"symbol": m["symbol"], "size": 11, "color": colors[key],
+                    "line": {"color": "white", "width": 1}},
+            hovertext=m["text"], hoverinfo="text",
+        ))
+
+
+def _add_forest_notes(fig: go.Figure, result: ComparisonResult, skipped: list[str], font_size: int) -> None:
+    """Line at OR = 1, the method note (and features not estimable) under the plot, and
+    which side favours which group."""
+    fig.add_vline(x=1.0, line={"color": GREY, "width": 1, "dash": "dash"})
+    pct = round(100 * result.conf_level)
+    note = f"Conditional MLE odds ratio with exact {pct}% CI; arrowheads: limit beyond the axis or unbounded (zero cell)."
+    if skipped:
+        note += "<br>Not estimable (no variation): " + ", ".join(skipped)
+    fig.add_annotation(
+        text=note, xref="paper", yref="paper", x=0, y=0, yshift=-70, showarrow=False,
+        xanchor="left", yanchor="top", align="left", font={"size": max(10, font_size - 3), "color": GREY},
+    )
+    fig.add_annotation(text=f"← higher in {result.group_b}", xref="paper", yref="paper", x=0, y=1,
+                       yshift=8, xanchor="left", yanchor="bottom", showarrow=False,
+                       font={"size": max(10, font_size - 2), "color": GREY})
+    fig.add_annotation(text=f"higher in {result.group_a} →", xref="paper", yref="paper", x=1, y=1,
+                       yshift=8, xanchor="right", yanchor="bottom", showarrow=False,
+                       font={"size": max(10, font_size - 2), "color": GREY})
 
 
 def heatmap_figure(
