@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import best_of as _best
 from bench.common import print_table
+from core.constants import DAYS_PER_MONTH
 from core.survival import analyze_survival, kaplan_meier, logrank_test
 
 
@@ -23,7 +24,7 @@ def _data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t = rng.exponential(60 * (1 + grp), n)
     c = rng.uniform(0, 120, n)
     # follow-up in days converted to months, as survival_data produces
-    time = np.ceil(np.minimum(t, c) * 30.4375) / 30.4375
+    time = np.ceil(np.minimum(t, c) * DAYS_PER_MONTH) / DAYS_PER_MONTH
     event = (t <= c).astype(np.int8)
     labels = np.where(grp == 0, "A", "B").astype(object)
     return time, event, labels

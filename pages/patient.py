@@ -14,7 +14,7 @@ from core.charts.patient import (
     patient_timeline_figure,
     score_figure,
 )
-from core.constants import DAYS_PER_MONTH
+from core.constants import DAYS_PER_MONTH, VERMILLION
 from core.events import (
     EventsTable,
     add_scores,
@@ -292,7 +292,7 @@ with tab_course:
                        if p == patient_id]
                 if pos:
                     t_pat = float(sd.time[pos[0]])
-                    kmf.add_vline(x=t_pat, line={"dash": "dot", "color": "#D55E00"},
+                    kmf.add_vline(x=t_pat, line={"dash": "dot", "color": VERMILLION},
                                   annotation_text=f"{patient_id}: "
                                   + ("died" if sd.event[pos[0]] else "censored")
                                   + f" at {t_pat:.1f} mo")
@@ -444,14 +444,13 @@ with tab_ifn:
                                              result.scores["sample_type"], strict=True)
                            if t == "patient"]
         ready = scores_for_events(result.scores, threshold=threshold)
-        if len(ready):
-            if st.button(f"Add the {len(ready)} score(s) that have a patient_id and date",
-                         key="ifn_add_all"):
-                n_new = _store_scores(ready)
-                st.session_state[ADDED_MSG_KEY] = (
-                    f"{n_new} score(s) added to the events table of this session"
-                    + (f" ({len(ready) - n_new} already there)." if n_new < len(ready) else "."))
-                st.rerun()
+        if len(ready) and st.button(f"Add the {len(ready)} score(s) that have a patient_id and date",
+                                    key="ifn_add_all"):
+            n_new = _store_scores(ready)
+            st.session_state[ADDED_MSG_KEY] = (
+                f"{n_new} score(s) added to the events table of this session"
+                + (f" ({len(ready) - n_new} already there)." if n_new < len(ready) else "."))
+            st.rerun()
         if patient_samples:
             a1, a2, a3 = st.columns(3)
             sample = a1.selectbox("Sample", patient_samples, key="ifn_add_sample")
