@@ -91,7 +91,7 @@ def upload(at: AppTest, path: Path) -> AppTest:
     ("23_duplicate_ids.csv", "Duplicate patient id"),
     ("26_non_binary_feature.csv", "not a yes/no code"),
     ("22_no_patient_id.csv", "No patient id column"),
-    ("29_ragged_rows.csv", "same number of columns"),
+    ("29_ragged_rows.csv", "fields while the header has 2"),
 ])
 def test_uploaded_file_with_problems_shows_the_report(name, expected):
     at = upload(new_app().run(), CORPUS / name)
