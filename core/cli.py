@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.constants import DAYS_PER_UNIT, DAYS_PER_YEAR
 from core.filters import FilterError, FilterSpec, apply_filters
 from core.formatting import format_p
 from core.groups import (
@@ -364,7 +365,7 @@ def _print_survival(args: argparse.Namespace, res: Any, sd: Any, header: str) ->
 
 
 #: Length of a year in each time unit (landmarks are named in years).
-_YEAR = {"days": 365.25, "months": 12.0, "years": 1.0}
+_YEAR = {unit: DAYS_PER_YEAR / per for unit, per in DAYS_PER_UNIT.items()}
 
 
 def _p(p: Any) -> str:

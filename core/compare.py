@@ -652,12 +652,3 @@ def methods_text(result: ComparisonResult, filters_description: str = "") -> str
 # Thin re-export for pages/compare.py (owned elsewhere), which still imports the published-table
 # names from here; remove once it imports them from core.published. Lazy, because
 # core.published imports this module.
-_MOVED_TO_PUBLISHED = ("P_CLOSE_FACTOR", "PublishedTableError", "compare_with_published", "load_published_table")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_PUBLISHED:
-        import core.published
-
-        return getattr(core.published, name)
-    raise AttributeError(f"module 'core.compare' has no attribute {name!r}")

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from core import codes
+from core.constants import DAYS_PER_MONTH
 from core.reader import InputFileError, read_table
 
 #: The columns of an events table, in order.
@@ -57,8 +58,6 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "date", "kind", "name")
 EVENT_KINDS: tuple[str, ...] = ("treatment_start", "treatment_stop", "lab", "score", "event")
 #: Name of the interferon score rows.
 INTERFERON_SCORE_NAME = "interferon_score"
-#: Days per month (months since diagnosis = days / DAYS_PER_MONTH).
-DAYS_PER_MONTH: float = 365.25 / 12
 #: Normal ranges of common labs (lower-cased name -> (low, high, unit)), used by the chart.
 LAB_NORMAL_RANGES: dict[str, tuple[float, float, str]] = {
     "ck": (29.0, 168.0, "U/L"),
@@ -258,22 +257,22 @@ def load_events(
     kind_raw = col("kind")
     kind = kind_raw.str.lower().str.replace(" ", "_").str.replace("-", "_")
     for i in np.flatnonzero((~kind.isin(EVENT_KINDS)).to_numpy()):
-        found.append((i, 2, f"{_row(i)}, column 'kind': unknown kind {kind_raw[i]!r}; use one "
-                            f"of {', '.join(EVENT_KINDS)}"))
+        found.append((i, 2, (f"{_row(i)}, column 'kind': unknown kind {kind_raw[i]!r}; use one "
+                            f"of {', '.join(EVENT_KINDS)}")))
     name = col("name")
     for i in np.flatnonzero((name == "").to_numpy()):
         found.append((i, 3, f"{_row(i)}, column 'name': empty name"))
     dates = _parse_dates(raw["date"])
     for i in np.flatnonzero(dates.isna().to_numpy()):
-        found.append((i, 1, f"{_row(i)}, column 'date': cannot read {_text(raw['date'][i])!r} "
-                            "as a date (use YYYY-MM-DD)"))
+        found.append((i, 1, (f"{_row(i)}, column 'date': cannot read {_text(raw['date'][i])!r} "
+                            "as a date (use YYYY-MM-DD)")))
     if "value" in raw.columns:
         values, bad = _parse_numbers(raw["value"], decimal)
     else:
         values, bad = pd.Series(np.nan, index=raw.index), pd.Series(False, index=raw.index)
     for i in np.flatnonzero(bad.to_numpy()):
-        found.append((i, 4, f"{_row(i)}, column 'value': {_text(raw['value'][i])!r} is not a "
-                            f"number ({kind[i]} {name[i]!r}); put text in 'detail'"))
+        found.append((i, 4, (f"{_row(i)}, column 'value': {_text(raw['value'][i])!r} is not a "
+                            f"number ({kind[i]} {name[i]!r}); put text in 'detail'")))
     needs = (kind.isin(("lab", "score")) & values.isna() & ~bad).to_numpy()
     for i in np.flatnonzero(needs):
         found.append((i, 4, f"{_row(i)}, column 'value': {kind[i]} {name[i]!r} has no value"))

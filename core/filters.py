@@ -22,8 +22,6 @@ import pandas as pd
 
 from core.schema import SUBTYPE_LABELS, DataDictionary
 
-QUERY_KEYS = ("subtype", "age_min", "age_max", "sex", "where")
-
 
 class FilterError(ValueError):
     """A filter specification that cannot be understood (message says what to fix)."""

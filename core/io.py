@@ -20,6 +20,7 @@ import pandas as pd
 
 from core import codes, reader
 from core.codes import Coercion
+from core.constants import DAYS_PER_YEAR
 from core.reader import InputFileError, RawTable, ReadLimits
 from core.resources import SAMPLE_DIR
 from core.schema import (
@@ -32,8 +33,6 @@ from core.schema import (
     FeatureInfo,
 )
 from core.validate import Problem, validate_cohort
-
-DAYS_PER_YEAR = 365.25
 
 REDCAP_META = re.compile(r"^(redcap_event_name|redcap_repeat_instrument|redcap_repeat_instance|redcap_data_access_group|redcap_survey_identifier|.+_complete|.+_timestamp)$")
 REDCAP_LABEL_CHOICE = re.compile(r"^(?P<field>.+?)\s*\(choice=(?P<choice>.+)\)\s*$")

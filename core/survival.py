@@ -59,25 +59,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core.constants import (
+    DAYS_PER_UNIT,
+    DAYS_PER_YEAR,
+    MIN_GROUP_EVENTS,
+    MIN_GROUP_SIZE,
+)
+
 TimeUnit = Literal["days", "months", "years"]
 ConfType = Literal["log", "log-log", "plain"]
 
-#: Days per time unit (years = days / 365.25, months = days / (365.25 / 12)).
-DAYS_PER_UNIT: dict[str, float] = {"days": 1.0, "months": 365.25 / 12.0, "years": 365.25}
 #: Default landmark times (1, 3 and 5 years) in each unit.
 DEFAULT_LANDMARKS: dict[str, tuple[float, ...]] = {
-    "days": (365.25, 3 * 365.25, 5 * 365.25),
-    "months": (12.0, 36.0, 60.0),
-    "years": (1.0, 3.0, 5.0),
+    unit: tuple(y * DAYS_PER_YEAR / per for y in (1.0, 3.0, 5.0)) for unit, per in DAYS_PER_UNIT.items()
 }
 CONF_TYPE_LABELS: dict[str, str] = {
     "log": "log transform (R survfit default)",
     "log-log": "log-log transform (lifelines default)",
     "plain": "plain (linear, untransformed)",
 }
-#: Guardrail thresholds.
-MIN_GROUP_SIZE = 10
-MIN_GROUP_EVENTS = 3
 _TOL = math.sqrt(np.finfo(float).eps)
 
 

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.constants import DAYS_PER_YEAR
 from core.schema import DataDictionary
 
 Severity = Literal["error", "warning", "info"]
@@ -88,7 +89,7 @@ def _implied_birth_problems(df: pd.DataFrame, dictionary: DataDictionary, shown:
     """Dates before birth when only the age is known: birth ≈ diagnosis − age (1 year slack)."""
     if "birth_date" in df or not {"age_at_diagnosis", "diagnosis_date"} <= set(df.columns):
         return []
-    birth = df["diagnosis_date"] - pd.to_timedelta((df["age_at_diagnosis"] + 1.0) * 365.25, unit="D")
+    birth = df["diagnosis_date"] - pd.to_timedelta((df["age_at_diagnosis"] + 1.0) * DAYS_PER_YEAR, unit="D")
     out: list[Problem] = []
     for c in ("cancer_date", "death_date", "last_followup_date"):
         if c in df:
@@ -250,7 +251,7 @@ def validate_cohort(
         )
 
     if {"age_at_diagnosis", "birth_date", "diagnosis_date"} <= set(df.columns):
-        derived = (df["diagnosis_date"] - df["birth_date"]).dt.days / 365.25
+        derived = (df["diagnosis_date"] - df["birth_date"]).dt.days / DAYS_PER_YEAR
         problems += _rows_problems(
             (derived - df["age_at_diagnosis"]).abs() > 1.0, df, "age_at_diagnosis",
             shown("age_at_diagnosis"),

@@ -10,19 +10,21 @@ import streamlit as st
 
 from core.charts.compare import forest_plot, heatmap_figure
 from core.compare import (
-    P_CLOSE_FACTOR,
     CompareError,
     ComparisonResult,
-    PublishedTableError,
     compare_groups,
-    compare_with_published,
     display_table,
-    load_published_table,
     methods_text,
     subtype_heatmap,
 )
 from core.formatting import format_p
 from core.io import SAMPLE_DIR
+from core.published import (
+    P_CLOSE_FACTOR,
+    PublishedTableError,
+    compare_with_published,
+    load_published_table,
+)
 from core.schema import CORE_COLUMNS, GROUP_ORDER
 from ui.state import require_filtered_cohort
 from ui.widgets import (

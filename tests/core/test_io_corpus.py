@@ -154,7 +154,7 @@ def test_broken_files_give_named_errors():
     assert "No patient id column" in _only_error("22_no_patient_id.csv")[0].message
     dup = _only_error("23_duplicate_ids.csv")
     assert {(e.row, e.value) for e in dup} == {(2, "P1"), (4, "P1")}
-    assert "first seen on row 2" in [e for e in dup if e.row == 4][0].message
+    assert "first seen on row 2" in next(e for e in dup if e.row == 4).message
     bad_date = _only_error("24_bad_date.csv")
     assert (bad_date[0].row, bad_date[0].column, bad_date[0].value) == (3, "diagnosis_date", "31/02/2015")
     ages = _only_error("25_age_out_of_range.csv")

@@ -60,7 +60,7 @@ def test_survival_page_options() -> None:
     assert not at.exception
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert not any(t.get("name", "").endswith(" CI") for t in fig["data"])
-    table = [t for t in fig["data"] if t.get("name", "").endswith(" at risk")][0]
+    table = next(t for t in fig["data"] if t.get("name", "").endswith(" at risk"))
     assert all("(" in x for x in table["text"])  # "n at risk (cumulative events)"
 
 

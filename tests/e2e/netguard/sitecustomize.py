@@ -15,7 +15,7 @@ _LOCAL = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", ""}
 
 def _record(host: object, port: object) -> None:
     h = str(host)
-    if h in _LOCAL or h.startswith("127.") or h.startswith("/"):
+    if h in _LOCAL or h.startswith(("127.", "/")):
         return
     if _LOG:
         with open(_LOG, "a", encoding="utf-8") as fh:
