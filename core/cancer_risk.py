@@ -275,6 +275,8 @@ class _Prepared:
     s_exit: np.ndarray  # min(death, last follow-up) - diagnosis, years
     has_cancer: np.ndarray  # bool
     s_cancer: np.ndarray  # cancer - diagnosis, years (nan when no cancer)
+    a_cancer: np.ndarray = field(default_factory=lambda: np.zeros(0))  # age at cancer (from the dates when known)
+    c_cancer: np.ndarray = field(default_factory=lambda: np.zeros(0))  # calendar time of cancer (cal.yr scale)
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -286,7 +288,10 @@ def _to_dt(s: pd.Series | None, n: int, index: pd.Index) -> pd.Series:
     if s is None:
         return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
     if not pd.api.types.is_datetime64_any_dtype(s):
-        s = pd.to_datetime(s, errors="coerce")
+        if s.isna().all():
+            return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+        raise CancerRiskError(f"the column '{s.name}' is not a typed date column: load the cohort with "
+                              "core.io, or map the column as a date on the Cohort page")
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_localize(None)
     return s
@@ -307,17 +312,24 @@ def _days(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 
 def _flag(s: pd.Series | None, n: int) -> np.ndarray:
-    """A 0/1 flag column as float (NaN = missing); accepts bool / numbers / yes-no text."""
+    """A typed 0/1 flag column as float (NaN = missing).
+
+    The cohort is typed once, by :mod:`core.io` (yes/no codes in any language); the
+    analyses trust that typing and never re-parse a cell, so a text column here is a
+    programming error, reported as such.
+    """
     if s is None:
         return np.full(n, np.nan)
-    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    mapped = s.map(
-        lambda v: 1.0 if str(v).strip().lower() in ("1", "1.0", "yes", "true", "oui", "y")
-        else 0.0 if str(v).strip().lower() in ("0", "0.0", "no", "false", "non", "n")
-        else np.nan
-    )
-    return mapped.to_numpy(dtype=float, na_value=np.nan)
+    if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+        raise CancerRiskError(f"the column '{s.name}' is not a typed yes/no column (1/0): load the cohort "
+                              "with core.io, or map the column as yes/no on the Cohort page")
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _cal_time(d: pd.Series) -> np.ndarray:
+    """Calendar time on the Epi::cal.yr scale: 1970 + days since 1970-01-01 / 365.25."""
+    return 1970.0 + ((d - pd.Timestamp("1970-01-01")) / np.timedelta64(1, "D")).to_numpy(
+        dtype=float, na_value=np.nan) / DAYS_PER_YEAR
 
 def _prepare(df: pd.DataFrame) -> _Prepared:
     """Check columns, compute per-patient times, list excluded patients with reasons.
@@ -376,8 +388,10 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
     ]
     bad, excluded = _exclusions(pid, reasons)
     ok = ~bad
-    c0 = 1970.0 + ((diag - pd.Timestamp("1970-01-01")) / np.timedelta64(1, "D")).to_numpy(
-        dtype=float, na_value=np.nan) / DAYS_PER_YEAR
+    c0 = _cal_time(diag)
+    # a case's age and calendar time straight from its dates (not a0 + s_cancer, which can
+    # round just below a band's boundary: a cancer on 1 January belongs to the new year)
+    a_cancer = np.where(np.isfinite(s_birth), _days(cancer_d, birth) / DAYS_PER_YEAR, a0 + s_cancer_raw)
     return _Prepared(
         index=idx[ok],
         patient_id=pid[ok],
@@ -387,6 +401,8 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
         s_exit=s_exit[ok],
         has_cancer=has_cancer[ok].astype(bool),
         s_cancer=np.where(has_cancer, s_cancer_raw, np.nan)[ok],
+        a_cancer=np.where(has_cancer, a_cancer, np.nan)[ok],
+        c_cancer=np.where(has_cancer, _cal_time(cancer_d), np.nan)[ok],
         excluded=excluded,
     )
 
@@ -677,7 +693,7 @@ def _tally(prep: _Prepared, rates: RateTable, win: _Window, split: _Split) -> _T
         covered_pt=np.zeros(n), exp_i=np.zeros(n), case_row=np.full(n, -1, dtype=np.int64),
         observed_i=np.zeros(n, dtype=bool),
     )
-    a_case = prep.a0 + np.where(win.counted, prep.s_cancer, np.nan)
+    a_case = np.where(win.counted, prep.a_cancer, np.nan)
     tsd_case = _tsd_case(prep, win) if split.tsd else None
     has_pt = win.total_pt > 0
     for sex_code, sex_mask in (("M", prep.is_male), ("F", ~prep.is_male)):
@@ -692,7 +708,7 @@ def _tally(prep: _Prepared, rates: RateTable, win: _Window, split: _Split) -> _T
         exp_s = np.zeros(len(ids))
         cids = np.flatnonzero(sex_mask & win.counted)
         a_case_c = a_case[cids]
-        cal_case_c = (prep.c0[cids] + prep.s_cancer[cids]) if has_per else None
+        cal_case_c = prep.c_cancer[cids] if has_per else None
         for r in rows_sex:
             row = rate_rows[r]
             period = (per_lo[int(row.period_from)], per_hi[int(row.period_from)]) if has_per else None

@@ -376,11 +376,13 @@ def test_missing_columns_and_bad_options(bundled):
         sir_analysis(_one(), bundled, by="no_such_column")
 
 
-def test_text_dates_and_flags_accepted(bundled):
-    d = _one(cancer="yes", cancer_date="2016-06-01").astype({"cancer_date": str})
-    d["diagnosis_date"] = "2015-06-01"
-    res = sir_analysis(d, bundled)
-    assert res.observed == 1
+def test_untyped_columns_are_refused_not_reparsed(bundled):
+    """Analyses trust the typed cohort (core.io): a text flag or date is a clear error."""
+    with pytest.raises(CancerRiskError, match="'cancer' is not a typed yes/no column"):
+        sir_analysis(_one(cancer="yes", cancer_date="2016-06-01"), bundled)
+    d = _one(cancer=1.0, cancer_date="2016-06-01").astype({"cancer_date": str})
+    with pytest.raises(CancerRiskError, match="'cancer_date' is not a typed date column"):
+        sir_analysis(d, bundled)
 
 
 def test_payload_keys(bundled):

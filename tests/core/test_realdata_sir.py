@@ -164,16 +164,14 @@ def test_strata_person_years_expected_match_r(case: str, rates: RateTable) -> No
                                    rtol=REL, atol=0, err_msg=name)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core.cancer_risk.sir_analysis attributes a case to its calendar period with "
-    "c0 + s_cancer (calendar time at diagnosis + years to cancer), which rounds below the "
-    "1 January boundary: patient sire-1345, death (the 'cancer') on 1996-01-01, gets "
-    "1995.9986310746062 < cal.yr(1996-01-01) = 1995.9986310746065 and is counted in "
-    "stratum F 79-79 1995 (Myoscope 3 vs R 2) instead of 1996 (Myoscope 3 vs R 4), "
-    "contrary to the documented [from, to) rule; O, PY and E are unaffected"))
 @pytest.mark.parametrize("case", STRATA_CASES)
 def test_strata_observed_match_r(case: str, rates: RateTable) -> None:
-    """Observed per stratum: a case on a band boundary belongs to the band starting there."""
+    """Observed per stratum: a case on a band boundary belongs to the band starting there.
+
+    Failed before the case's calendar time was taken from its date: patient sire-1345,
+    dead (the counted event) on 1996-01-01, was put in 1995 by c0 + s_cancer rounding
+    to 1995.9986310746062 < cal.yr(1996-01-01) = 1995.9986310746065.
+    """
     got, exp = _strata(case, rates)
     diff = got.index[got["observed"].to_numpy() != exp["observed"].to_numpy().astype(int)]
     assert list(diff) == []
