@@ -35,7 +35,7 @@ from core.rates import (
 )
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
 from core.stats import CI_METHODS
-from ui.state import require_filtered_cohort
+from ui.state import require_clean_columns, require_filtered_cohort
 from ui.widgets import (
     download_figure,
     download_table,
@@ -179,9 +179,11 @@ def split_labels(key: str) -> tuple[pd.Series | str | None, list[str] | None, st
     return lab.rename(info.label), None, col
 
 
-by, by_order, _ = split_labels(split_key)
+by, by_order, by_col = split_labels(split_key)
 
 # ---------------------------------------------------------------- SIR
+require_clean_columns(["sex", "age_at_diagnosis", "birth_date", "diagnosis_date", "cancer", "cancer_date",
+                       "death_date", "last_followup_date", by_col or ""], "The cancer-risk analysis")
 try:
     res = sir_analysis(df, rates, wb, wa, ci_method=ci_method, by=by,  # type: ignore[arg-type]
                        by_order=by_order)

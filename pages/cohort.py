@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.io import CohortFileError, cleaned_csv, load_mapping, save_mapping
+from core.safe_text import md
 from core.schema import CORE_COLUMNS
 from core.summary import cohort_summary, subtype_table
 from core.validate import problems_frame
@@ -55,9 +56,14 @@ elif src and src != SAMPLE_LABEL:
 
 # ------------------------------------------------------------------ problems
 errors, warnings = cohort.errors, cohort.warnings
-if errors:
+global_errors = cohort.blocking(())
+if global_errors:
     st.error(f"{len(errors)} problem(s) must be fixed before analysis (and {len(warnings)} warning(s)). "
              "Fix them in your file and upload it again, or correct the column mapping below.")
+elif errors:
+    cols = sorted({str(p.column) for p in errors})
+    st.warning(f"{len(errors)} error(s) in the values of {', '.join(md(c) for c in cols)}: the views that use "
+               f"these columns are stopped until they are fixed; every other view works ({len(warnings)} warning(s)).")
 elif warnings:
     st.warning(f"The cohort is usable; {len(warnings)} warning(s) to review.")
 else:

@@ -25,8 +25,9 @@ from core.published import (
     compare_with_published,
     load_published_table,
 )
+from core.safe_text import md
 from core.schema import CORE_COLUMNS, GROUP_ORDER
-from ui.state import require_filtered_cohort
+from ui.state import require_clean_columns, require_filtered_cohort, usable_columns
 from ui.widgets import (
     download_figure,
     download_table,
@@ -94,6 +95,7 @@ if _empty:  # never a comparison with an empty group
     )
     st.stop()
 
+require_clean_columns([grouping.spec.column], "The comparison")
 options, default = _feature_options(df, dictionary)
 group_col = grouping.spec.column
 default = [c for c in default if c != group_col]
@@ -113,6 +115,12 @@ if not features:
     st.info("Select at least one feature.")
     st.stop()
 features = [f for f in options if f in features]  # keep dictionary order
+features, with_errors = usable_columns(features)
+if with_errors:
+    st.warning("Left out of the table because their values have errors (see the Cohort page): "
+               + ", ".join(md(dictionary.label(f)) for f in with_errors) + ".")
+if not features:
+    st.stop()
 
 try:
     result: ComparisonResult = compare_groups(df, grouping.labels, group_a, group_b, features, dictionary, fdr=fdr)

@@ -19,7 +19,7 @@ from core.survival import (
     methods_text,
     survival_data,
 )
-from ui.state import require_filtered_cohort
+from ui.state import require_clean_columns, require_filtered_cohort
 from ui.widgets import (
     download_figure,
     download_table,
@@ -128,6 +128,8 @@ with options_box:
     )
     adjust = o3.toggle("Adjust Cox model for age and sex", value=False, key="surv_adjust")
 
+require_clean_columns([origin, endpoint[0], endpoint[1], censor_col, grouping.spec.column]
+                      + (["age_at_diagnosis", "sex"] if adjust else []), "The survival analysis")
 try:
     sd = survival_data(df, origin=origin, event=endpoint[0], event_date=endpoint[1],
                        censor_date=censor_col, unit=unit)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import hashlib
 import streamlit as st
 
 from core.filters import FilterSpec
+from core.safe_text import md
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
 from ui.state import (
     SAMPLE_LABEL,
@@ -79,10 +80,13 @@ def render_sidebar() -> None:
         use_sample()
     cohort = ss["cohort"]
     n = len(cohort.data)
-    if cohort.has_errors:
-        sb.error(f"{ss.get('cohort_source')}: {len(cohort.errors)} problem(s) block the analysis — see the Cohort page.")
+    source = md(ss.get("cohort_source", ""))
+    if cohort.blocking(()):
+        sb.error(f"{source}: {len(cohort.blocking(()))} problem(s) block the analysis — see the Cohort page.")
     else:
-        sb.caption(f"**{ss.get('cohort_source')}** — {n} patients")
+        sb.caption(f"**{source}** — {n} patients")
+        if cohort.errors:
+            sb.warning(f"{len(cohort.errors)} error(s) in some columns: the views using them are stopped — see the Cohort page.")
 
     sb.markdown("### Filters")
     df = cohort.data

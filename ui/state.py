@@ -5,6 +5,7 @@ Streamlit-only glue; every computation is a call into :mod:`core`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,7 +24,9 @@ from core.io import (
     read_table,
     sample_dictionary,
 )
+from core.safe_text import md
 from core.schema import DataDictionary
+from core.validate import Problem
 
 SAMPLE_LABEL = "Sample cohort (synthetic, Monseau 2020)"
 
@@ -167,7 +170,7 @@ def filtered_cohort() -> FilteredCohort | None:
     """The filtered cohort, or ``None`` when no valid cohort is loaded."""
     ss = st.session_state
     cohort: Cohort | None = ss.get("cohort")
-    if cohort is None or cohort.has_errors or cohort.data.empty:
+    if cohort is None or cohort.blocking(()) or cohort.data.empty:  # whole-file errors only
         return None
     spec = current_filters()
     try:
@@ -195,6 +198,36 @@ def ensure_app_shell() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def column_errors(columns: Iterable[str]) -> list[Problem]:
+    """Errors in the values of ``columns`` (canonical names) of the loaded cohort."""
+    cohort: Cohort | None = st.session_state.get("cohort")
+    if cohort is None:
+        return []
+    wanted = {c for c in columns if c}
+    return [p for p in cohort.errors if p.field is not None and p.field in wanted]
+
+
+def require_clean_columns(columns: Iterable[str], view: str) -> None:
+    """Stop the view when a column it uses has errors (other views keep working)."""
+    errs = column_errors(columns)
+    if not errs:
+        return
+    by_col: dict[str, list[int]] = {}
+    for p in errs:
+        by_col.setdefault(str(p.column), []).append(int(p.row) if p.row is not None else 0)
+    parts = [f"{md(c)} ({len(rows)} error(s), first row {min(r for r in rows) or '-'})" for c, rows in by_col.items()]
+    st.error(f"{view} uses column(s) with errors: {', '.join(parts)}. Fix them in your file or in the Cohort "
+             "page's mapping (other views are not affected).")
+    st.stop()
+
+
+def usable_columns(columns: Iterable[str]) -> tuple[list[str], list[str]]:
+    """``columns`` split into those without errors and those with errors (left out, named)."""
+    bad = {p.field for p in column_errors(columns)}
+    cols = list(columns)
+    return [c for c in cols if c not in bad], [c for c in cols if c in bad]
 
 
 def require_filtered_cohort() -> FilteredCohort:
