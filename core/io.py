@@ -207,27 +207,63 @@ def suggest_mapping(columns: list[str], dictionary: DataDictionary | None = None
     return out
 
 
-def save_mapping(mapping: Mapping[str, str]) -> str:
-    """A mapping file (JSON) the user can download and reload."""
-    return json.dumps({"myoscope_mapping": 1, "columns": dict(mapping)}, ensure_ascii=False, indent=2)
+def save_mapping(mapping: Mapping[str, str], types: Mapping[str, str] | None = None) -> str:
+    """A mapping file (JSON) the user can download and reload: columns, and the types
+    chosen instead of the guesses (``{"columns": {...}, "types": {...}}``)."""
+    return json.dumps({"myoscope_mapping": 1, "columns": dict(mapping), "types": dict(types or {})},
+                      ensure_ascii=False, indent=2)
 
 
-def load_mapping(text: str | bytes) -> dict[str, str]:
-    """Read a mapping file written by :func:`save_mapping`.
+def load_mapping(source: str | bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """Read a mapping file written by :func:`save_mapping`: ``(columns, types)``.
+
+    The bytes go through the shared reader's size limit and decoding
+    (:func:`core.reader.source_bytes`, :func:`core.reader.decode`).
 
     Raises
     ------
     CohortFileError
-        Not JSON, or not a mapping of column names to canonical names.
+        Too large, not JSON, not a mapping of column names to canonical names, or an
+        unknown type.
     """
+    data, _ = reader.source_bytes(source.encode("utf-8") if isinstance(source, str) else source, "mapping.json")
+    text, _, _ = reader.decode(data, "mapping.json")
     try:
         obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise CohortFileError("The mapping file is not valid JSON: download a mapping from Myoscope and edit only the names.") from exc
     cols = obj.get("columns") if isinstance(obj, dict) else None
     if not isinstance(cols, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cols.items()):
         raise CohortFileError('The mapping file must look like {"columns": {"your column": "canonical_name", ...}}.')
-    return dict(cols)
+    types = obj.get("types") or {}
+    if not isinstance(types, dict) or not all(isinstance(v, str) and v in FEATURE_TYPES for v in types.values()):
+        raise CohortFileError(f"The mapping file's types must each be one of {', '.join(FEATURE_TYPES)}.")
+    return dict(cols), {str(k): str(v) for k, v in types.items()}
+
+
+#: Mapping editor: a column left out.
+NOT_IMPORTED = "(not imported)"
+
+
+def mapping_table(mapping: Mapping[str, str], dictionary: DataDictionary, types: Mapping[str, str]) -> pd.DataFrame:
+    """The editor's rows: your column, the Myoscope column, its type (chosen or guessed)."""
+    rows = [(src, tgt or NOT_IMPORTED, types.get(tgt) or (dictionary.get(tgt).type if tgt else "text"))
+            for src, tgt in mapping.items()]
+    table = pd.DataFrame(rows, columns=["Your column", "Myoscope column", "Type"])
+    table["Type"] = table["Type"].where(table["Type"].isin(FEATURE_TYPES), "text")
+    return table
+
+
+def mapping_from_table(edited: pd.DataFrame, dictionary: DataDictionary, types: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Mapping and type overrides from the edited rows (a type equal to the current one is no override)."""
+    new_map: dict[str, str] = {}
+    new_types = dict(types)
+    for _, r in edited.iterrows():
+        tgt = "" if r["Myoscope column"] == NOT_IMPORTED else str(r["Myoscope column"])
+        new_map[str(r["Your column"])] = tgt
+        if tgt and tgt not in CORE_COLUMNS and r["Type"] != (types.get(tgt) or dictionary.get(tgt).type):
+            new_types[tgt] = str(r["Type"])
+    return new_map, new_types
 
 
 # --------------------------------------------------------------------------- typing

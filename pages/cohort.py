@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from core.io import CohortFileError, cleaned_csv, load_mapping, save_mapping
+from core.io import (
+    FEATURE_TYPES,
+    NOT_IMPORTED,
+    CohortFileError,
+    cleaned_csv,
+    load_mapping,
+    mapping_from_table,
+    mapping_table,
+    save_mapping,
+)
 from core.safe_text import md
 from core.schema import CORE_COLUMNS
 from core.summary import cohort_summary, subtype_table
@@ -19,8 +27,6 @@ from ui.state import (
     load_upload,
 )
 from ui.widgets import download_table
-
-NOT_IMPORTED = "(not imported)"
 
 ensure_app_shell()
 ss = st.session_state
@@ -77,30 +83,36 @@ if cohort.problems:
 # ------------------------------------------------------------------ mapping
 if ss.get("raw") is not None:
     with st.expander("Column mapping", expanded=bool(errors)):
-        st.caption("Each of your columns and the Myoscope column it feeds. Correct any wrong guess, then apply. "
-                   "Columns not matched keep their own name and are analysed as features.")
+        st.caption("Each of your columns, the Myoscope column it feeds and how its values are read. Correct any "
+                   "wrong guess, then apply. Columns not matched keep their own name and are analysed as features. "
+                   "Types: binary (yes/no), continuous or ordinal (numbers), categorical (a few levels), date, text "
+                   "(not analysed); the type of Myoscope's own columns is fixed.")
         mapping = dict(ss.get("mapping") or cohort.mapping)
         targets = sorted(set(CORE_COLUMNS) - {"antibody_subtype"}) + sorted({v for v in mapping.values() if v and v not in CORE_COLUMNS})
-        table = pd.DataFrame({"Your column": list(mapping), "Myoscope column": [v or NOT_IMPORTED for v in mapping.values()]})
+        table = mapping_table(mapping, cohort.dictionary, ss.get("types") or {})
         edited = st.data_editor(
             table, hide_index=True, width="stretch", key="mapping_editor", disabled=["Your column"],
-            column_config={"Myoscope column": st.column_config.SelectboxColumn(options=[NOT_IMPORTED] + targets, required=True)},
+            column_config={
+                "Myoscope column": st.column_config.SelectboxColumn(options=[NOT_IMPORTED] + targets, required=True),
+                "Type": st.column_config.SelectboxColumn(options=list(FEATURE_TYPES), required=True),
+            },
         )
         c1, c2, c3 = st.columns(3)
         if c1.button("Apply mapping", key="apply_mapping", type="primary"):
-            new = {r["Your column"]: ("" if r["Myoscope column"] == NOT_IMPORTED else r["Myoscope column"]) for _, r in edited.iterrows()}
-            apply_mapping(new)
+            new_map, new_types = mapping_from_table(edited, cohort.dictionary, ss.get("types") or {})
+            apply_mapping(new_map, new_types)
             st.rerun()
-        c2.download_button("⬇ Save mapping", data=save_mapping(mapping), file_name="myoscope_mapping.json", mime="application/json", key="save_mapping")
+        c2.download_button("⬇ Save mapping", data=save_mapping(mapping, ss.get("types") or {}), file_name="myoscope_mapping.json",
+                           mime="application/json", key="save_mapping")
         up = c3.file_uploader("Load a mapping", type=["json"], key="mapping_upload", label_visibility="collapsed")
         if up is not None and ss.get("_mapping_loaded") != up.file_id:
             try:
-                loaded = load_mapping(up.getvalue())
+                loaded, loaded_types = load_mapping(up.getvalue())
             except CohortFileError as exc:
                 st.error(str(exc))
             else:
                 ss["_mapping_loaded"] = up.file_id
-                apply_mapping({**mapping, **{k: v for k, v in loaded.items() if k in mapping}})
+                apply_mapping({**mapping, **{k: v for k, v in loaded.items() if k in mapping}}, loaded_types)
                 st.rerun()
 
 if cohort.coercions:

@@ -85,6 +85,7 @@ def use_sample() -> None:
     ss["events_source"] = "sample events"
     ss["raw"] = None
     ss["mapping"] = None
+    ss["types"] = {}
     ss["upload_id"] = None
 
 
@@ -104,7 +105,10 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
         ss["raw"] = None
     else:
         ss["raw"] = raw
-        ss["cohort"] = build_cohort(raw, ss.get("mapping") if ss.get("upload_id") == upload_id else None, sample_dictionary())
+        same = ss.get("upload_id") == upload_id
+        if not same:
+            ss["types"] = {}
+        ss["cohort"] = build_cohort(raw, ss.get("mapping") if same else None, sample_dictionary(), types=ss.get("types") or {})
         ss["mapping"] = dict(ss["cohort"].mapping)
     ss["cohort_source"] = filename
     ss["upload_id"] = upload_id
@@ -113,14 +117,17 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
     ss["events_source"] = ""
 
 
-def apply_mapping(mapping: dict[str, str]) -> None:
-    """Rebuild the uploaded cohort with a corrected column mapping."""
+def apply_mapping(mapping: dict[str, str], types: dict[str, str] | None = None) -> None:
+    """Rebuild the uploaded cohort with a corrected column mapping and chosen types
+    (canonical name -> type, overriding the guesses)."""
     ss = st.session_state
     raw: RawTable | None = ss.get("raw")
     if raw is None:
         return
     ss["mapping"] = dict(mapping)
-    ss["cohort"] = build_cohort(raw, mapping, sample_dictionary())
+    if types is not None:
+        ss["types"] = dict(types)
+    ss["cohort"] = build_cohort(raw, mapping, sample_dictionary(), types=ss.get("types") or {})
 
 
 def load_events_upload(data: bytes, filename: str) -> str | None:

@@ -136,3 +136,26 @@ def test_cleaned_download_reloads():
     again = read_cohort(cleaned_csv(c), "cleaned.csv", dictionary=sample_dictionary())
     assert not again.errors
     assert (again.data["antibody_subtype"].to_numpy() == c.data["antibody_subtype"].to_numpy()).all()
+
+
+def test_mapping_editor_rows_type_override_and_file_round_trip():
+    """The Cohort page's mapping editor: change a guess, apply, save, reload."""
+    from core.io import load_mapping, mapping_from_table, mapping_table, save_mapping
+
+    raw = read_table(("patient_id,Grade\n" + "\n".join(f"P{i},{i % 3}" for i in range(9)) + "\n").encode(), "g.csv")
+    c = build_cohort(raw)
+    table = mapping_table(c.mapping, c.dictionary, {})
+    assert table.set_index("Your column").loc["Grade"].tolist() == ["grade", "ordinal"]
+    table.loc[table["Your column"] == "Grade", "Type"] = "categorical"
+    mapping, types = mapping_from_table(table, c.dictionary, {})
+    assert types == {"grade": "categorical"}
+    again = build_cohort(raw, mapping, types=types)
+    assert again.dictionary.get("grade").type == "categorical"
+    cols, loaded_types = load_mapping(save_mapping(mapping, types).encode("utf-8"))
+    assert cols == mapping and loaded_types == types
+    import pytest as _pytest
+
+    from core.io import CohortFileError
+
+    with _pytest.raises(CohortFileError, match="types must each be one of"):
+        load_mapping(b'{"columns": {"a": "b"}, "types": {"b": "weird"}}')
