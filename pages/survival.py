@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.charts.survival import km_figure, logrank_label
 from core.formatting import format_ci, format_p, format_ratio
+from core.safe_text import md
 from core.survival import (
     CONF_TYPE_LABELS,
     DEFAULT_LANDMARKS,
@@ -260,7 +261,7 @@ if result.cox is not None:
         st.warning(note)
     download_table(result.cox_table(), "survival_cox", key="surv_dl_cox", title="Cox model")
 else:
-    st.write("No hazard ratio (see the notes above).")
+    st.info(f"Cox model not fitted: {md(result.cox_error)}" if result.cox_error else "No hazard ratio (see the notes above).")
 
 # ---------------------------------------------------------------- excluded, methods
 with st.expander(f"Patients excluded from the analysis ({len(sd.excluded)})"):

@@ -21,6 +21,7 @@ from core.groups import (
     GroupingError,
     GroupSpec,
     assign_groups,
+    category_levels,
     grouping_choices,
 )
 from core.schema import SUBTYPE_LABELS, DataDictionary
@@ -71,7 +72,7 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
             spec = GroupSpec("binary", col)
         elif kind == "category":
             col = c2.selectbox("Column", choices["category"], format_func=dictionary.label, key=f"{key}_cat")
-            values = sorted(str(v) for v in df[col].dropna().unique())
+            values = category_levels(df[col])
             d1, d2 = st.columns(2)
             a = d1.multiselect("Group A values", values, default=values[:1], key=f"{key}_cat_a_{col}")
             b = d2.multiselect("Group B values (empty = all others)", [v for v in values if v not in a], key=f"{key}_cat_b_{col}")
