@@ -1,9 +1,14 @@
 """Exports: tables as CSV / XLSX / DOCX, figures as PNG / SVG.
 
 CSV keeps full precision (``repr`` of floats); XLSX is written with openpyxl and DOCX
-with python-docx in a journal style (title, header row in bold, footnote). Figures are
-rendered by plotly's kaleido with the machine's Chromium, locally: nothing leaves the
-machine.
+with python-docx in a journal style (title, header row in bold, footnote). Every text
+cell, header, title and footnote goes through :func:`core.safe_text.neutralise_frame` /
+:func:`core.safe_text.cell` first, so a cell such as ``=HYPERLINK(...)`` is written as
+text, never as a formula (OWASP); numbers stay numbers.
+
+Figures are rendered by kaleido with the machine's Chromium, locally, by one browser
+kept warm for the whole session (``kaleido.start_sync_server``), with MathJax off and
+plotly.js taken from the installed plotly package: nothing is fetched from a CDN.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import io
 import math
 
 import pandas as pd
+
+from core.safe_text import cell, neutralise_frame
 
 #: Slide-sized figure export (16:9), in CSS pixels; ``scale`` multiplies for PNG.
 SLIDE_WIDTH = 1600
@@ -22,9 +29,15 @@ class ExportError(RuntimeError):
     """An export that could not be produced (message says why)."""
 
 
+#: Options of the local renderer: no MathJax (it would come from a CDN); plotly.js is
+#: kaleido's default, the copy inside the installed plotly package.
+RENDERER_OPTIONS: dict[str, object] = {"mathjax": False}
+
+
 def table_to_csv(df: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with full-precision numbers (17 significant digits round-trip)."""
-    return df.to_csv(index=False, float_format=None).encode("utf-8")
+    """UTF-8 CSV with full-precision numbers (17 significant digits round-trip); text
+    cells and headers neutralised (:func:`core.safe_text.neutralise_frame`)."""
+    return neutralise_frame(df).to_csv(index=False, float_format=None).encode("utf-8")
 
 
 def _cell(v: object) -> object:
@@ -49,6 +62,8 @@ def table_to_xlsx(df: pd.DataFrame, sheet: str = "Table", title: str = "", footn
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    df = neutralise_frame(df)
+    title, footnote = cell(title), cell(footnote)
     wb = Workbook()
     ws = wb.active
     ws.title = sheet[:31] or "Table"
@@ -76,6 +91,8 @@ def table_to_docx(df: pd.DataFrame, title: str = "", footnote: str = "") -> byte
     from docx import Document
     from docx.shared import Pt
 
+    df = neutralise_frame(df)
+    title, footnote = cell(title), cell(footnote)
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
@@ -88,9 +105,9 @@ def table_to_docx(df: pd.DataFrame, title: str = "", footnote: str = "") -> byte
     table = doc.add_table(rows=1, cols=len(df.columns))
     table.style = "Table Grid"
     for j, c in enumerate(df.columns):
-        cell = table.rows[0].cells[j]
-        cell.text = ""
-        cell.paragraphs[0].add_run(str(c)).bold = True
+        head = table.rows[0].cells[j]
+        head.text = ""
+        head.paragraphs[0].add_run(str(c)).bold = True
     for row in df.itertuples(index=False):
         cells = table.add_row().cells
         for j, v in enumerate(row):
@@ -118,7 +135,11 @@ def figure_to_image(fig: object, fmt: str = "png", width: int = SLIDE_WIDTH, hei
     if fmt not in ("png", "svg"):
         raise ValueError(f"unknown image format {fmt!r}")
     try:
-        return fig.to_image(format=fmt, width=width, height=height, scale=scale if fmt == "png" else 1)  # type: ignore[attr-defined]
+        import kaleido
+
+        kaleido.start_sync_server(n=1, silence_warnings=True, **RENDERER_OPTIONS)  # once; then kept warm
+        opts = {"format": fmt, "width": width, "height": height, "scale": scale if fmt == "png" else 1}
+        return bytes(kaleido.calc_fig_sync(fig.to_dict(), opts=opts))  # type: ignore[attr-defined]
     except Exception as exc:  # kaleido raises various errors when no browser is usable
         raise ExportError(
             f"The {fmt.upper()} file could not be rendered on this machine ({type(exc).__name__}). "

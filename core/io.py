@@ -23,6 +23,7 @@ from core.codes import Coercion
 from core.constants import DAYS_PER_YEAR
 from core.reader import InputFileError, RawTable, ReadLimits
 from core.resources import SAMPLE_DIR
+from core.safe_text import neutralise_frame
 from core.schema import (
     CORE_COLUMNS,
     DM_ANTIBODIES,
@@ -613,12 +614,13 @@ def load_sample_events() -> pd.DataFrame:
 
 
 def cleaned_csv(cohort: Cohort) -> bytes:
-    """The typed cohort as UTF-8 CSV (ISO dates, 1/0 binaries), for download."""
+    """The typed cohort as UTF-8 CSV (ISO dates, 1/0 binaries), for download; text cells
+    that a spreadsheet would run as formulas are neutralised (:mod:`core.safe_text`)."""
     df = cohort.data.copy()
     for c in df.columns:
         if pd.api.types.is_datetime64_any_dtype(df[c]):
             df[c] = df[c].dt.strftime("%Y-%m-%d")
-    return df.to_csv(index=False).encode("utf-8")
+    return neutralise_frame(df).to_csv(index=False).encode("utf-8")
 
 
 __all__ = [

@@ -74,3 +74,46 @@ def test_figure_png_and_svg_render_locally():
     assert b"<svg" in svg[:500]
     with pytest.raises(ValueError):
         figure_to_image(fig, "gif")
+
+
+# ------------------------------------------------------------------ issue 10: exports cannot execute
+HOSTILE = pd.DataFrame({"=HYPERLINK(\"http://x\",\"h\")": ["=HYPERLINK(\"http://evil\",\"v\")", "@SUM(1)", "ok"],
+                        "n": [-1.5, 2.0, 3.0], "text_number": ["-2", "+1", "x"]})
+
+
+def test_csv_export_neutralises_formulas_keeps_numbers():
+    back = pd.read_csv(io.BytesIO(table_to_csv(HOSTILE)), dtype=str, keep_default_na=False)
+    assert list(back.columns)[0].startswith("'=")
+    assert back.iloc[:, 0].tolist() == ["'=HYPERLINK(\"http://evil\",\"v\")", "'@SUM(1)", "ok"]
+    assert back["n"].tolist() == ["-1.5", "2.0", "3.0"] and back["text_number"].tolist() == ["-2", "+1", "x"]
+
+
+def test_xlsx_export_writes_no_formula():
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(table_to_xlsx(HOSTILE, title="=cmd", footnote="+x"))).active
+    values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    assert "'=cmd" in values and "'+x" in values and -1.5 in values
+    from core.safe_text import is_formula
+
+    assert not any(is_formula(v) for v in values)
+
+
+def test_docx_export_neutralises_formulas():
+    from docx import Document
+
+    doc = Document(io.BytesIO(table_to_docx(HOSTILE, title="=t")))
+    texts = [c.text for c in doc.tables[0]._cells]
+    assert "'@SUM(1)" in texts and not any(t.startswith(("=", "@")) for t in texts)
+    assert doc.paragraphs[0].text == "'=t"
+
+
+def test_renderer_page_loads_nothing_from_outside():
+    """MathJax off and plotly.js from the installed package: the renderer's page names no URL."""
+    from kaleido._page_generator import PageGenerator
+
+    from core.export import RENDERER_OPTIONS
+
+    page = PageGenerator(mathjax=RENDERER_OPTIONS["mathjax"]).generate_index()
+    assert "http://" not in page and "https://" not in page and "mathjax" not in page.lower()
