@@ -18,7 +18,7 @@ import math
 
 import pandas as pd
 
-from core.safe_text import cell, neutralise_frame
+from core.safe_text import cell, figure_safe, neutralise_frame
 
 #: Slide-sized figure export (16:9), in CSS pixels; ``scale`` multiplies for PNG.
 SLIDE_WIDTH = 1600
@@ -139,7 +139,7 @@ def figure_to_image(fig: object, fmt: str = "png", width: int = SLIDE_WIDTH, hei
 
         kaleido.start_sync_server(n=1, silence_warnings=True, **RENDERER_OPTIONS)  # once; then kept warm
         opts = {"format": fmt, "width": width, "height": height, "scale": scale if fmt == "png" else 1}
-        return bytes(kaleido.calc_fig_sync(fig.to_dict(), opts=opts))  # type: ignore[attr-defined]
+        return bytes(kaleido.calc_fig_sync(figure_safe(fig), opts=opts))
     except Exception as exc:  # kaleido raises various errors when no browser is usable
         raise ExportError(
             f"The {fmt.upper()} file could not be rendered on this machine ({type(exc).__name__}). "

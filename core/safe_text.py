@@ -48,6 +48,34 @@ def plain(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+_LIVE_TAG = re.compile(r"<(/?)(a|img|script|iframe|object|embed|link|style)\b", re.IGNORECASE)
+
+
+def figure_safe(fig: Any) -> dict[str, Any]:
+    """A plotly figure as a dict in which no text can form a live link or load anything.
+
+    Plotly renders a small HTML subset in titles, legends, hover text and annotations,
+    ``<a href>`` included. Myoscope's own figures use only ``<b>``, ``<i>``, ``<br>``,
+    ``<sup>`` and ``<span>``; any ``<a>``, ``<img>``, ``<script>``... found in the figure
+    can only come from the user's data, and is shown as text (``&lt;a``). The one place
+    every figure goes through before display or export.
+    """
+    d = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else dict(fig)
+    return _defuse(d)
+
+
+def _defuse(o: Any) -> Any:
+    if isinstance(o, str):
+        return _LIVE_TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", o)
+    if isinstance(o, dict):
+        return {k: _defuse(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_defuse(v) for v in o]
+    if hasattr(o, "dtype") and getattr(o, "dtype", None) is not None and o.dtype == object:
+        return [_defuse(v) for v in o.tolist()]
+    return o
+
+
 def is_formula(value: object) -> bool:
     """A text that a spreadsheet would evaluate (see :data:`FORMULA_PREFIXES`)."""
     if not isinstance(value, str) or not value:
@@ -82,4 +110,4 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["FORMULA_PREFIXES", "cell", "is_formula", "md", "neutralise_frame", "plain"]
+__all__ = ["FORMULA_PREFIXES", "cell", "figure_safe", "is_formula", "md", "neutralise_frame", "plain"]

@@ -33,6 +33,7 @@ from core.rates import (
     load_bundled_rates,
     load_rates,
 )
+from core.safe_text import md
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
 from core.stats import CI_METHODS
 from ui.state import require_clean_columns, require_filtered_cohort
@@ -93,7 +94,7 @@ if rates_choice == UPLOAD:
     try:
         rates = load_rates(up)
     except RatesError as exc:
-        st.error(f"The rate table cannot be used: {exc}")
+        st.error(f"The rate table cannot be used: {md(exc)}")
         st.stop()
 
 preset = c2.selectbox("At-risk window around DM diagnosis", list(WINDOWS), index=2,
@@ -188,7 +189,7 @@ try:
     res = sir_analysis(df, rates, wb, wa, ci_method=ci_method, by=by,  # type: ignore[arg-type]
                        by_order=by_order)
 except CancerRiskError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 st.subheader("Standardized incidence ratio")
@@ -209,7 +210,7 @@ m[5].metric("Excess risk / 1,000 PY", _num(res.excess_per_1000py, 1))
 show_guardrails(list(res.guardrails))
 
 if res.subgroups:
-    st.markdown(f"**SIR by {res.split}**")
+    st.markdown(f"**SIR by {md(res.split)}**")
     fig_forest = forest_figure(res)
     show_figure(fig_forest, "sir_forest", key="cr_forest")
     download_figure(fig_forest, "sir_forest", key="cr_dl_forest")
@@ -278,7 +279,7 @@ labels = by if isinstance(by, pd.Series) else None
 try:
     cif = cumulative_incidence(df, labels=labels, unit="months", order=by_order)
 except CancerRiskError as exc:
-    st.warning(str(exc))
+    st.warning(md(exc))
     cif = None
 if cif is not None and not cif.curves.empty:
     st.caption(cif.note + (" Split by time since diagnosis is not applicable here: one curve."

@@ -40,7 +40,7 @@ st.caption(
 raw = cohort.raw
 src = ss.get("cohort_source", "")
 if raw is not None and raw.filename:
-    bits = [f"**{src}**", f"format {raw.format}"]
+    bits = [f"**{md(src)}**", f"format {raw.format}"]
     if raw.encoding:
         bits.append(f"encoding {raw.encoding}")
     if raw.delimiter:
@@ -51,14 +51,14 @@ if raw is not None and raw.filename:
         bits.append(f"sheet {raw.sheet!r}")
     st.markdown(" · ".join(bits))
     for note in raw.notes:
-        st.info(note)
+        st.info(md(note))
     if len(raw.sheets) > 1 and ss.get("upload_bytes"):
         sheet = st.selectbox("Sheet", raw.sheets, index=raw.sheets.index(raw.sheet), key="cohort_sheet")
         if sheet != raw.sheet:
             load_upload(ss["upload_bytes"], src, str(ss["upload_id"]) + sheet, sheet)
             st.rerun()
 elif src and src != SAMPLE_LABEL:
-    st.markdown(f"**{src}**")
+    st.markdown(f"**{md(src)}**")
 
 # ------------------------------------------------------------------ problems
 errors, warnings = cohort.errors, cohort.warnings
@@ -109,7 +109,7 @@ if ss.get("raw") is not None:
             try:
                 loaded, loaded_types = load_mapping(up.getvalue())
             except CohortFileError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 ss["_mapping_loaded"] = up.file_id
                 apply_mapping({**mapping, **{k: v for k, v in loaded.items() if k in mapping}}, loaded_types)
@@ -127,7 +127,7 @@ fc = filtered_cohort()
 df = fc.data if fc is not None else cohort.data
 st.subheader("Summary")
 if fc is not None and not fc.filters.is_empty:
-    st.caption(f"Filtered cohort: {fc.description}.")
+    st.caption(f"Filtered cohort: {md(fc.description)}.")
 summ = cohort_summary(df, cohort.dictionary)
 m1, m2, m3, m4 = st.columns([1, 1.2, 1.8, 1.2])
 m1.metric("Patients", summ.n_patients)

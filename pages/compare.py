@@ -125,12 +125,12 @@ if not features:
 try:
     result: ComparisonResult = compare_groups(df, grouping.labels, group_a, group_b, features, dictionary, fdr=fdr)
 except CompareError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 m1, m2, m3 = st.columns(3)
-m1.metric(f"Group A: {group_a}", f"{result.n_a} patients")
-m2.metric(f"Group B: {group_b}", f"{result.n_b} patients")
+m1.metric(f"Group A: {md(group_a)}", f"{result.n_a} patients")
+m2.metric(f"Group B: {md(group_b)}", f"{result.n_b} patients")
 m3.metric("Excluded", f"{result.n_excluded} patients",
           help="Patients in neither group (grouping value missing). Counted, not silently dropped.")
 show_guardrails(result.guardrails)
@@ -140,7 +140,7 @@ tab_table, tab_forest, tab_heat = st.tabs(["Table", "Forest plot", "Subtype heat
 with tab_table:
     display = display_table(result)
     n_sig = int((result.rows["p_value"] < 0.05).sum())
-    st.subheader(f"{group_a} vs {group_b}")
+    st.subheader(f"{md(group_a)} vs {md(group_b)}")
     st.dataframe(
         _highlight_rows(display, result.rows["p_value"].tolist(), offset=1),
         hide_index=True, width="stretch", key="cmp_table",
@@ -180,7 +180,7 @@ with tab_heat:
         try:
             heat = subtype_heatmap(df, binary, dictionary, fdr=fdr)
         except CompareError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.caption(
                 "Each antibody subtype vs all other patients with a known subtype (untested patients in "
@@ -212,7 +212,7 @@ with st.expander("Compare with a published table"):
             if up is not None:
                 published = load_published_table(up.getvalue())
     except PublishedTableError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     if published is not None:
         pub_feats = [
             f for f in published["feature"]
@@ -221,7 +221,7 @@ with st.expander("Compare with a published table"):
         try:
             pub_result = compare_groups(df, grouping.labels, group_a, group_b, pub_feats, dictionary)
         except CompareError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             check = compare_with_published(pub_result, published)
             n_flag = int(check["flagged"].sum())

@@ -33,6 +33,7 @@ from core.interferon import (
     methods_text,
     read_qpcr,
 )
+from core.safe_text import md
 from core.schema import SUBTYPE_LABELS
 from ui.state import require_filtered_cohort
 from ui.widgets import download_figure, download_table, show_figure, show_guardrails
@@ -141,7 +142,7 @@ with tab_course:
     subtype = row.get("antibody_subtype")
 
     # ---------------------------------------------------------------- the patient's row
-    st.subheader(f"{patient_id}: {_subtype_label(subtype)}")
+    st.subheader(f"{md(patient_id)}: {_subtype_label(subtype)}")
     facts = {
         "Sex": row.get("sex") if isinstance(row.get("sex"), str) else "—",
         "Age at diagnosis": (f"{row.get('age_at_diagnosis'):.1f} y"
@@ -154,7 +155,7 @@ with tab_course:
                   else "no" if row.get("death") == 0 else "—"),
         "Last follow-up": _fmt_date(row.get("last_followup_date")),
     }
-    st.markdown(" · ".join(f"**{k}:** {v}" for k, v in facts.items()))
+    st.markdown(" · ".join(f"**{k}:** {md(v)}" for k, v in facts.items()))
     feats = []
     for info in dictionary.features(("binary", "continuous", "ordinal", "categorical")):
         if info.name not in row.index:
@@ -169,12 +170,12 @@ with tab_course:
         else:
             text = str(v)
         feats.append({"group": info.group, "feature": info.label, "value": text})
-    with st.expander(f"Clinical features of {patient_id} ({len(feats)} recorded)",
+    with st.expander(f"Clinical features of {md(patient_id)} ({len(feats)} recorded)",
                      expanded=False):
         if feats:
             present = [f["feature"] for f in feats if f["value"] == "yes"]
             if present:
-                st.markdown("**Present:** " + ", ".join(present))
+                st.markdown("**Present:** " + ", ".join(md(p) for p in present))
             st.dataframe(pd.DataFrame(feats), hide_index=True, width="stretch")
         else:
             st.caption("No clinical feature recorded for this patient.")
@@ -190,9 +191,9 @@ with tab_course:
         course = patient_course(patient_events, patient_id, row.get("diagnosis_date"))
         if from_cohort:
             st.caption("From the cohort table (not in the events table): "
-                       + ", ".join(from_cohort) + ".")
+                       + ", ".join(md(x) for x in from_cohort) + ".")
         for note in course.notes:
-            st.info(note)
+            st.info(md(note))
         fig = patient_timeline_figure(course, threshold=threshold_tl,
                                       title=f"{patient_id} — {_subtype_label(subtype)}")
         show_figure(fig, "patient_timeline", key="patient_timeline")
@@ -247,7 +248,7 @@ with tab_course:
         course_table = patient_events.sort_values("date", kind="stable").assign(
             month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / DAYS_PER_MONTH)
             if not pd.isna(course.diagnosis_date) else float("nan"))
-        st.caption(f"Download {patient_id}'s events (with months since diagnosis):")
+        st.caption(f"Download {md(patient_id)}'s events (with months since diagnosis):")
         download_table(course_table, f"patient_{patient_id}_events", key="dl_course",
                        title=f"Events of patient {patient_id}")
 
@@ -263,7 +264,7 @@ with tab_course:
         labels = pd.Series(group_label, index=df.index).where(same, other_label)
         counts = df[sub_col].value_counts()
         st.markdown(
-            f"{patient_id} is one of **{int(same.sum())}** {group_label} patients in the "
+            f"{md(patient_id)} is one of **{int(same.sum())}** {group_label} patients in the "
             f"filtered cohort of {len(df)} ("
             + ", ".join(f"{_subtype_label(k)} {v}" for k, v in counts.items()) + ")."
         )
@@ -311,7 +312,7 @@ with tab_course:
             except ImportError:
                 st.caption("The survival view is not available in this build.")
             except ValueError as exc:
-                st.caption(f"Survival not computable on this cohort: {exc}")
+                st.caption(f"Survival not computable on this cohort: {md(exc)}")
         with ctx_sir:
             st.markdown("**Cancer risk of the patient's group** (cancer-risk view)")
             try:
@@ -345,7 +346,7 @@ with tab_course:
             except ImportError:
                 st.caption("The cancer-risk view is not available in this build.")
             except ValueError as exc:
-                st.caption(f"SIR not computable on this cohort: {exc}")
+                st.caption(f"SIR not computable on this cohort: {md(exc)}")
 
 # ======================================================================================
 # Interferon score calculator
@@ -372,7 +373,7 @@ with tab_ifn:
             try:
                 raw = read_qpcr(up)
             except InterferonError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     c1, c2 = st.columns(2)
     with c1:
         threshold = _threshold_picker("ifn_threshold")
@@ -400,11 +401,11 @@ with tab_ifn:
                     max_ct=max_ct,
                 )
         except InterferonError as exc:
-            st.error(f"Cannot compute the scores: {exc}")
+            st.error(f"Cannot compute the scores: {md(exc)}")
 
     if result is not None:
         for note in result.notes:
-            st.info(note)
+            st.info(md(note))
         n_pos = int(result.scores.loc[result.scores["sample_type"] == "patient",
                                       "positive"].sum())
         n_pat = int((result.scores["sample_type"] == "patient").sum())

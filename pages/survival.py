@@ -135,7 +135,7 @@ try:
     sd = survival_data(df, origin=origin, event=endpoint[0], event_date=endpoint[1],
                        censor_date=censor_col, unit=unit)  # type: ignore[arg-type]
 except SurvivalInputError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 labels = sd.align(grouping.labels)
@@ -199,12 +199,12 @@ download_figure(fig, "kaplan_meier", key="surv_dl_fig")
 
 show_guardrails(list(result.guardrails))
 for note in (*sd.notes, *result.notes):
-    st.info(note)
+    st.info(md(note))
 
 # ---------------------------------------------------------------- log-rank
 st.subheader("Log-rank test")
 if result.logrank is not None:
-    st.markdown(f"**{logrank_label(result)}** ({len(result.groups)} groups, df = {result.logrank.df}).")
+    st.markdown(f"**{md(logrank_label(result))}** ({len(result.groups)} groups, df = {result.logrank.df}).")
     lr_table = result.logrank_table()
     st.dataframe(lr_table, hide_index=True, width="stretch")
     if result.pairwise is not None:
@@ -246,8 +246,8 @@ download_table(risk, "survival_number_at_risk", key="surv_dl_risk", title="Numbe
 st.subheader("Cox proportional-hazards model")
 if result.cox is not None:
     cox = result.cox
-    adj = f", adjusted for {', '.join(dictionary.label(c) for c in cox.adjusted_for)}" if cox.adjusted_for else ""
-    st.caption(f"Reference: {cox.reference}{adj}; {cox.n} patients, {cox.n_events} events; Efron ties, Wald CI and P.")
+    adj = f", adjusted for {', '.join(md(dictionary.label(c)) for c in cox.adjusted_for)}" if cox.adjusted_for else ""
+    st.caption(f"Reference: {md(cox.reference)}{adj}; {cox.n} patients, {cox.n_events} events; Efron ties, Wald CI and P.")
     ct = cox.terms.assign(
         HR=cox.terms["hr"].map(format_ratio),
         **{
@@ -258,7 +258,7 @@ if result.cox is not None:
     )
     st.dataframe(ct[["term", "HR", f"{pct}% CI", "P", "PH test P"]], hide_index=True, width="stretch")
     for note in cox.notes:
-        st.warning(note)
+        st.warning(md(note))
     download_table(result.cox_table(), "survival_cox", key="surv_dl_cox", title="Cox model")
 else:
     st.info(f"Cox model not fitted: {md(result.cox_error)}" if result.cox_error else "No hazard ratio (see the notes above).")

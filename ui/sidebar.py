@@ -40,7 +40,7 @@ def _init_filter_widgets(options: list[str]) -> None:
     subtypes = list(spec.antibody_subtype or [])
     unknown = [s for s in subtypes if s not in options]
     if unknown:
-        ss["_url_error"] = f"Subtype(s) {', '.join(unknown)} from the link are not in this cohort and were ignored."
+        ss["_url_error"] = f"Subtype(s) {md(', '.join(unknown))} from the link are not in this cohort and were ignored."
     ss["flt_subtype"] = [s for s in subtypes if s in options]
     lo = AGE_LO if spec.age_min is None else max(AGE_LO, min(AGE_HI, int(spec.age_min)))
     hi = AGE_HI if spec.age_max is None else max(AGE_LO, min(AGE_HI, int(spec.age_max)))

@@ -158,7 +158,7 @@ def filters_from_url() -> tuple[FilterSpec, str | None]:
     try:
         return FilterSpec.from_query_params(st.query_params.to_dict()), None
     except FilterError as exc:
-        return FilterSpec(), f"The filters in the address bar could not be read ({exc}); showing all patients."
+        return FilterSpec(), f"The filters in the address bar could not be read ({md(exc)}); showing all patients."
 
 
 def write_url(spec: FilterSpec) -> None:
@@ -183,7 +183,7 @@ def filtered_cohort() -> FilteredCohort | None:
     try:
         res = apply_filters(cohort.data, spec, cohort.dictionary)
     except FilterError as exc:
-        st.warning(f"{exc} The filter is ignored.")
+        st.warning(f"{md(exc)} The filter is ignored.")
         res = apply_filters(cohort.data, FilterSpec(), cohort.dictionary)
         spec = FilterSpec()
     return FilteredCohort(res.data, cohort.dictionary, spec, res.description(), res.n_before, ss.get("events"), ss.get("cohort_source", ""))
@@ -246,6 +246,6 @@ def require_filtered_cohort() -> FilteredCohort:
         st.stop()
     assert fc is not None
     if fc.data.empty:
-        st.warning(f"No patient matches the filters ({fc.description}). Widen them in the sidebar.")
+        st.warning(f"No patient matches the filters ({md(fc.description)}). Widen them in the sidebar.")
         st.stop()
     return fc

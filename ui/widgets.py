@@ -24,6 +24,7 @@ from core.groups import (
     category_levels,
     grouping_choices,
 )
+from core.safe_text import figure_safe, md
 from core.schema import SUBTYPE_LABELS, DataDictionary
 
 GROUP_KINDS = {
@@ -86,7 +87,7 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
             spec = GroupSpec("age", "age_at_diagnosis", cutoff=float(cut))
         return assign_groups(df, spec, dictionary)
     except GroupingError as exc:
-        st.warning(str(exc))
+        st.warning(md(exc))
         st.stop()
         raise  # pragma: no cover - st.stop raises
 
@@ -129,17 +130,17 @@ def show_figure(fig: object, basename: str, key: str) -> None:
 
     ``theme=None`` keeps the figure's own (journal) fonts and colours.
     """
-    st.plotly_chart(fig, config=plotly_config(_safe(basename)), key=key, theme=None, width="stretch")
+    st.plotly_chart(figure_safe(fig), config=plotly_config(_safe(basename)), key=key, theme=None, width="stretch")
 
 
 def show_guardrails(messages: list[str]) -> None:
     """Small-sample and data-quality notes, shown, never hidden."""
     for m in messages:
-        st.warning(m)
+        st.warning(md(m))
 
 
 def methods_box(text: str, key: str, basename: str = "methods") -> None:
     """The methods paragraph, copyable and downloadable."""
     with st.expander("Methods text (for your manuscript)"):
-        st.write(text)
+        st.markdown(md(text))
         st.download_button("⬇ Methods (.txt)", data=text.encode("utf-8"), file_name=f"{_safe(basename)}.txt", mime="text/plain", key=f"{key}_methods", on_click="ignore")

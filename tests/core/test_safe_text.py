@@ -57,3 +57,16 @@ def test_neutralise_frame_cells_and_headers_numbers_untouched():
     assert out["n"].tolist() == [-1, 2, 3] and out["n"].dtype == df["n"].dtype
     assert out.attrs["neutralised"] == 2
     assert not is_formula("P1")
+
+
+def test_figure_safe_defuses_user_anchors_keeps_own_markup():
+    import plotly.graph_objects as go
+
+    from core.safe_text import figure_safe
+
+    fig = go.Figure(go.Scatter(x=[1], y=[1], name="<b>group</b>", hovertext=["P0 <a href='http://e'>x</a>"]))
+    fig.update_layout(title="<b>Survival</b><br><img src=x>")
+    d = figure_safe(fig)
+    text = str(d)
+    assert "<a " not in text and "<img" not in text and "&lt;a href" in text
+    assert "<b>Survival</b><br>" in d["layout"]["title"]["text"] and d["data"][0]["name"] == "<b>group</b>"

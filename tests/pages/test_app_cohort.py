@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def qp(at: AppTest, key: str) -> str | None:
 
 def metric(at: AppTest, label: str) -> str:
     for m in at.metric:
-        if m.label == label:
+        if re.sub(r"\\(.)", r"\1", m.label) == label:  # as rendered: Markdown escapes removed
             return m.value
     raise AssertionError(f"no metric {label!r} in {[m.label for m in at.metric]}")
 
