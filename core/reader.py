@@ -215,8 +215,24 @@ def decode(data: bytes, filename: str = "") -> tuple[str, str, tuple[Problem, ..
     return _decode_mixed(body, enc, name)
 
 
+def _has_utf8_multibyte(body: bytes) -> bool:
+    """Whether some bytes form a valid non-ASCII UTF-8 character (C-speed string operations)."""
+    s = body.decode("utf-8", errors="replace")
+    non_ascii = len(s) - len(s.encode("ascii", errors="ignore"))
+    return non_ascii > s.count("\ufffd")
+
+
 def _decode_mixed(body: bytes, enc: str, name: str) -> tuple[str, str, tuple[Problem, ...]]:
-    """Per-line decoding of a file that is not valid UTF-8 as a whole."""
+    """Per-line decoding of a file that is not valid UTF-8 as a whole.
+
+    Fast path: no UTF-8 multi-byte sequence anywhere (a plain Windows-1252 export) and
+    every byte defined in Windows-1252 -> the whole file is decoded at once.
+    """
+    if enc == "utf-8" and not _has_utf8_multibyte(body):
+        try:
+            return body.decode("cp1252"), "cp1252", ()
+        except UnicodeDecodeError:
+            pass
     lines = body.split(b"\n")
     utf8_nonascii = 0
     decoded: list[str] = []
