@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.errors import guarded
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="Myoscope", page_icon="🔬", layout="wide", initial_sidebar_state="expanded")
@@ -20,5 +21,7 @@ PAGES = [
 ]
 
 nav = st.navigation(PAGES)
-render_sidebar()
-nav.run()
+with st.sidebar, guarded("the sidebar"):
+    render_sidebar()
+with guarded("this page"):
+    nav.run()

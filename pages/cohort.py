@@ -37,6 +37,10 @@ st.caption(
     "It is read on this computer only; your file is never modified."
 )
 
+if ss.get("upload_error"):
+    bad_name, why = ss["upload_error"]
+    st.error(f"**{md(bad_name)}** could not be read: {md(why)} The cohort below is still the one loaded before.")
+
 raw = cohort.raw
 src = ss.get("cohort_source", "")
 if raw is not None and raw.filename:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
 from core.filters import FilterSpec
@@ -72,12 +70,14 @@ def render_sidebar() -> None:
         up = sb.file_uploader("Cohort file (CSV, TSV or Excel)", type=["csv", "tsv", "txt", "xlsx", "xlsm"], key="cohort_upload",
                               help="One row per patient. The file is read on this computer only and never modified.")
         if up is not None:
-            data = up.getvalue()
-            uid = hashlib.sha1(data).hexdigest() + up.name
+            uid = f"{up.file_id}:{up.name}"  # no hash of the whole file at every rerun
             if ss.get("upload_id") != uid:
-                load_upload(data, up.name, uid)
+                load_upload(up.getvalue(), up.name, uid)
     elif ss.get("cohort_source") != SAMPLE_LABEL:
         use_sample()
+    if ss.get("upload_error"):
+        bad_name, why = ss["upload_error"]
+        sb.error(f"{md(bad_name)} could not be read: {md(why)} Still showing {md(ss.get('cohort_source', ''))}.")
     cohort = ss["cohort"]
     n = len(cohort.data)
     source = md(ss.get("cohort_source", ""))

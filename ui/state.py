@@ -87,6 +87,7 @@ def use_sample() -> None:
     ss["mapping"] = None
     ss["types"] = {}
     ss["upload_id"] = None
+    ss.pop("upload_error", None)
 
 
 def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | None = None) -> None:
@@ -98,12 +99,12 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
     ss = st.session_state
     try:
         raw = read_table(data, filename, sheet)
-    except CohortFileError as exc:
-        from core.validate import Problem
-
-        ss["cohort"] = Cohort(pd.DataFrame(), DataDictionary(), (Problem(None, None, "", str(exc), "error"),), (), {}, RawTable(pd.DataFrame(), filename=filename))
-        ss["raw"] = None
+    except CohortFileError as exc:  # the file cannot be read: keep the previous cohort usable
+        ss["upload_error"] = (filename, str(exc))
+        ss["upload_id"] = upload_id
+        return
     else:
+        ss.pop("upload_error", None)
         ss["raw"] = raw
         same = ss.get("upload_id") == upload_id
         if not same:
