@@ -179,3 +179,29 @@ def test_qpcr_and_rates_use_the_same_reader():
     assert rt.data["rate"].iloc[0] == pytest.approx(10.5)
     with pytest.raises(RatesError, match="NUL"):
         load_rates(b"sex,age_from\x00\n")
+
+
+def test_the_file_is_only_read(tmp_path):
+    import hashlib
+    import os
+
+    f = tmp_path / "cohort.csv"
+    f.write_bytes("patient_id;âge\nP1;50\n".encode("cp1252"))
+    before = (hashlib.sha256(f.read_bytes()).hexdigest(), os.stat(f).st_mtime_ns)
+    read_cohort(f)
+    assert (hashlib.sha256(f.read_bytes()).hexdigest(), os.stat(f).st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cohort.csv"]
+
+
+def test_readme_limits_are_the_defaults():
+    """The README's "Your data" table states the limits the code applies."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    d = ReadLimits()
+    for needle in (f"| file size | {d.max_bytes // 2**20} MB", f"| rows | {d.max_rows:,}", f"| columns | {d.max_columns:,}",
+                   f"| characters in one cell | {d.max_cell_chars:,}", f"| cells (rows × columns) | {d.max_cells:,}"):
+        assert needle in text, needle
+    config = (Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text()
+    assert f"maxUploadSize = {d.max_bytes // 2**20}" in config and 'address = "localhost"' in config
+    assert "gatherUsageStats = false" in config and 'showErrorDetails = "none"' in config
