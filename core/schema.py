@@ -155,6 +155,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "age_at_diagnosis": (
         "age", "age at diagnosis", "age at dm diagnosis", "âge", "âge au diagnostic",
         "age au diagnostic", "âge au diagnostic (ans)", "age (years)", "âge (ans)",
+        "âge au diag", "age au diag", "âge diag", "age diag", "age at dx", "age dx",
     ),
     "birth_date": (
         "date of birth", "birth date", "dob", "birthdate", "date de naissance", "ddn",
@@ -163,7 +164,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "diagnosis_date": (
         "diagnosis date", "date of diagnosis", "dm diagnosis date", "date of dm diagnosis",
         "date de diagnostic", "date du diagnostic", "date diagnostic", "date diagnostic dm",
-        "date de diagnostic de la dm",
+        "date de diagnostic de la dm", "date diag", "date de diag", "date du diag", "date dx",
     ),
     "center": ("center", "centre", "site", "hospital", "hôpital", "centre investigateur"),
     "anti_mi2": ("anti mi2", "anti-mi2", "mi2", "mi-2", "anti-mi-2", "ac anti-mi2"),
@@ -179,13 +180,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "cancer date", "date of cancer", "date of cancer diagnosis", "malignancy date",
         "date du cancer", "date de cancer", "date de diagnostic du cancer",
     ),
-    "cancer_site": ("cancer site", "site du cancer", "localisation du cancer", "type de cancer"),
+    "cancer_site": ("cancer site", "site du cancer", "localisation du cancer", "type de cancer", "site cancer",
+                    "localisation cancer", "type cancer"),
     "death": ("death", "deceased", "dead", "décès", "deces", "décédé", "vital status"),
     "death_date": ("death date", "date of death", "date du décès", "date de décès", "date deces"),
     "last_followup_date": (
         "last follow-up", "last follow up", "last followup", "date of last follow-up",
         "last follow-up date", "date des dernières nouvelles", "dernières nouvelles",
         "date de dernières nouvelles", "ddn suivi", "date dernier suivi",
+        "date dernières nouvelles", "date des dernieres nouvelles", "dernieres nouvelles",
+        "date dn", "date de fin de suivi", "fin de suivi", "date last fu", "last fu",
         "date de dernier suivi",
     ),
 }
