@@ -30,6 +30,8 @@ from core.filters import FilterError, FilterSpec
 
 SettingKind = Literal["str", "float", "int", "bool", "list"]
 VIEW_FORMAT = 1
+#: Settings that identify a patient: pseudonymised in the address, left out of view.json.
+PATIENT_SETTINGS: tuple[str, ...] = ("p.id",)
 
 
 @dataclass(frozen=True)
@@ -140,14 +142,21 @@ SETTINGS: dict[str, Setting] = _settings(
     Setting("s.unit", "months", "str", ("days", "months", "years"), "survival: time unit"),
     Setting("s.ci", "log", "str", ("log", "log-log", "plain"), "survival: CI method"),
     Setting("s.adjust", False, "bool", (), "survival: Cox adjusted for age and sex"),
+    Setting("s.bands", True, "bool", (), "survival: confidence bands"),
+    Setting("s.marks", True, "bool", (), "survival: censor marks"),
+    Setting("s.median", True, "bool", (), "survival: median lines"),
+    Setting("s.cum", False, "bool", (), "survival: cumulative events in the risk table"),
+    Setting("s.lm", "", "str", (), "survival: landmarks (empty = 1, 3, 5 years)"),
+    Setting("s.ticks", "", "str", (), "survival: risk-table times (empty = automatic)"),
+    Setting("s.ref", None, "str", (), "survival: reference group of the hazard ratios"),
     # cancer risk
     Setting("r.before", 3.0, "float", (), "cancer risk: years before diagnosis"),
     Setting("r.after", 3.0, "float", (), "cancer risk: years after diagnosis"),
     Setting("r.open", False, "bool", (), "cancer risk: no end after diagnosis"),
     Setting("r.ci", "exact", "str", ("exact", "midp", "byar", "wald"), "cancer risk: CI method"),
-    Setting("r.by", "", "str", (), "cancer risk: split"),
+    Setting("r.by", "none", "str", (), "cancer risk: split"),
     # patient
-    Setting("p.id", None, "str", (), "patient"),
+    Setting("p.id", None, "str", (), "patient (pseudonymised in the address, never in view.json)"),
     Setting("p.thr", 2.3, "float", (), "patient: interferon threshold"),
 )
 
@@ -214,14 +223,19 @@ class ViewState:
         return cls(filters, values, str(flat.get("page", "")), tuple(notes + more))
 
     # ----------------------------------------------------------------- saved view
-    def to_json(self, cohort_name: str = "", cohort_sha256: str = "") -> str:
-        """``view.json``: settings, filters, cohort name and SHA-256, versions. No patient data."""
+    def to_json(self, cohort_name: str = "", cohort_sha256: str = "", exclude: Iterable[str] = PATIENT_SETTINGS) -> str:
+        """``view.json``: settings, filters, cohort name and SHA-256, versions. No patient data.
+
+        Settings that name a patient (``exclude``, by default :data:`PATIENT_SETTINGS`) are
+        left out, so a saved view never carries a patient identifier, even pseudonymised.
+        """
+        skip = set(exclude)
         obj = {
             "myoscope_view": VIEW_FORMAT,
             "page": self.page,
             "cohort": {"file": cohort_name, "sha256": cohort_sha256},
             "filters": self.filters.to_dict(),
-            "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(self.values.items())},
+            "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(self.values.items()) if k not in skip},
             "versions": versions(),
         }
         return json.dumps(obj, ensure_ascii=False, indent=2)
@@ -290,4 +304,251 @@ def versions(packages: Iterable[str] = ("myoscope", "pandas", "numpy", "scipy", 
     return out
 
 
-__all__ = ["SETTINGS", "Setting", "ViewState", "file_sha256", "versions"]
+# ====================================================================== splits
+#: Setting suffixes of a split (``<page>.kind`` ...), one per GroupSpec field.
+SPLIT_FIELDS: tuple[str, ...] = ("kind", "by", "a", "b", "cut")
+
+
+def split_values(prefix: str, spec: Any | None) -> dict[str, Any]:
+    """The settings (``c.kind``, ``c.by``, ``c.a``, ``c.b``, ``c.cut``) of a
+    :class:`core.groups.GroupSpec`; all ``None`` when ``spec`` is None ("the page decides").
+
+    Only the fields a kind uses are written: ``binary`` -> kind and column,
+    ``age``/``cutoff`` -> cut-off, ``category`` -> values, ``subtype`` -> the subtype in
+    ``a``.
+    """
+    out: dict[str, Any] = {f"{prefix}.{f}": None for f in SPLIT_FIELDS}
+    if spec is None:
+        return out
+    kind = spec.kind
+    out[f"{prefix}.kind"] = kind
+    if kind in ("binary", "category", "levels", "cutoff"):
+        out[f"{prefix}.by"] = spec.column
+    if kind in ("subtype", "category"):
+        out[f"{prefix}.a"] = tuple(spec.values_a)
+    if kind == "category":
+        out[f"{prefix}.b"] = tuple(spec.values_b)
+    if kind in ("age", "cutoff"):
+        out[f"{prefix}.cut"] = float(spec.cutoff)
+    return out
+
+
+def split_from_values(prefix: str, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The keyword arguments of a GroupSpec stored under ``prefix`` (None when unset)."""
+    kind = values.get(f"{prefix}.kind")
+    if not kind:
+        return None
+    column = values.get(f"{prefix}.by") or {"subtype": "antibody_subtype", "age": "age_at_diagnosis"}.get(kind, "")
+    out: dict[str, Any] = {"kind": kind, "column": column,
+                           "values_a": tuple(values.get(f"{prefix}.a") or ()),
+                           "values_b": tuple(values.get(f"{prefix}.b") or ())}
+    cut = values.get(f"{prefix}.cut")
+    if cut is not None:
+        out["cutoff"] = float(cut)
+    return out
+
+
+# ====================================================================== vocabularies
+#: At-risk windows of the cancer-risk page: label -> (years before, years after) or
+#: None for "Custom" (inf after = no end).
+SIR_WINDOWS: dict[str, tuple[float, float] | None] = {
+    "From diagnosis on": (0.0, math.inf),
+    "±1 year": (1.0, 1.0),
+    "±3 years (cancer-associated myositis)": (3.0, 3.0),
+    "±5 years": (5.0, 5.0),
+    "Custom": None,
+}
+
+
+def _threshold_choices() -> dict[str, float | None]:
+    from core.interferon import DEFAULT_THRESHOLD, RICE_THRESHOLD
+
+    return {
+        f"{DEFAULT_THRESHOLD:g} (laboratory of Jalles et al. 2020)": DEFAULT_THRESHOLD,
+        f"{RICE_THRESHOLD:g} (Rice et al. 2013: mean + 2 SD of controls)": RICE_THRESHOLD,
+        "custom": None,
+    }
+
+
+#: Interferon positivity thresholds of the patient page: label -> value (None = custom).
+THRESHOLD_CHOICES: dict[str, float | None] = _threshold_choices()
+
+
+# ====================================================================== patients
+def patient_token(patient_id: str, salt: str) -> str:
+    """A pseudonym of a patient id for the address: ``~`` + 10 hex digits of
+    SHA-256(salt, id). With the cohort file's SHA-256 as salt, only someone holding the
+    same file can tell which patient a link shows."""
+    return "~" + hashlib.sha256(f"{salt}\x1f{patient_id}".encode()).hexdigest()[:10]
+
+
+def resolve_patient(value: str | None, ids: Iterable[str], salt: str) -> str | None:
+    """The patient id a setting names: a pseudonym (:func:`patient_token`) or, for presets
+    of synthetic data, the id itself; ``None`` when no patient of ``ids`` matches."""
+    if not value:
+        return None
+    ids = [str(i) for i in ids]
+    if not value.startswith("~"):
+        return value if value in ids else None
+    return next((i for i in ids if patient_token(i, salt) == value), None)
+
+
+# ====================================================================== bindings
+@dataclass(frozen=True)
+class Binding:
+    """Settings <-> the widgets that show them (by widget key).
+
+    Attributes
+    ----------
+    settings : tuple[str, ...]
+        Setting keys (:data:`SETTINGS`).
+    widgets : tuple[str, ...]
+        Widget keys (Streamlit session-state keys); the first one is always on screen when
+        the others are.
+    to_widgets : callable or None
+        ``(values, context) -> {widget key: value}``; None = one setting, one widget, same
+        value (tuples become lists).
+    from_widgets : callable or None
+        ``({widget key: value present}, context) -> values``.
+    page : str
+        Page the widgets are on ("" = every page).
+    """
+
+    settings: tuple[str, ...]
+    widgets: tuple[str, ...]
+    to_widgets: Any = None
+    from_widgets: Any = None
+    page: str = ""
+
+    def widget_values(self, values: tuple[Any, ...], context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Widget state for these setting values."""
+        if self.to_widgets is not None:
+            return dict(self.to_widgets(values, context or {}))
+        v = values[0]
+        return {self.widgets[0]: list(v) if isinstance(v, tuple) else v}
+
+    def setting_values(self, widgets: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+        """Setting values for this widget state."""
+        if self.from_widgets is not None:
+            return tuple(self.from_widgets(widgets, context or {}))
+        v = widgets[self.widgets[0]]
+        return (tuple(v) if isinstance(v, list) else v,)
+
+
+def _window_to_widgets(values: tuple[Any, ...], _ctx: Mapping[str, Any]) -> dict[str, Any]:
+    before, after, open_end = float(values[0]), float(values[1]), bool(values[2])
+    after_eff = math.inf if open_end else after
+    for label, win in SIR_WINDOWS.items():
+        if win is not None and win == (before, after_eff):
+            return {"cr_window": label}
+    out: dict[str, Any] = {"cr_window": "Custom", "cr_wb": before, "cr_open": open_end}
+    if not open_end:
+        out["cr_wa"] = after
+    return out
+
+
+def _window_from_widgets(w: Mapping[str, Any], _ctx: Mapping[str, Any]) -> tuple[Any, ...]:
+    win = SIR_WINDOWS.get(w.get("cr_window", ""), (3.0, 3.0))
+    if win is not None:
+        before, after = win
+        return (before, 3.0, True) if math.isinf(after) else (before, after, False)
+    open_end = bool(w.get("cr_open", False))
+    return float(w.get("cr_wb", 3.0)), float(w.get("cr_wa", 3.0)), open_end
+
+
+def _threshold_to_widgets(values: tuple[Any, ...], _ctx: Mapping[str, Any]) -> dict[str, Any]:
+    thr = float(values[0])
+    for label, v in THRESHOLD_CHOICES.items():
+        if v is not None and v == thr:
+            return {"timeline_threshold_choice": label}
+    return {"timeline_threshold_choice": "custom", "timeline_threshold_custom": thr}
+
+
+def _threshold_from_widgets(w: Mapping[str, Any], _ctx: Mapping[str, Any]) -> tuple[Any, ...]:
+    v = THRESHOLD_CHOICES.get(w.get("timeline_threshold_choice", ""), None)
+    if v is None:
+        v = float(w.get("timeline_threshold_custom", SETTINGS["p.thr"].default))
+    return (v,)
+
+
+def _patient_to_widgets(values: tuple[Any, ...], ctx: Mapping[str, Any]) -> dict[str, Any]:
+    pid = resolve_patient(values[0], ctx.get("patient_ids", ()), str(ctx.get("salt", "")))
+    return {"patient_id": pid} if pid is not None else {"patient_id": values[0]}
+
+
+def _patient_from_widgets(w: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[Any, ...]:
+    pid = w.get("patient_id")
+    return (None if pid is None else patient_token(str(pid), str(ctx.get("salt", ""))),)
+
+
+def _one(setting: str, widget: str, page: str) -> Binding:
+    return Binding((setting,), (widget,), page=page)
+
+
+#: Every widget bound to a setting (the split pickers bind themselves:
+#: ``ui.widgets.group_picker``).
+BINDINGS: tuple[Binding, ...] = (
+    _one("g.present", "presentation", ""),
+    _one("c.feat", "cmp_features", "compare"),
+    _one("c.fdr", "cmp_fdr", "compare"),
+    _one("s.origin", "surv_origin", "survival"),
+    _one("s.event", "surv_endpoint", "survival"),
+    _one("s.censor", "surv_censor", "survival"),
+    _one("s.unit", "surv_unit", "survival"),
+    _one("s.ci", "surv_conf_type", "survival"),
+    _one("s.adjust", "surv_adjust", "survival"),
+    _one("s.bands", "surv_show_ci", "survival"),
+    _one("s.marks", "surv_censors", "survival"),
+    _one("s.median", "surv_median", "survival"),
+    _one("s.cum", "surv_cum", "survival"),
+    _one("s.lm", "surv_landmarks", "survival"),
+    _one("s.ticks", "surv_ticks", "survival"),
+    _one("s.ref", "surv_reference", "survival"),
+    _one("r.ci", "cr_ci", "cancer_risk"),
+    _one("r.by", "cr_split", "cancer_risk"),
+    Binding(("r.before", "r.after", "r.open"), ("cr_window", "cr_wb", "cr_wa", "cr_open"),
+            _window_to_widgets, _window_from_widgets, "cancer_risk"),
+    Binding(("p.id",), ("patient_id",), _patient_to_widgets, _patient_from_widgets, "patient"),
+    Binding(("p.thr",), ("timeline_threshold_choice", "timeline_threshold_custom"),
+            _threshold_to_widgets, _threshold_from_widgets, "patient"),
+)
+
+#: URL letter of each page's settings.
+PAGE_PREFIX: dict[str, str] = {"cohort": "", "compare": "c", "survival": "s", "cancer_risk": "r", "patient": "p"}
+
+
+def page_values(values: Mapping[str, Any], page: str) -> dict[str, Any]:
+    """The settings shown in the address of ``page``: the global ones (``g.*``) and the
+    page's own (the other pages' settings stay in the session and in view.json)."""
+    prefix = PAGE_PREFIX.get(page, "")
+    return {k: v for k, v in values.items() if k.startswith("g.") or (prefix and k.startswith(prefix + "."))}
+
+
+# ====================================================================== titles
+def filter_title(filters: FilterSpec) -> str:
+    """Short subgroup text for a slide title: ``Anti-Mi2, age ≥ 50, women``; ``All patients``."""
+    from core.schema import SUBTYPE_LABELS
+
+    parts: list[str] = []
+    if filters.antibody_subtype:
+        parts.append(" + ".join(SUBTYPE_LABELS.get(s, s) for s in filters.antibody_subtype))
+    if filters.age_min is not None and filters.age_max is not None:
+        parts.append(f"age {filters.age_min:g}–{filters.age_max:g}")
+    elif filters.age_min is not None:
+        parts.append(f"age ≥ {filters.age_min:g}")
+    elif filters.age_max is not None:
+        parts.append(f"age ≤ {filters.age_max:g}")
+    if filters.sex:
+        parts.append(" + ".join({"F": "women", "M": "men"}.get(s, s) for s in filters.sex))
+    for col, vals in filters.features:
+        parts.append(f"{col} = " + "/".join({1.0: "yes", 0.0: "no"}.get(v, str(v)) for v in vals))
+    text = ", ".join(parts) or "All patients"
+    return text[0].upper() + text[1:]
+
+
+__all__ = [
+    "BINDINGS", "PAGE_PREFIX", "PATIENT_SETTINGS", "SETTINGS", "SIR_WINDOWS", "SPLIT_FIELDS",
+    "THRESHOLD_CHOICES", "Binding", "Setting", "ViewState", "file_sha256", "filter_title",
+    "page_values", "patient_token", "resolve_patient", "split_from_values", "split_values",
+    "versions",
+]
