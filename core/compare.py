@@ -32,11 +32,16 @@ import pandas as pd
 
 from core.constants import MIN_GROUP_SIZE, MIN_NON_MISSING
 from core.formatting import format_n_of_N, format_p
+from core.groups import category_levels, category_strings
 from core.schema import SUBTYPE_LABELS, DataDictionary, FeatureInfo
 from core.stats import (
+    FISHER_MAX_TABLES,
     bh_qvalues,
+    contingency_test,
     fisher_2x2,
     fisher_p,
+    kruskal_wallis,
+    mann_whitney,
     mann_whitney_sorted,
     quantiles_sorted,
 )
@@ -45,11 +50,17 @@ __all__ = [
     "ROW_COLUMNS",
     "CompareError",
     "ComparisonResult",
+    "MultiComparisonResult",
     "compare_groups",
+    "compare_multi",
+    "compare_multi_payload",
     "compare_payload",
+    "display_multi_table",
+    "display_pairwise",
     "display_table",
     "format_or_ci",
     "methods_text",
+    "methods_text_multi",
     "subtype_heatmap",
 ]
 
@@ -649,6 +660,448 @@ def methods_text(result: ComparisonResult, filters_description: str = "") -> str
     return " ".join(parts)
 
 
-# Thin re-export for pages/compare.py (owned elsewhere), which still imports the published-table
-# names from here; remove once it imports them from core.published. Lazy, because
-# core.published imports this module.
+# =====================================================================================
+# Table 1 for any number of groups (gtsummary ``tbl_summary(by=) |> add_overall()``)
+# =====================================================================================
+#: Label of the column of all compared patients.
+OVERALL = "Overall"
+#: Label of the missing-value rows.
+UNKNOWN = "Unknown"
+#: Feature types the N-group table summarises.
+MULTI_TYPES: tuple[str, ...] = ("binary", "continuous", "ordinal", "categorical", "sex")
+#: Label of "every other compared patient" in one-vs-rest tests.
+REST = "rest"
+
+CELL_COLUMNS: tuple[str, ...] = (
+    "feature", "row", "level", "group", "n", "N", "pct", "median", "q1", "q3",
+)
+FEATURE_COLUMNS: tuple[str, ...] = (
+    "feature", "label", "group", "type", "unit", "test", "statistic", "df", "p_value",
+    "chisq_statistic", "chisq_df", "chisq_p", "n_tables", "min_expected", "warning",
+)
+PAIR_COLUMNS: tuple[str, ...] = ("feature", "comparison", "group_1", "group_2", "test", "p_value", "q_value")
+
+
+@dataclass(frozen=True)
+class MultiComparisonResult:
+    """Table 1 of ``k >= 2`` groups with an Overall column.
+
+    Attributes
+    ----------
+    groups : list of str
+        Group labels in display order.
+    sizes : dict
+        Patients per group.
+    n_excluded : int
+        Patients in no compared group.
+    features : pandas.DataFrame
+        One row per feature (:data:`FEATURE_COLUMNS`): overall test (``Fisher exact``,
+        ``Pearson chi-square`` or ``Kruskal-Wallis``), its statistic, df and P; Pearson's
+        chi-square of the contingency table (always, for categorical data); the number of
+        tables the exact test enumerated; a warning when it fell back to chi-square.
+    cells : pandas.DataFrame
+        One row per (feature, table row, group incl. :data:`OVERALL`) (:data:`CELL_COLUMNS`).
+        ``row`` is ``value`` (binary: n/N with the feature; continuous/ordinal: quartiles,
+        ``n`` = values), ``level`` (categorical: n/N of the level) or ``unknown``
+        (``n`` = patients with the feature missing, ``N`` = group size).
+    pairwise : pandas.DataFrame
+        :data:`PAIR_COLUMNS`; ``comparison`` is ``pair`` (each pair of groups) or
+        ``vs_rest`` (a group vs every other compared patient, ``group_2`` = ``"rest"``).
+        ``q_value``: Benjamini-Hochberg over the tests of the same feature and comparison.
+    guardrails : list of str
+    """
+
+    groups: list[str]
+    sizes: dict[str, int]
+    n_excluded: int
+    features: pd.DataFrame
+    cells: pd.DataFrame
+    pairwise: pd.DataFrame
+    guardrails: list[str] = field(default_factory=list)
+
+    @property
+    def n_total(self) -> int:
+        """Patients in the compared groups (the Overall column)."""
+        return int(sum(self.sizes.values()))
+
+    def payload(self) -> dict[str, Any]:
+        """JSON object of the comparison (see :func:`compare_multi_payload`)."""
+        return compare_multi_payload(self)
+
+
+def compare_multi(
+    df: pd.DataFrame,
+    labels: pd.Series,
+    groups: Sequence[str],
+    features: Sequence[str],
+    dictionary: DataDictionary,
+) -> MultiComparisonResult:
+    """Table 1 of any number of groups, with an Overall column and pairwise tests.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Cohort.
+    labels : pandas.Series
+        Group label per patient, aligned with ``df.index`` (other labels / NaN: excluded).
+    groups : sequence of str
+        The compared groups (at least 2), in display order.
+    features : sequence of str
+        Columns of type binary, continuous, ordinal, categorical or sex.
+    dictionary : DataDictionary
+
+    Returns
+    -------
+    MultiComparisonResult
+
+    Notes
+    -----
+    Per cell: binary ``n/N (%)`` (``N`` = recorded), categorical one ``n/N (%)`` per level,
+    continuous and ordinal median (Q1-Q3) with R type-7 quantiles (Hyndman & Fan 1996);
+    missing values are counted in an ``Unknown`` row. Overall P: Fisher's exact test of the
+    level x group table by enumeration (Freeman & Halton 1951, as R ``fisher.test``) when at
+    most :data:`core.stats.FISHER_MAX_TABLES` tables have its margins, else Pearson's
+    chi-square (``chisq.test(correct = FALSE)``) with a warning; Kruskal-Wallis
+    (``kruskal.test``; Kruskal & Wallis 1952) for continuous and ordinal features. Pairwise
+    and one-vs-rest P: Fisher (2 x 2, or r x 2 for a categorical feature) or Mann-Whitney U
+    (as :func:`compare_groups`), Benjamini-Hochberg adjusted within each feature
+    (Benjamini & Hochberg 1995; R ``p.adjust(, "BH")``).
+    """
+    groups = [str(g) for g in groups]
+    infos = _check_multi_inputs(df, groups, features, dictionary)
+    codes = _group_codes(labels, df.index, groups)
+    sizes = {g: int(np.count_nonzero(codes == i)) for i, g in enumerate(groups)}
+    feats, cells, pairs = [], [], []
+    for info in infos:
+        f_rec, f_cells, f_pairs = _multi_feature(df, info, codes, groups)
+        feats.append(f_rec)
+        cells += f_cells
+        pairs += f_pairs
+    pair_frame = _adjust_pairs(pd.DataFrame.from_records(pairs, columns=list(PAIR_COLUMNS)))
+    feat_frame = pd.DataFrame.from_records(feats, columns=list(FEATURE_COLUMNS))
+    return MultiComparisonResult(
+        groups=groups, sizes=sizes, n_excluded=int(np.count_nonzero(codes < 0)),
+        features=feat_frame,
+        cells=pd.DataFrame.from_records(cells, columns=list(CELL_COLUMNS)),
+        pairwise=pair_frame, guardrails=_multi_guardrails(sizes, feat_frame),
+    )
+
+
+def _check_multi_inputs(df: pd.DataFrame, groups: list[str], features: Sequence[str],
+                        dictionary: DataDictionary) -> list[FeatureInfo]:
+    """Dictionary entries of ``features``; raises on < 2 or repeated groups, a duplicate
+    or unknown column, or an unsupported type."""
+    if len(groups) < 2 or len(set(groups)) != len(groups):
+        raise CompareError(f"at least two distinct groups are needed (got {groups})")
+    features = list(features)
+    dup = sorted({f for f in features if features.count(f) > 1})
+    if dup:
+        raise CompareError(f"features listed more than once: {', '.join(dup)}")
+    missing = [f for f in features if f not in df.columns]
+    if missing:
+        raise CompareError(f"feature column(s) not in the cohort: {', '.join(missing)}")
+    infos = [dictionary.get(f) for f in features]
+    for info in infos:
+        if info.type not in MULTI_TYPES:
+            raise CompareError(
+                f"feature '{info.name}' has type '{info.type}'; only binary, continuous, ordinal and "
+                "categorical features can be summarised"
+            )
+    return infos
+
+
+def _group_codes(labels: pd.Series, index: pd.Index, groups: list[str]) -> np.ndarray:
+    """Group index per patient (``-1``: in no compared group), aligned with ``index``."""
+    if not isinstance(labels, pd.Series):
+        labels = pd.Series(labels, index=index)
+    if len(labels) != len(index):
+        raise CompareError(f"group labels have {len(labels)} entries but the cohort has {len(index)} patients")
+    if not labels.index.equals(index):
+        labels = labels.reindex(index)
+    text = labels.astype(object).where(labels.notna(), None).to_numpy(dtype=object)
+    pos = {g: i for i, g in enumerate(groups)}
+    return np.fromiter((pos.get(v, -1) if isinstance(v, str) else -1 for v in text), dtype=np.intp, count=len(text))
+
+
+def _multi_feature(df: pd.DataFrame, info: FeatureInfo, codes: np.ndarray,
+                   groups: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Cells, overall test and pairwise tests of one feature."""
+    rec: dict[str, Any] = {c: np.nan for c in FEATURE_COLUMNS}
+    rec.update(feature=info.name, label=info.label, group=info.group, type=info.type, unit=info.unit,
+               warning="", n_tables=0)
+    if info.type in ("continuous", "ordinal"):
+        values = _numeric_column(df, info.name)
+        if np.isinf(values).any():
+            raise CompareError(f"continuous feature '{info.name}' contains infinite values")
+        samples = [values[codes == i] for i in range(len(groups))]
+        cells = _continuous_cells(info.name, samples, groups)
+        kw = kruskal_wallis(samples)
+        rec.update(test="Kruskal-Wallis", statistic=kw.statistic, df=kw.df, p_value=kw.p_value)
+        pairs = _pair_tests(info.name, samples, groups, _mw_p, "Mann-Whitney U")
+        return rec, cells, pairs
+    level_codes, levels = _level_codes(df, info)
+    counts = _level_counts(level_codes, codes, len(levels), len(groups))  # (levels + 1 missing, groups)
+    cells = _level_cells(info, counts, levels, groups)
+    table = counts[:-1]
+    ct = contingency_test(table)
+    rec.update(test=ct.method, statistic=ct.statistic if ct.method != "Fisher exact" else np.nan,
+               df=ct.df if ct.method != "Fisher exact" else np.nan, p_value=ct.p_value,
+               chisq_statistic=ct.statistic, chisq_df=ct.df, chisq_p=ct.chisq_p,
+               n_tables=ct.n_tables, min_expected=ct.min_expected, warning=ct.warning)
+    columns = [table[:, i] for i in range(len(groups))]
+    test = "Fisher exact" if table.shape[0] == 2 else "Fisher exact (r x 2)"
+    pairs = _pair_tests(info.name, columns, groups, _table_p, test)
+    return rec, cells, pairs
+
+
+def _continuous_cells(name: str, samples: list[np.ndarray], groups: list[str]) -> list[dict[str, Any]]:
+    """Quartiles and missing counts of each group and of all compared patients."""
+    out = []
+    for g, s in [(OVERALL, np.concatenate(samples)), *zip(groups, samples)]:
+        ok = np.sort(s[~np.isnan(s)])
+        q1, med, q3 = quantiles_sorted(ok)
+        out.append({"feature": name, "row": "value", "level": "", "group": g, "n": int(ok.size),
+                    "N": int(s.size), "pct": np.nan, "median": med, "q1": q1, "q3": q3})
+        out.append(_unknown_cell(name, g, int(s.size - ok.size), int(s.size)))
+    return out
+
+
+def _unknown_cell(name: str, group: str, n_missing: int, size: int) -> dict[str, Any]:
+    return {"feature": name, "row": "unknown", "level": UNKNOWN, "group": group, "n": n_missing,
+            "N": size, "pct": 100.0 * n_missing / size if size else np.nan,
+            "median": np.nan, "q1": np.nan, "q3": np.nan}
+
+
+def _level_codes(df: pd.DataFrame, info: FeatureInfo) -> tuple[np.ndarray, list[str]]:
+    """Level index per patient (``-1`` missing) and the level names. Binary features have
+    levels ``["no", "yes"]`` (values 0 / 1); categorical ones their written forms."""
+    if info.type == "binary":
+        values = _numeric_column(df, info.name)
+        _binary_group_counts(values, (), info.name)  # raises unless 0 / 1 / NaN
+        codes = np.where(np.isnan(values), -1, values).astype(np.intp)
+        return codes, ["no", "yes"]
+    col = df[info.name]
+    levels = category_levels(col)
+    pos = {lv: i for i, lv in enumerate(levels)}
+    text = category_strings(col).to_numpy(dtype=object)
+    codes = np.fromiter((pos.get(v, -1) if isinstance(v, str) else -1 for v in text), dtype=np.intp, count=len(text))
+    return codes, levels
+
+
+def _level_counts(level_codes: np.ndarray, codes: np.ndarray, n_levels: int, n_groups: int) -> np.ndarray:
+    """Counts of shape ``(n_levels + 1, n_groups)``; the last row counts missing values."""
+    inside = codes >= 0
+    lv = np.where(level_codes < 0, n_levels, level_codes)[inside]
+    key = lv * n_groups + codes[inside]
+    return np.bincount(key, minlength=(n_levels + 1) * n_groups).reshape(n_levels + 1, n_groups)
+
+
+def _level_cells(info: FeatureInfo, counts: np.ndarray, levels: list[str],
+                 groups: list[str]) -> list[dict[str, Any]]:
+    """n/N (%) cells: the "yes" row of a binary feature, every level of a categorical one,
+    then the missing counts; Overall first."""
+    out = []
+    full = np.column_stack([counts.sum(axis=1), counts])
+    recorded = full[:-1].sum(axis=0)
+    shown = [(1, "value", "")] if info.type == "binary" else [(i, "level", lv) for i, lv in enumerate(levels)]
+    for j, g in enumerate([OVERALL, *groups]):
+        N = int(recorded[j])
+        for i, row, level in shown:
+            n = int(full[i, j])
+            out.append({"feature": info.name, "row": row, "level": level, "group": g, "n": n, "N": N,
+                        "pct": 100.0 * n / N if N else np.nan, "median": np.nan, "q1": np.nan, "q3": np.nan})
+        out.append(_unknown_cell(info.name, g, int(full[-1, j]), int(full[:, j].sum())))
+    return out
+
+
+def _mw_p(a: np.ndarray, b: np.ndarray) -> float:
+    return mann_whitney(a, b).p_value
+
+
+def _table_p(a: np.ndarray, b: np.ndarray) -> float:
+    """P of the level x 2 table of two count columns: Fisher 2 x 2 (R's ``fisher.test``
+    path), r x 2 by enumeration, chi-square when infeasible."""
+    t = _drop_empty_rows(np.column_stack([a, b]))
+    if t.shape[0] == 2:
+        return fisher_p(int(t[1, 0]), int(t[0, 0]), int(t[1, 1]), int(t[0, 1]))
+    return contingency_test(t).p_value
+
+
+def _drop_empty_rows(t: np.ndarray) -> np.ndarray:
+    return t[t.sum(axis=1) > 0] if t.shape[0] > 2 else t
+
+
+def _pair_tests(name: str, data: list[np.ndarray], groups: list[str], test: Any,
+                label: str) -> list[dict[str, Any]]:
+    """Each pair of groups, then each group vs the rest (concatenated samples or summed
+    counts of the other groups)."""
+    out = []
+    k = len(groups)
+    for i in range(k):
+        for j in range(i + 1, k):
+            out.append({"feature": name, "comparison": "pair", "group_1": groups[i], "group_2": groups[j],
+                        "test": label, "p_value": test(data[i], data[j]), "q_value": np.nan})
+    if k > 2:
+        for i in range(k):
+            others = [data[j] for j in range(k) if j != i]
+            rest = np.concatenate(others) if label == "Mann-Whitney U" else np.sum(others, axis=0)
+            out.append({"feature": name, "comparison": "vs_rest", "group_1": groups[i], "group_2": REST,
+                        "test": label, "p_value": test(data[i], rest), "q_value": np.nan})
+    return out
+
+
+def _adjust_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Benjamini-Hochberg q-values within each (feature, comparison)."""
+    pairs["p_value"] = pairs["p_value"].astype(np.float64)
+    pairs["q_value"] = np.nan
+    for idx in pairs.groupby(["feature", "comparison"], sort=False).groups.values():
+        pairs.loc[idx, "q_value"] = bh_qvalues(pairs.loc[idx, "p_value"].to_numpy(dtype=np.float64))
+    return pairs
+
+
+def _multi_guardrails(sizes: dict[str, int], features: pd.DataFrame) -> list[str]:
+    """Small groups, and every feature tested with chi-square instead of Fisher."""
+    out = [
+        f"Group '{g}' has {n} patient{'s' if n != 1 else ''} (fewer than {MIN_GROUP_SIZE}): "
+        "percentages and tests are unstable."
+        for g, n in sizes.items() if n < MIN_GROUP_SIZE
+    ]
+    out += [f"{r['label']}: {r['warning']}." for r in features.to_dict("records") if r["warning"]]
+    return out
+
+
+def display_multi_table(result: MultiComparisonResult, indent: str = "\u2003") -> pd.DataFrame:
+    """Journal-style Table 1 of strings: ``Characteristic``, ``Overall``, one column per
+    group, ``P`` (overall test, :func:`core.formatting.format_p`).
+
+    First row ``Patients, n``; binary rows ``n/N (%)``; continuous and ordinal rows
+    ``median (Q1–Q3)`` with ", median (IQR)" after the label; categorical features a
+    header row carrying P, then one indented row per level; an indented ``Unknown`` row
+    (patients with the feature missing) wherever a compared patient lacks the value.
+    """
+    cols = ["Characteristic", OVERALL, *result.groups, "P"]
+    blank = dict.fromkeys(cols, "")
+    out = [{**blank, "Characteristic": "Patients, n", OVERALL: str(result.n_total),
+            **{g: str(result.sizes[g]) for g in result.groups}}]
+    cells = result.cells.groupby("feature", sort=False)
+    for rec in result.features.to_dict("records"):
+        fc = cells.get_group(rec["feature"])
+        out += _display_feature(rec, fc, [OVERALL, *result.groups], blank, indent)
+    return pd.DataFrame(out, columns=cols)
+
+
+def _display_feature(rec: dict[str, Any], fc: pd.DataFrame, columns: list[str], blank: dict[str, str],
+                     indent: str) -> list[dict[str, str]]:
+    """Display rows of one feature (see :func:`display_multi_table`)."""
+    p = format_p(rec["p_value"]) + ("†" if rec["test"] == "Pearson chi-square" else "")
+    by = {(r["row"], r["level"], r["group"]): r for r in fc.to_dict("records")}
+    unit = f" ({rec['unit']})" if rec.get("unit") else ""
+    rows: list[dict[str, str]] = []
+    if rec["type"] in ("continuous", "ordinal"):
+        vals = [by[("value", "", g)] for g in columns]
+        dec = _decimals_for([v["median"] for v in vals] + [v["q1"] for v in vals])
+        rows.append({**blank, "Characteristic": f"{rec['label']}{unit}, median (IQR)", "P": p,
+                     **{g: _median_only(v, dec) for g, v in zip(columns, vals)}})
+    elif rec["type"] == "binary":
+        rows.append({**blank, "Characteristic": rec["label"], "P": p,
+                     **{g: format_n_of_N(int(by[("value", "", g)]["n"]), int(by[("value", "", g)]["N"]))
+                        for g in columns}})
+    else:
+        rows.append({**blank, "Characteristic": f"{rec['label']}, n/N (%)", "P": p})
+        for level in dict.fromkeys(r["level"] for r in by.values() if r["row"] == "level"):
+            rows.append({**blank, "Characteristic": f"{indent}{level}",
+                         **{g: format_n_of_N(int(by[("level", level, g)]["n"]), int(by[("level", level, g)]["N"]))
+                            for g in columns}})
+    unknown = [by[("unknown", UNKNOWN, g)] for g in columns]
+    if unknown[0]["n"] > 0:
+        rows.append({**blank, "Characteristic": f"{indent}{UNKNOWN}", **{g: str(int(u["n"])) for g, u in zip(columns, unknown)}})
+    return rows
+
+
+def _median_only(v: dict[str, Any], decimals: int) -> str:
+    if v["n"] == 0 or math.isnan(v["median"]):
+        return "—"
+    return f"{_fmt_number(v['median'], decimals)} ({_fmt_number(v['q1'], decimals)}–{_fmt_number(v['q3'], decimals)})"
+
+
+def display_pairwise(result: MultiComparisonResult, comparison: str = "pair") -> pd.DataFrame:
+    """Pairwise (``"pair"``) or one-vs-rest (``"vs_rest"``) tests as a table of strings:
+    ``Characteristic``, then one column per comparison (``A vs B`` / ``A vs rest``) with
+    ``P (q)``: the raw P and its Benjamini-Hochberg q-value within the feature."""
+    sub = result.pairwise[result.pairwise["comparison"] == comparison]
+    names = list(dict.fromkeys(f"{a} vs {b}" for a, b in zip(sub["group_1"], sub["group_2"])))
+    out = []
+    label = dict(zip(result.features["feature"], result.features["label"]))
+    for feat, grp in sub.groupby("feature", sort=False):
+        row = {"Characteristic": label[feat]}
+        for a, b, p, q in zip(grp["group_1"], grp["group_2"], grp["p_value"], grp["q_value"]):
+            row[f"{a} vs {b}"] = f"{format_p(p)} ({format_p(q)})"
+        out.append(row)
+    return pd.DataFrame(out, columns=["Characteristic", *names])
+
+
+def compare_multi_payload(result: MultiComparisonResult) -> dict[str, Any]:
+    """The JSON object of an N-group Table 1 (CLI ``--json``), JSON-safe.
+
+    ``{"groups": [{"label", "n"}], "overall": {"n"}, "n_excluded", "guardrails",
+    "features": [{feature, label, type, test, statistic, df, p_value, chisq_statistic,
+    chisq_df, chisq_p, n_tables, warning, "cells": [{row, level, group, n, N, pct, median,
+    q1, q3}], "pairwise": [{comparison, group_1, group_2, test, p_value, q_value}]}]}``;
+    ``null`` = not applicable or not computable.
+    """
+    cells = result.cells.groupby("feature", sort=False)
+    pairs = result.pairwise.groupby("feature", sort=False)
+    text = {"feature", "label", "group", "type", "unit", "test", "warning", "row", "level",
+            "comparison", "group_1", "group_2"}
+
+    def clean(rec: dict[str, Any]) -> dict[str, Any]:
+        return {k: (v if k in text else _json_number(v)) for k, v in rec.items()}
+
+    feats = []
+    for rec in result.features.to_dict("records"):
+        f = rec["feature"]
+        item = clean(rec)
+        item["cells"] = [clean({k: v for k, v in c.items() if k != "feature"}) for c in cells.get_group(f).to_dict("records")]
+        item["pairwise"] = ([clean({k: v for k, v in c.items() if k != "feature"})
+                             for c in pairs.get_group(f).to_dict("records")] if f in pairs.groups else [])
+        feats.append(item)
+    return {
+        "groups": [{"label": g, "n": int(result.sizes[g])} for g in result.groups],
+        "overall": {"n": result.n_total},
+        "n_excluded": int(result.n_excluded),
+        "guardrails": list(result.guardrails),
+        "features": feats,
+    }
+
+
+def methods_text_multi(result: MultiComparisonResult, filters_description: str = "") -> str:
+    """Methods paragraph of an N-group Table 1 (tests, missing data, adjustment, references)."""
+    types = set(result.features["type"])
+    filt = filters_description.strip().rstrip(".")
+    sizes = ", ".join(f"{g} (n = {result.sizes[g]})" for g in result.groups)
+    parts = [f"Patients were compared across {len(result.groups)} groups: {sizes}"
+             + (f"; {result.n_excluded} patient{'s' if result.n_excluded != 1 else ''} in no group were excluded"
+                if result.n_excluded else "") + "; the Overall column gives all compared patients."]
+    parts.append(f"Cohort filters: {filt}." if filt else "No cohort filter was applied.")
+    parts.append("Missing values were excluded feature by feature and are counted in Unknown rows.")
+    if types & {"binary", "categorical", "sex"}:
+        parts.append(
+            "Binary and categorical features are reported as n/N (%) and compared across groups with "
+            "Fisher's exact test of the r x c table (Freeman & Halton 1951; complete enumeration of the tables "
+            f"with the observed margins, as R's fisher.test, when they number at most {FISHER_MAX_TABLES:,}; "
+            "otherwise Pearson's chi-square test without continuity correction, marked †)."
+        )
+    if types & {"continuous", "ordinal"}:
+        parts.append(
+            "Continuous and ordinal features are reported as median (interquartile range, quantile "
+            "definition 7; Hyndman & Fan 1996) and compared with the Kruskal-Wallis test "
+            "(Kruskal & Wallis 1952; tie-corrected, as R's kruskal.test)."
+        )
+    parts.append(
+        "Pairwise comparisons (each pair of groups) and each group versus all other compared patients "
+        "used Fisher's exact test or the Mann-Whitney U test (normal approximation with tie and "
+        "continuity corrections); their P values were adjusted within each feature with the "
+        "Benjamini-Hochberg procedure (Benjamini & Hochberg 1995). Overall P values are not adjusted."
+    )
+    parts.append("P < .05 was considered significant. Computed with Myoscope.")
+    return " ".join(parts)

@@ -58,13 +58,20 @@ from scipy import optimize, special, stats
 
 __all__ = [
     "CI_METHODS",
+    "FISHER_MAX_TABLES",
     "CIMethod",
+    "ContingencyResult",
     "FisherResult",
+    "KruskalResult",
     "MannWhitneyResult",
     "StatsError",
     "bh_qvalues",
+    "chisq_rxc",
+    "contingency_test",
     "fisher_2x2",
     "fisher_p",
+    "fisher_rxc_p",
+    "kruskal_wallis",
     "mann_whitney",
     "mann_whitney_sorted",
     "poisson_test_p",
@@ -656,3 +663,208 @@ def poisson_test_p(observed: int, expected: float) -> float:
         p = float(stats.poisson.cdf(y - 1, m) + stats.poisson.sf(x - 1, m))
     return min(1.0, p)
 
+
+
+# =====================================================================================
+# r x c tables: Fisher exact (enumeration), Pearson chi-square; Kruskal-Wallis
+# =====================================================================================
+#: Largest number of tables (with the observed margins) that :func:`fisher_rxc` enumerates;
+#: beyond it the exact test is declared infeasible (about 1-2 s and ~100 MB at the bound).
+FISHER_MAX_TABLES = 2_000_000
+#: FEXACT's tolerance (R ``fisher.test`` for r x c tables): a table counts as "as or less
+#: probable" when its log-probability is at most the observed one plus this.
+_FEXACT_TOL = 3.4525e-7
+
+
+@dataclass(frozen=True)
+class ContingencyResult:
+    """Test of independence of an r x c table.
+
+    Attributes
+    ----------
+    p_value : float
+        Two-sided P of the test used (NaN when fewer than 2 non-empty rows or columns).
+    method : str
+        ``"Fisher exact"`` or ``"Pearson chi-square"``.
+    statistic, df : float
+        Pearson's X^2 and its degrees of freedom (always computed, as
+        ``chisq.test(correct = FALSE)``).
+    chisq_p : float
+        P of the chi-square test.
+    n_tables : int
+        Tables enumerated by the exact test (0 when it was not run).
+    min_expected : float
+        Smallest expected count under independence.
+    warning : str
+        Why the exact test was not used, and/or that expected counts are < 5.
+    """
+
+    p_value: float
+    method: str
+    statistic: float
+    df: float
+    chisq_p: float
+    n_tables: int
+    min_expected: float
+    warning: str = ""
+
+
+def _drop_empty(table: np.ndarray) -> np.ndarray:
+    """The table without all-zero rows and columns."""
+    t = np.asarray(table, dtype=np.int64)
+    return t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
+
+
+def _expand_cell(rem: np.ndarray, colrem: np.ndarray, acc: np.ndarray, i: int,
+                 limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """One enumeration step: every feasible value of cell ``i`` of the current column
+    for every partial table (``rem`` remaining row margins, ``colrem`` what the column
+    still needs, ``acc`` sum of log(cell!) so far). ``None`` when more than ``limit``."""
+    cap_after = rem[:, i + 1:].sum(axis=1)
+    lo = np.maximum(0, colrem - cap_after)
+    hi = np.minimum(rem[:, i], colrem)
+    width = hi - lo + 1
+    total = int(width.sum())
+    if total > limit:
+        return None
+    rep = np.repeat(np.arange(rem.shape[0]), width)
+    start = np.cumsum(width) - width
+    x = lo[rep] + (np.arange(total) - start[rep])
+    rem2 = rem[rep].copy()
+    rem2[:, i] -= x
+    return rem2, colrem[rep] - x, acc[rep] + special.gammaln(x + 1.0)
+
+
+def _table_log_factorials(rows: np.ndarray, cols: np.ndarray, limit: int) -> np.ndarray | None:
+    """``sum log(cell!)`` of every table with margins ``rows`` and ``cols`` (breadth-first
+    enumeration, cell by cell, keeping only partial tables that can be completed); ``None``
+    when there are more than ``limit`` tables."""
+    r = rows.size
+    rem = rows[None, :].astype(np.int64)
+    acc = np.zeros(1)
+    for j, cj in enumerate(cols):
+        if j == cols.size - 1:  # last column: the remaining margins
+            return acc + special.gammaln(rem + 1.0).sum(axis=1)
+        colrem = np.full(rem.shape[0], cj, dtype=np.int64)
+        for i in range(r - 1):
+            step = _expand_cell(rem, colrem, acc, i, limit)
+            if step is None:
+                return None
+            rem, colrem, acc = step
+        acc = acc + special.gammaln(colrem + 1.0)  # last cell of the column
+        rem = rem.copy()
+        rem[:, r - 1] -= colrem
+    return acc  # pragma: no cover - cols has at least 2 entries
+
+
+def fisher_rxc_p(table: np.ndarray, max_tables: int = FISHER_MAX_TABLES) -> tuple[float, int]:
+    """Fisher's exact test of an r x c table by complete enumeration, as R ``fisher.test``.
+
+    Every table with the observed row and column margins is enumerated; its conditional
+    probability (multivariate hypergeometric; Freeman & Halton 1951) is
+    ``prod(r_i!) prod(c_j!) / (N! prod(x_ij!))``. P is the sum over the tables whose
+    probability is at most that of the observed table (log tolerance 3.4525e-7, as
+    FEXACT, Mehta & Patel 1983, which R uses).
+
+    Parameters
+    ----------
+    table : array of int
+        Counts; all-zero rows and columns are dropped first.
+    max_tables : int
+        Feasibility bound: more tables than this -> ``(nan, 0)``.
+
+    Returns
+    -------
+    (float, int)
+        P value (NaN when infeasible or fewer than 2 rows/columns remain; 1 when only one
+        table exists) and the number of tables enumerated.
+    """
+    t = _drop_empty(table)
+    if t.shape[0] < 2 or t.shape[1] < 2:
+        return math.nan, 0
+    if t.shape[0] > t.shape[1]:
+        t = t.T  # fewer rows: fewer enumeration steps per column
+    rows, cols = t.sum(axis=1), t.sum(axis=0)
+    logs = _table_log_factorials(rows, cols, max_tables)
+    if logs is None:
+        return math.nan, 0
+    const = special.gammaln(rows + 1.0).sum() + special.gammaln(cols + 1.0).sum() - special.gammaln(t.sum() + 1.0)
+    obs = float(special.gammaln(t + 1.0).sum())
+    # less probable <=> larger sum of log(x!)
+    keep = logs >= obs - _FEXACT_TOL
+    p = float(np.exp(const - logs[keep]).sum())
+    return min(1.0, p), int(logs.size)
+
+
+def chisq_rxc(table: np.ndarray) -> tuple[float, float, float, float]:
+    """Pearson's chi-square test of independence without continuity correction, as R
+    ``chisq.test(x, correct = FALSE)``: ``X^2 = sum (O - E)^2 / E``, ``E = r_i c_j / N``,
+    ``df = (r - 1)(c - 1)`` (Pearson 1900; Agresti 2002, sec. 3.2).
+
+    Returns
+    -------
+    (statistic, df, p_value, min_expected)
+        NaN when fewer than 2 non-empty rows or columns (all-zero ones are dropped).
+    """
+    t = _drop_empty(table).astype(np.float64)
+    if t.shape[0] < 2 or t.shape[1] < 2:
+        return math.nan, math.nan, math.nan, math.nan
+    expected = np.outer(t.sum(axis=1), t.sum(axis=0)) / t.sum()
+    stat = float(((t - expected) ** 2 / expected).sum())
+    df = float((t.shape[0] - 1) * (t.shape[1] - 1))
+    return stat, df, float(stats.chi2.sf(stat, df)), float(expected.min())
+
+
+def contingency_test(table: np.ndarray, max_tables: int = FISHER_MAX_TABLES) -> ContingencyResult:
+    """Fisher's exact test of an r x c table when feasible, else Pearson's chi-square.
+
+    The exact test (:func:`fisher_rxc_p`) is used whenever the tables with the observed
+    margins number at most ``max_tables``; otherwise the chi-square test
+    (:func:`chisq_rxc`) is reported with a warning, which also says when an expected count
+    is below 5 (the chi-square approximation is then doubtful).
+    """
+    stat, df, chi_p, min_e = chisq_rxc(table)
+    if math.isnan(stat):
+        return ContingencyResult(math.nan, "Fisher exact", stat, df, chi_p, 0, min_e)
+    p, n_tables = fisher_rxc_p(table, max_tables)
+    if n_tables:
+        return ContingencyResult(p, "Fisher exact", stat, df, chi_p, n_tables, min_e)
+    warning = (f"more than {max_tables:,} tables with these margins: Fisher's exact test not "
+               "feasible, Pearson's chi-square used")
+    if min_e < 5:
+        warning += f" although an expected count is below 5 ({min_e:.2g}): interpret with caution"
+    return ContingencyResult(chi_p, "Pearson chi-square", stat, df, chi_p, 0, min_e, warning)
+
+
+@dataclass(frozen=True)
+class KruskalResult:
+    """Kruskal-Wallis rank-sum test (tie-corrected chi-square approximation).
+
+    Attributes
+    ----------
+    statistic, df, p_value : float
+        ``H`` (R's "Kruskal-Wallis chi-squared"), ``k - 1`` and P; NaN when fewer than two
+        samples have values or all values are equal.
+    """
+
+    statistic: float
+    df: float
+    p_value: float
+
+
+def kruskal_wallis(samples: Sequence[np.ndarray]) -> KruskalResult:
+    """Kruskal-Wallis test of k samples, as R ``kruskal.test`` (Kruskal & Wallis 1952):
+    ``H = [12 / (N (N + 1)) sum R_i^2 / n_i - 3 (N + 1)] / [1 - sum(t^3 - t) / (N^3 - N)]``,
+    ``df = k - 1``, P from the chi-square distribution (:func:`scipy.stats.kruskal`).
+    NaN values and empty samples are dropped.
+    """
+    clean = [np.asarray(s, dtype=np.float64) for s in samples]
+    clean = [s[~np.isnan(s)] for s in clean]
+    clean = [s for s in clean if s.size]
+    if len(clean) < 2:
+        return KruskalResult(math.nan, math.nan, math.nan)
+    pooled = np.concatenate(clean)
+    if np.all(pooled == pooled[0]):
+        return KruskalResult(math.nan, float(len(clean) - 1), math.nan)
+    res = stats.kruskal(*clean)
+    return KruskalResult(float(res.statistic), float(len(clean) - 1), float(res.pvalue))
