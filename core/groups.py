@@ -18,6 +18,10 @@ Kinds
     subgroup tables).
 ``age``
     age at diagnosis ≥ ``cutoff`` (group A) vs < ``cutoff``.
+``cutoff``
+    any numeric (continuous or ordinal) column ≥ ``cutoff`` (group A) vs < ``cutoff``
+    (e.g. CK ≥ 1000 IU/L, MMT-8 < 120); ``age`` is this kind on ``age_at_diagnosis``.
+    Patients with the value missing are in neither group.
 
 Category values are matched and shown in their written form (:func:`category_text`),
 whatever the column's dtype: ``0.0`` is ``"0"``, ``0.5`` is ``"0.5"``. A split that leaves a
@@ -33,9 +37,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from core.schema import DM_ANTIBODIES, SUBTYPE_LABELS, SUBTYPE_VALUES, DataDictionary
+from core.schema import (
+    DM_ANTIBODIES,
+    SUBTYPE_LABELS,
+    SUBTYPE_VALUES,
+    DataDictionary,
+    FeatureInfo,
+)
 
-GroupKind = Literal["subtype", "binary", "category", "levels", "age"]
+GroupKind = Literal["subtype", "binary", "category", "levels", "age", "cutoff"]
 
 
 class GroupingError(ValueError):
@@ -48,14 +58,15 @@ class GroupSpec:
 
     Attributes
     ----------
-    kind : {"subtype", "binary", "category", "levels", "age"}
+    kind : {"subtype", "binary", "category", "levels", "age", "cutoff"}
     column : str
-        Column used (``antibody_subtype`` for ``subtype``, ``age_at_diagnosis`` for ``age``).
+        Column used (``antibody_subtype`` for ``subtype``, ``age_at_diagnosis`` for ``age``;
+        required for ``cutoff``).
     values_a, values_b : tuple[str, ...]
         Category values of group A and B (``category``); ``values_a[0]`` is the subtype for
         ``subtype``.
     cutoff : float
-        Age cut-off in years (``age``).
+        Cut-off (``age``: years; ``cutoff``: in the column's unit); group A is ``>=``.
     """
 
     kind: GroupKind
@@ -270,6 +281,8 @@ def assign_groups(df: pd.DataFrame, spec: GroupSpec, dictionary: DataDictionary 
         labels[s >= c] = a
         labels[s < c] = b
         order, desc = [a, b], f"age at diagnosis ≥ {c:g} vs < {c:g} years"
+    elif spec.kind == "cutoff":
+        order, desc = _cutoff_groups(s, spec, labels, dictionary.get(col))
     else:  # pragma: no cover - Literal guards
         raise GroupingError(f"Unknown grouping kind {spec.kind!r}.")
     n_excluded = int(labels.isna().sum())
@@ -299,6 +312,28 @@ def _category_groups(s: pd.Series, spec: GroupSpec, labels: pd.Series, label: st
     return [a, b], f"{label}: {a} vs {b}"
 
 
+def _cutoff_groups(s: pd.Series, spec: GroupSpec, labels: pd.Series, info: FeatureInfo) -> tuple[list[str], str]:
+    """Fill ``labels`` for a ``cutoff`` split (value ≥ cut-off = group A, < cut-off = B,
+    missing = neither); returns the group order and the description.
+
+    Raises
+    ------
+    GroupingError
+        The column is not numeric, or the cut-off is not a finite number.
+    """
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        raise GroupingError(f"{info.label} is not a number column: choose a continuous or ordinal column for a cut-off.")
+    c = float(spec.cutoff)
+    if not np.isfinite(c):
+        raise GroupingError(f"The cut-off of {info.label} must be a finite number (got {spec.cutoff!r}).")
+    unit = f" {info.unit}" if info.unit else ""
+    a, b = f"{info.label} ≥ {c:g}", f"{info.label} < {c:g}"
+    values = s.astype(np.float64)
+    labels[values >= c] = a
+    labels[values < c] = b
+    return [a, b], f"{info.label} ≥ {c:g} vs < {c:g}{unit}"
+
+
 def _level_groups(s: pd.Series, col: str, labels: pd.Series, dictionary: DataDictionary) -> list[str]:
     """Fill ``labels`` for a ``levels`` split (one group per level); returns the order."""
     if col in DM_ANTIBODIES or dictionary.get(col).type == "binary" and set(s.dropna().unique()) <= {0.0, 1.0}:
@@ -322,7 +357,8 @@ def grouping_choices(df: pd.DataFrame, dictionary: DataDictionary) -> dict[str, 
     Returns
     -------
     dict
-        ``{"subtype": [...subtypes present], "binary": [...], "category": [...]}``.
+        ``{"subtype": [...subtypes present], "binary": [...], "category": [...],
+        "cutoff": [...numeric continuous or ordinal columns with values]}``.
     """
     present = [v for v in SUBTYPE_VALUES if "antibody_subtype" in df and (df["antibody_subtype"] == v).any() and v != "untested"]
     binary = [c for c in df.columns if dictionary.get(c).type == "binary" and df[c].notna().any()]
@@ -330,4 +366,9 @@ def grouping_choices(df: pd.DataFrame, dictionary: DataDictionary) -> dict[str, 
         c for c in df.columns
         if dictionary.get(c).type in ("categorical", "ordinal", "sex") and c not in ("patient_id",) and 1 < df[c].nunique() <= 30
     ]
-    return {"subtype": present, "binary": binary, "category": category}
+    cutoff = [
+        c for c in df.columns
+        if dictionary.get(c).type in ("continuous", "ordinal") and pd.api.types.is_numeric_dtype(df[c])
+        and not pd.api.types.is_bool_dtype(df[c]) and df[c].notna().any()
+    ]
+    return {"subtype": present, "binary": binary, "category": category, "cutoff": cutoff}

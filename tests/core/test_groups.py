@@ -14,6 +14,7 @@ from core.groups import (
     category_text,
     require_groups,
 )
+from core.schema import DataDictionary, FeatureInfo
 
 
 @pytest.mark.parametrize(
@@ -69,3 +70,59 @@ def test_empty_group_is_named_and_refused():
     with pytest.raises(GroupingError, match="group 'b' has no patient"):
         require_groups(labels, ["a", "b"], "x: a vs b")
     require_groups(labels, ["a"])
+
+
+# ----------------------------------------------------------------- cut-off kind ----
+def _ck() -> tuple[pd.DataFrame, DataDictionary]:
+    df = pd.DataFrame({"ck_max_ul": [50.0, 999.9, 1000.0, 8000.0, np.nan, 1200.0],
+                       "mmt8": [150.0, 120.0, 119.5, np.nan, 80.0, 120.0],
+                       "age_at_diagnosis": [30.0, 49.9, 50.0, 70.0, np.nan, 51.0],
+                       "centre": ["a", "b", "a", "b", "a", "b"]})
+    d = DataDictionary((FeatureInfo("ck_max_ul", "CK", "muscular", "continuous", "IU/L"),
+                        FeatureInfo("mmt8", "MMT-8", "muscular", "ordinal"),
+                        FeatureInfo("centre", "Centre", "other", "categorical")))
+    return df, d
+
+
+def test_cutoff_splits_any_numeric_column_at_greater_or_equal():
+    df, d = _ck()
+    g = assign_groups(df, GroupSpec("cutoff", "ck_max_ul", cutoff=1000.0), d)
+    assert g.order == ["CK ≥ 1000", "CK < 1000"]
+    assert g.labels.tolist()[:4] == ["CK < 1000", "CK < 1000", "CK ≥ 1000", "CK ≥ 1000"]
+    assert g.sizes() == {"CK ≥ 1000": 3, "CK < 1000": 2}
+    assert g.n_excluded == 1 and pd.isna(g.labels.iloc[4])  # missing CK: in neither group
+    assert g.description == "CK ≥ 1000 vs < 1000 IU/L"
+    m = assign_groups(df, GroupSpec("cutoff", "mmt8", cutoff=120), d)
+    assert m.sizes() == {"MMT-8 ≥ 120": 3, "MMT-8 < 120": 2}
+
+
+def test_cutoff_generalises_age():
+    df, d = _ck()
+    age = assign_groups(df, GroupSpec("age", cutoff=50.0), d)
+    cut = assign_groups(df, GroupSpec("cutoff", "age_at_diagnosis", cutoff=50.0), d)
+    assert age.order == ["age ≥ 50", "age < 50"]  # the age kind keeps its labels
+    assert (age.labels.isna() == cut.labels.isna()).all()
+    assert (age.labels.map({"age ≥ 50": "A", "age < 50": "B"}).dropna()
+            == cut.labels.map(dict(zip(cut.order, "AB"))).dropna()).all()
+
+
+def test_cutoff_refuses_text_columns_missing_columns_and_bad_cutoffs():
+    df, d = _ck()
+    with pytest.raises(GroupingError, match="not a number column"):
+        assign_groups(df, GroupSpec("cutoff", "centre", cutoff=1.0), d)
+    with pytest.raises(GroupingError, match="not in this cohort"):
+        assign_groups(df, GroupSpec("cutoff", "mmt_missing", cutoff=1.0), d)
+    with pytest.raises(GroupingError, match="finite number"):
+        assign_groups(df, GroupSpec("cutoff", "ck_max_ul", cutoff=float("nan")), d)
+    g = assign_groups(df, GroupSpec("cutoff", "ck_max_ul", cutoff=1e6), d)
+    with pytest.raises(GroupingError, match="has no patient"):
+        g.require_nonempty()
+
+
+def test_cutoff_choices_list_numeric_columns():
+    from core.groups import grouping_choices
+
+    df, d = _ck()
+    choices = grouping_choices(df, d)
+    assert choices["cutoff"] == ["ck_max_ul", "mmt8", "age_at_diagnosis"]
+    assert GroupSpec("cutoff", "ck_max_ul", cutoff=1000.0).to_dict()["kind"] == "cutoff"
