@@ -117,3 +117,43 @@ def test_renderer_page_loads_nothing_from_outside():
 
     page = PageGenerator(mathjax=RENDERER_OPTIONS["mathjax"]).generate_index()
     assert "http://" not in page and "https://" not in page and "mathjax" not in page.lower()
+
+
+def _borders(el, tag: str) -> dict[str, tuple[str, str | None]]:
+    from docx.oxml.ns import qn
+
+    found = el.find(qn(tag))
+    if found is None:
+        return {}
+    return {child.tag.split("}")[1]: (child.get(qn("w:val")), child.get(qn("w:sz"))) for child in found}
+
+
+def test_docx_journal_style_is_a_three_line_table():
+    """Top rule, rule under the header, bottom rule; no vertical lines, no rule between
+    body rows; cells still neutralised."""
+    from docx import Document
+
+    df = pd.DataFrame({"Characteristic": ["Patients, n", "=HYPERLINK(1)", "Age"], "Overall": ["119", "3", "55"]})
+    doc = Document(io.BytesIO(table_to_docx(df, title="Table 1", footnote="n/N (%)", style="journal")))
+    t = doc.tables[0]
+    assert t.style.name != "Table Grid"
+    table_b = _borders(t._tbl.tblPr, "w:tblBorders")
+    assert table_b["top"] == ("single", "12") and table_b["bottom"] == ("single", "12")
+    for side in ("left", "right", "insideH", "insideV"):
+        assert table_b[side][0] == "nil"
+    for c in t.rows[0].cells:  # rule under the header
+        assert _borders(c._tc.tcPr, "w:tcBorders")["bottom"] == ("single", "6")
+    for row in t.rows[1:]:  # body rows carry no cell borders of their own
+        assert all(c._tc.tcPr is None or not _borders(c._tc.tcPr, "w:tcBorders") for c in row.cells)
+    assert [c.text for c in t.rows[0].cells] == ["Characteristic", "Overall"]
+    assert t.rows[2].cells[0].text == "'=HYPERLINK(1)"
+    assert doc.paragraphs[0].text == "Table 1" and doc.paragraphs[-1].text == "n/N (%)"
+
+
+def test_docx_grid_style_is_the_default_and_unknown_styles_are_refused():
+    from docx import Document
+
+    doc = Document(io.BytesIO(table_to_docx(DF.astype(str))))
+    assert doc.tables[0].style.name == "Table Grid"
+    with pytest.raises(ValueError, match="unknown table style"):
+        table_to_docx(DF.astype(str), style="fancy")
