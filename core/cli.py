@@ -1,6 +1,7 @@
 """The ``myoscope`` command line: the same core functions as the pages.
 
-Sub-commands: ``summary``, ``compare``, ``survival``, ``sir``, ``ifn-score``. Each prints
+Sub-commands: ``summary``, ``compare``, ``survival``, ``sir``, ``ifn-score``, ``report``
+(the meeting bundle of a view, :mod:`core.report`). Each prints
 a readable report, or with ``--json`` the JSON object documented in the README. Exit
 status: 0 on success, 2 on any error. An error is one line on stderr,
 ``myoscope <command>: ...``, naming the option, file, row or column at fault (never a
@@ -466,6 +467,125 @@ def cmd_ifn(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_view(args: argparse.Namespace) -> Any:
+    """The view of ``myoscope report``: ``--settings`` (view.json), its filters replaced by
+    ``--filters`` when given. Notes on values that could not be applied go to stderr."""
+    from dataclasses import replace
+
+    from core.view import ViewState
+
+    view = ViewState()
+    if args.settings:
+        _check_file("--settings", args.settings)
+        try:
+            with open(args.settings, "rb") as fh:
+                view, record = ViewState.from_json(fh.read())
+        except ValueError as exc:
+            raise CliError(f"--settings {args.settings!r}: {_one_line(exc)}") from exc
+        for note in view.notes:
+            print(f"note: {_one_line(note)}", file=sys.stderr)
+        if record.get("sha256") and record["sha256"] != _sha256(args.cohort):
+            print(f"note: the view was saved for {record.get('file') or 'another file'!r} "
+                  f"(SHA-256 {record['sha256'][:12]}…), not this cohort file.", file=sys.stderr)
+    if args.filters:
+        try:
+            view = replace(view, filters=FilterSpec.from_json(args.filters))
+        except (FilterError, ValueError, TypeError) as exc:
+            raise CliError(f"--filters: {_one_line(exc)}") from exc
+    return view
+
+
+def _sha256(path: str) -> str:
+    """SHA-256 of a file (read in blocks)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _report_events(args: argparse.Namespace, cohort: Cohort) -> Any:
+    """The ``--events`` table (None without the flag); CliError naming the flag."""
+    if not args.events:
+        return None
+    from core.events import EventsError, load_events
+
+    _check_file("--events", args.events)
+    try:
+        return load_events(args.events, known_patient_ids=cohort.data["patient_id"].astype(str).tolist())
+    except (EventsError, OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CliError(f"--events {args.events!r}: {_one_line(exc)}") from exc
+
+
+def _report_out(out: str) -> str:
+    """The zip's path inside ``--out DIR`` (created when missing)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise CliError(f"--out {out!r} is a file, not a directory.")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {out!r}: {_one_line(exc.strerror or exc)}") from exc
+    return os.path.join(out, "myoscope_bundle.zip")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import time
+
+    from core.report import BundleOptions, ReportError, build_bundle
+
+    if args.suppress_below is not None and args.suppress_below < 2:
+        raise CliError(f"--suppress-below must be a whole number of at least 2 (got {args.suppress_below}).")
+    view = _report_view(args)
+    cohort, _df, _desc = _load(args.cohort, view.filters.to_json(), args.dictionary)
+    rates = None
+    if args.rates:
+        from core.rates import RatesError, load_rates
+
+        _check_file("--rates", args.rates)
+        try:
+            rates = load_rates(args.rates)
+        except (RatesError, OSError, ValueError, UnicodeDecodeError) as exc:
+            raise CliError(f"--rates {args.rates!r}: {_one_line(exc)}") from exc
+    events = _report_events(args, cohort)
+    path = _report_out(args.out)
+    options = BundleOptions(suppress_below=args.suppress_below, include_ids=args.include_ids)
+    t0 = time.perf_counter()
+
+    def progress(stage: str, fraction: float) -> None:
+        print(f"[{100 * fraction:3.0f}%] {stage}", file=sys.stderr, flush=True)
+
+    try:
+        data = build_bundle(cohort, view, os.path.basename(args.cohort), _sha256(args.cohort), options, progress,
+                            events=events, rates=rates)
+    except ReportError as exc:
+        raise CliError(_one_line(exc)) from exc
+    with open(path, "wb") as fh:
+        fh.write(data)
+    seconds = time.perf_counter() - t0
+    _print_report(args, path, data, seconds)
+    return 0
+
+
+def _print_report(args: argparse.Namespace, path: str, data: bytes, seconds: float) -> None:
+    """The bundle's path (and with ``--json`` its files, notes and results)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        results = json.loads(z.read("results.json"))
+    notes = [n for s in results["sections"].values() for n in s["notes"]]
+    if args.json:
+        _print_json({"bundle": os.path.abspath(path), "seconds": seconds, "files": names, "filters": results["filters"],
+                     "notes": notes, "results": {k: s["result"] for k, s in results["sections"].items()}})
+    else:
+        print(f"bundle: {os.path.abspath(path)} ({len(names)} files, {len(data) / 1e6:.1f} MB, {seconds:.1f} s)")
+        for n in notes:
+            print(f"note: {n}")
+
+
 #: Limit flags -> (environment variable read by :class:`core.reader.ReadLimits`, help).
 LIMIT_FLAGS: dict[str, tuple[str, str]] = {
     "--max-file-mb": ("MYOSCOPE_MAX_FILE_MB", "largest file read, in MB"),
@@ -552,6 +672,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ci", choices=["exact", "midp", "byar", "wald"], default="exact")
     r.add_argument("--by", help="split column, or time_since_diagnosis")
     r.set_defaults(fn=cmd_sir)
+
+    b = sub.add_parser("report", help="meeting bundle: deck, HTML, Word, Excel, figures and view.json in one zip")
+    common(b)
+    b.add_argument("--settings", help="a saved view (view.json): filters and page settings")
+    b.add_argument("--out", required=True, metavar="DIR", help="folder for myoscope_bundle.zip (created if missing)")
+    b.add_argument("--suppress-below", type=int, metavar="N",
+                   help="write counts 1..N-1 as <N and blank the percentages derived from them (registries: 5)")
+    b.add_argument("--include-ids", action="store_true", help="keep patient identifiers (default: left out, pseudonyms)")
+    b.add_argument("--events", help="events table for the patient course (setting p.id)")
+    b.add_argument("--rates", help="reference rates CSV/XLSX for the SIR (default: bundled France CI5-XII)")
+    b.set_defaults(fn=cmd_report)
 
     i = sub.add_parser("ifn-score", help="type I interferon score from RT-qPCR")
     limits(i)

@@ -1,0 +1,948 @@
+"""The one-click meeting bundle: every figure and table of a view, in one zip.
+
+:func:`build_bundle` computes the analyses of a :class:`core.view.ViewState` with the same
+core functions, settings and defaults as the pages and the ``myoscope`` command line
+(Table I by the ``c.*`` settings, default anti-Mi2 yes vs no; survival by ``s.*``, default
+by cancer; SIR by ``r.*``; the patient course of ``p.id`` when one is set), builds every
+figure once, renders it once as PNG and SVG through :func:`core.export.figure_to_image`
+(one warm local Chromium), and writes:
+
+* ``deck.pptx``: one slide per figure and per table (native, editable tables; long tables
+  over several slides), a title stating the subgroup and n, a footnote (test, CI method,
+  rates source) and the methods text in the speaker notes;
+* ``report.html``: one self-contained file (plotly.js embedded once, no CDN, no MathJax),
+  opens with the network off;
+* ``report.docx``: Word tables, figures, methods paragraphs and references;
+* ``tables.xlsx``: one sheet per table, full precision;
+* ``figures/*.png`` (300 dpi at the slide's content width) and ``figures/*.svg``;
+* ``view.json`` (:meth:`core.view.ViewState.to_json`) and ``results.json`` (the JSON of
+  each analysis, as ``myoscope compare|survival|sir --json`` prints it).
+
+Privacy (:mod:`core.privacy`): with ``suppress_below`` every table of every file has its
+small counts suppressed; patient identifiers are left out of every file and the patient
+course uses a pseudonym unless ``include_ids``. Every text cell goes through
+:mod:`core.safe_text`, every figure through :func:`core.safe_text.figure_safe`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import io
+import json
+import math
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from core.filters import FilterSpec, apply_filters
+from core.formatting import format_p
+from core.groups import (
+    Grouping,
+    GroupingError,
+    GroupSpec,
+    assign_groups,
+    category_levels,
+    require_groups,
+)
+from core.io import Cohort
+from core.privacy import PrivacyOptions, apply_privacy, pseudonyms, suppress_text
+from core.safe_text import cell, figure_safe, neutralise_frame
+from core.schema import SUBTYPE_LABELS, DataDictionary
+from core.view import ViewState
+
+Progress = Callable[[str, float], None]
+
+#: Slide size (16:9, inches) and the box figures are placed in.
+SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5
+_FIG_LEFT, _FIG_TOP, _FIG_W, _FIG_H = 0.5, 1.2, 12.33, 5.45
+#: PNG resolution at the slide's content width.
+PNG_DPI = 300
+#: Table rows per slide (longer tables continue on the next slide).
+ROWS_PER_SLIDE = 14
+
+REFERENCES: tuple[str, ...] = (
+    "Fisher RA. On the interpretation of χ2 from contingency tables, and the calculation of P. J R Stat Soc 1922;85:87–94.",
+    "Mann HB, Whitney DR. On a test of whether one of two random variables is stochastically larger than the other. Ann Math Stat 1947;18:50–60.",
+    "Kaplan EL, Meier P. Nonparametric estimation from incomplete observations. J Am Stat Assoc 1958;53:457–81.",
+    "Mantel N. Evaluation of survival data and two new rank order statistics arising in its consideration. Cancer Chemother Rep 1966;50:163–70.",
+    "Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187–220.",
+    "Breslow NE, Day NE. Statistical methods in cancer research, vol. II: the design and analysis of cohort studies. IARC Sci Publ 1987;82.",
+    "Benjamini Y, Hochberg Y. Controlling the false discovery rate. J R Stat Soc B 1995;57:289–300.",
+    "Monseau G, et al. Anti-Mi2 dermatomyositis: clinical features and cancer risk. J Am Acad Dermatol 2020;83:1759–63.",
+)
+
+
+class ReportError(ValueError):
+    """The bundle cannot be built (message says why)."""
+
+
+@dataclass(frozen=True)
+class BundleOptions:
+    """Options of :func:`build_bundle`.
+
+    Attributes
+    ----------
+    suppress_below : int or None
+        Small-count threshold (counts 1..N−1 shown as ``<N``); ``None`` = off.
+    include_ids : bool
+        Keep patient identifiers (default: left out, pseudonym for the patient course).
+    render_figures : bool
+        Render PNG/SVG (needs the local Chromium); off, the deck and Word file say so.
+    """
+
+    suppress_below: int | None = None
+    include_ids: bool = False
+    render_figures: bool = True
+
+    @property
+    def privacy(self) -> PrivacyOptions:
+        """The :class:`core.privacy.PrivacyOptions` of these options."""
+        return PrivacyOptions(self.suppress_below, self.include_ids)
+
+
+@dataclass
+class Table:
+    """One table of a section: ``display`` (journal text, slides/Word/HTML and a sheet)
+    and optional full-precision ``numbers`` sheets (name -> frame)."""
+
+    name: str
+    title: str
+    display: pd.DataFrame
+    numbers: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+@dataclass
+class Section:
+    """One analysis of the view, ready to write."""
+
+    key: str
+    title: str
+    figures: list[tuple[str, Any]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    footnote: str = ""
+    methods: str = ""
+    payload: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Context:
+    cohort: Cohort
+    df: pd.DataFrame
+    dictionary: DataDictionary
+    view: ViewState
+    filters: str
+    subgroup: str
+    options: BundleOptions
+    ids: dict[str, str]
+    events: Any
+    rates: Any
+
+
+# ------------------------------------------------------------------ entry point
+def build_bundle(cohort: Cohort, view: ViewState, cohort_name: str, cohort_bytes_sha256: str,
+                 options: BundleOptions | None = None, progress: Progress | None = None,
+                 events: Any = None, rates: Any = None) -> bytes:
+    """The meeting bundle of ``view`` on ``cohort``, as the bytes of a zip file.
+
+    Parameters
+    ----------
+    cohort : core.io.Cohort
+        The typed cohort (unfiltered; the view's filters are applied here).
+    view : core.view.ViewState
+    cohort_name, cohort_bytes_sha256 : str
+        Recorded in ``view.json``.
+    options : BundleOptions, optional
+    progress : callable(stage, fraction), optional
+        Called with the stage name ("Computing analyses", "Rendering figures (2/9)",
+        "Writing PowerPoint", ...) and the fraction done (0..1).
+    events : core.events.EventsTable, optional
+        Events table for the patient course (``p.id``).
+    rates : core.rates.RateTable, optional
+        Reference rates for the SIR (default: the bundled France table).
+
+    Raises
+    ------
+    ReportError
+        The filters leave no patient, or the cohort has whole-file errors.
+    """
+    options = options or BundleOptions()
+    say = progress or (lambda stage, fraction: None)
+    say("Computing analyses", 0.02)
+    ctx = _context(cohort, view, options, events, rates)
+    sections = _sections(ctx)
+    images = _render_all(sections, options, say)
+    files: dict[str, bytes] = {}
+    say("Writing PowerPoint", 0.70)
+    files["deck.pptx"] = write_pptx(sections, images, ctx)
+    say("Writing HTML report", 0.78)
+    files["report.html"] = write_html(sections, ctx).encode("utf-8")
+    say("Writing Word", 0.86)
+    files["report.docx"] = write_docx(sections, images, ctx)
+    say("Writing Excel", 0.92)
+    files["tables.xlsx"] = write_xlsx(sections, ctx)
+    for (name, fmt), data in images.items():
+        files[f"figures/{name}.{fmt}"] = data
+    files["view.json"] = view.to_json(cohort_name, cohort_bytes_sha256).encode("utf-8")
+    files["results.json"] = _results_json(sections, ctx).encode("utf-8")
+    say("Writing zip", 0.97)
+    out = _zip(files)
+    say("Done", 1.0)
+    return out
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _context(cohort: Cohort, view: ViewState, options: BundleOptions, events: Any, rates: Any) -> _Context:
+    """Filter the cohort; replace patient ids by pseudonyms unless opted in."""
+    if cohort.blocking(()):
+        raise ReportError(f"The cohort has {len(cohort.blocking(()))} whole-file problem(s); fix them first.")
+    res = apply_filters(cohort.data, view.filters, cohort.dictionary)
+    if res.data.empty:
+        raise ReportError(f"No patient matches the filters ({res.description()}).")
+    df = res.data
+    ids: dict[str, str] = {}
+    if not options.include_ids and "patient_id" in df:
+        ids = pseudonyms(df["patient_id"].astype(str).tolist(), first=view.get("p.id"))
+        df = df.assign(patient_id=df["patient_id"].astype(str).map(ids))
+    return _Context(cohort, df, cohort.dictionary, view, res.description(), subgroup_label(view.filters, cohort.dictionary),
+                    options, ids, events, rates)
+
+
+def _sections(ctx: _Context) -> list[Section]:
+    out = [_safely("compare", "Table I", _compare_section, ctx),
+           _safely("survival", "Survival", _survival_section, ctx),
+           _safely("sir", "Cancer risk (SIR)", _sir_section, ctx)]
+    if ctx.view.get("p.id"):
+        out.append(_safely("patient", "Patient course", _patient_section, ctx))
+    return out
+
+
+def _safely(key: str, name: str, make: Callable[[_Context], Section], ctx: _Context) -> Section:
+    """A section, or one that says why it could not be computed."""
+    try:
+        return make(ctx)
+    except (GroupingError, ReportError, ValueError, KeyError) as exc:
+        reason = " ".join(str(exc).split())
+        return Section(key, f"{ctx.subgroup} · {name} · not computed", notes=[f"{name} not computed: {reason}"])
+
+
+# ------------------------------------------------------------------ labels
+def subgroup_label(spec: FilterSpec, dictionary: DataDictionary | None = None) -> str:
+    """Short name of the filtered subgroup for slide titles ("Anti-Mi2, age ≥ 50")."""
+    dictionary = dictionary or DataDictionary()
+    parts: list[str] = []
+    if spec.antibody_subtype is not None:
+        parts.append(" or ".join(SUBTYPE_LABELS.get(s, s) for s in spec.antibody_subtype) or "no subtype")
+    if spec.age_min is not None and spec.age_max is not None:
+        parts.append(f"age {spec.age_min:g}–{spec.age_max:g}")
+    elif spec.age_min is not None:
+        parts.append(f"age ≥ {spec.age_min:g}")
+    elif spec.age_max is not None:
+        parts.append(f"age ≤ {spec.age_max:g}")
+    if spec.sex is not None:
+        parts.append(" and ".join({"F": "women", "M": "men"}.get(s, s) for s in spec.sex))
+    for col, values in spec.features:
+        shown = ", ".join({1.0: "yes", 0.0: "no"}.get(v, str(v)) if isinstance(v, float) else str(v) for v in values)
+        parts.append(f"{dictionary.label(col)}: {shown}")
+    text = ", ".join(parts) or "all patients"
+    return text[0].upper() + text[1:]
+
+
+def _lower(label: str) -> str:
+    """'Cancer' -> 'cancer'; 'CK level' and 'anti-Mi2' unchanged."""
+    return label[0].lower() + label[1:] if len(label) > 1 and label[0].isupper() and label[1].islower() else label
+
+
+def _n_text(n: int, ctx: _Context) -> str:
+    text = f"n = {n}"
+    if ctx.options.privacy.suppressing:
+        text = suppress_text(text, ctx.options.suppress_below or 0)[0]
+    return text
+
+
+def _title(ctx: _Context, what: str, n: int) -> str:
+    return f"{ctx.subgroup} · {what} · {_n_text(n, ctx)}"
+
+
+# ------------------------------------------------------------------ groupings from the view
+def view_grouping(df: pd.DataFrame, dictionary: DataDictionary, view: ViewState, prefix: str,
+                  default_column: str, two_groups: bool) -> Grouping:
+    """The grouping of a page's ``<prefix>.by/kind/a/b/cut`` settings, as the page and the
+    CLI's ``--group-by``/``--group-a`` build it (``default_column`` when ``by`` is unset).
+
+    Raises
+    ------
+    GroupingError
+        Unknown column, bad values, no group or an empty group.
+    """
+    column = view.get(f"{prefix}.by") or default_column
+    kind = view.get(f"{prefix}.kind")
+    a, b = tuple(view.get(f"{prefix}.a") or ()), tuple(view.get(f"{prefix}.b") or ())
+    cut = view.get(f"{prefix}.cut")
+    if kind is None and column == "age_at_diagnosis" and a and cut is None:
+        cut = float(a[0])
+    spec = _spec(df, dictionary, column, kind, a, b, cut, two_groups)
+    if spec.column not in df:
+        raise GroupingError(f"the split column {spec.column!r} is not in this cohort.")
+    grouping = assign_groups(df, spec, dictionary)
+    if not grouping.order:
+        raise GroupingError(f"no patient has a value in {spec.column!r} (after filters).")
+    grouping.require_nonempty()
+    return grouping
+
+
+def _spec(df: pd.DataFrame, dictionary: DataDictionary, column: str, kind: str | None, a: tuple[str, ...],
+          b: tuple[str, ...], cut: float | None, two_groups: bool) -> GroupSpec:
+    """:class:`GroupSpec` of a setting; without ``kind``, the CLI's inference."""
+    if kind in ("age", "cutoff") or (kind is None and column == "age_at_diagnosis"):
+        return GroupSpec("age", "age_at_diagnosis", cutoff=50.0 if cut is None else float(cut))
+    if kind == "subtype" or (kind is None and column == "antibody_subtype" and len(a) == 1):
+        return GroupSpec("subtype", "antibody_subtype", a or ("Mi2",))
+    if kind in ("binary", "levels", "category"):
+        return GroupSpec(kind, column, a, b)  # type: ignore[arg-type]
+    if dictionary.get(column).type == "binary" or column.startswith("anti_"):
+        return GroupSpec("binary", column)
+    if a:
+        return GroupSpec("category", column, a, b)
+    if two_groups and column in df:
+        first = category_levels(df[column])[:1]
+        if not first:
+            raise GroupingError(f"the column {column!r} has no values (after filters).")
+        return GroupSpec("category", column, tuple(first))
+    return GroupSpec("levels", column)
+
+
+def _column_errors(ctx: _Context, columns: Sequence[str]) -> None:
+    bad = [p for p in ctx.cohort.errors if p.field is not None and p.field in set(columns)]
+    if bad:
+        raise ReportError(f"column {bad[0].column!r} has {len(bad)} value error(s); see the Cohort page.")
+
+
+# ------------------------------------------------------------------ Table I
+def _compare_features(ctx: _Context, group_col: str) -> list[str]:
+    chosen = ctx.view.get("c.feat")
+    if chosen:
+        feats = [f for f in chosen if f in ctx.df]
+    else:  # as the CLI: the dictionary's features present
+        feats = [e.name for e in ctx.dictionary.features() if e.name in ctx.df and e.name != group_col]
+    bad = {p.field for p in ctx.cohort.errors if p.field is not None}
+    return [f for f in feats if f not in bad]
+
+
+def _compare_section(ctx: _Context) -> Section:
+    from core.charts.compare import forest_plot
+    from core.compare import (
+        compare_groups,
+        compare_payload,
+        display_table,
+        methods_text,
+    )
+
+    grouping = view_grouping(ctx.df, ctx.dictionary, ctx.view, "c", "anti_mi2", two_groups=True)
+    if len(grouping.order) != 2:
+        raise ReportError(f"Table I needs exactly two groups, got {len(grouping.order)}.")
+    _column_errors(ctx, [grouping.spec.column])
+    a, b = grouping.order
+    res = compare_groups(ctx.df, grouping.labels, a, b, _compare_features(ctx, grouping.spec.column), ctx.dictionary,
+                         fdr=bool(ctx.view.get("c.fdr")))
+    payload = compare_payload(res)
+    payload["filters"] = ctx.filters
+    pct = round(100 * res.conf_level)
+    foot = (f"n/N (%): patients with the feature / with the feature recorded. P: two-sided Fisher exact test (binary) "
+            f"or Mann-Whitney U test (continuous){'; q: Benjamini-Hochberg' if res.fdr else ''}. OR: {a} vs {b}, "
+            f"conditional maximum-likelihood estimate with exact {pct}% CI.")
+    table = Table("Table I", f"Table I: {a} vs {b}", _private(display_table(res), ctx),
+                  {"Table I numbers": _private(res.rows, ctx)})
+    return Section("compare", _title(ctx, f"Table I: {a} vs {b}", res.n_a + res.n_b),
+                   figures=[("table1_forest_plot", forest_plot(res))], tables=[table], footnote=foot,
+                   methods=methods_text(res, ctx.filters), payload=payload, notes=list(res.guardrails))
+
+
+def _private(df: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+    return apply_privacy(df, ctx.options.privacy)
+
+
+# ------------------------------------------------------------------ survival
+def _survival_inputs(ctx: _Context) -> tuple[Any, Grouping, pd.Series]:
+    from core.survival import endpoint_options, survival_data
+
+    v = ctx.view
+    event = v.get("s.event")
+    event_date = dict(endpoint_options(ctx.df)).get(event, f"{event}_date")
+    grouping = view_grouping(ctx.df, ctx.dictionary, v, "s", "cancer", two_groups=False)
+    _column_errors(ctx, [v.get("s.origin"), event, event_date, v.get("s.censor"), grouping.spec.column])
+    sd = survival_data(ctx.df, origin=v.get("s.origin"), event=event, event_date=event_date,
+                       censor_date=v.get("s.censor"), unit=v.get("s.unit"))
+    labels = grouping.labels.loc[sd.index]
+    require_groups(labels, grouping.order, f"{grouping.description}, among the {sd.n} patient(s) with usable survival data,")
+    return sd, grouping, labels
+
+
+def _covariates(ctx: _Context, index: pd.Index) -> pd.DataFrame | None:
+    if not ctx.view.get("s.adjust"):
+        return None
+    cols = [c for c in ("age_at_diagnosis", "sex") if c in ctx.df.columns]
+    return ctx.df.loc[index, cols] if cols else None
+
+
+def _survival_section(ctx: _Context) -> Section:
+    from core.charts.survival import km_figure, logrank_label
+    from core.survival import (
+        CONF_TYPE_LABELS,
+        DEFAULT_LANDMARKS,
+        analyze_survival,
+        default_tick_times,
+        methods_text,
+        survival_payload,
+    )
+
+    v = ctx.view
+    unit = v.get("s.unit")
+    sd, grouping, labels = _survival_inputs(ctx)
+    order = grouping.order
+    res = analyze_survival(sd.time, sd.event, labels, order, conf_type=v.get("s.ci"), covariates=_covariates(ctx, sd.index),
+                           landmarks=DEFAULT_LANDMARKS[unit], unit=unit, reference=order[-1] if len(order) == 2 else None)
+    event_label = ctx.dictionary.label(sd.event_column)
+    what = ("survival" if sd.event_column == "death" else f"{_lower(event_label)}-free survival")
+    what += f" by {_lower(ctx.dictionary.label(grouping.spec.column))}"
+    ticks = default_tick_times(max((float(g.curve.time[-1]) for g in res.groups), default=0.0), unit)
+    fig = km_figure(res, unit_label=unit, risk_table_times=ticks, show_risk_table=not ctx.options.privacy.suppressing,
+                    x_title=f"Time since {_lower(ctx.dictionary.label(sd.origin)).removeprefix('date of ')} ({unit})",
+                    y_title="Overall survival" if sd.event_column == "death" else f"Free of {_lower(event_label)}")
+    payload = survival_payload(res, sd)
+    payload.update(filters=ctx.filters, grouping=grouping.description)
+    payload.pop("excluded", None) if not ctx.options.include_ids else None
+    lr = logrank_label(res) if res.logrank is not None else "no test (one group)"
+    foot = (f"Kaplan-Meier estimates, 95% pointwise CI (Greenwood, {CONF_TYPE_LABELS[res.conf_type]}); {lr}; "
+            "Cox: Efron ties, Wald CI and P." + (" Number-at-risk table left out (small counts suppressed)."
+                                                 if ctx.options.privacy.suppressing else ""))
+    tables = [Table("Survival by group", f"{what[0].upper() + what[1:]}: by group", _private(_survival_display(res, unit), ctx),
+                    {"Survival numbers": _private(res.group_table(), ctx),
+                     "Number at risk": _private(res.at_risk_table(ticks), ctx)}),
+              Table("Log-rank", "Log-rank test", _private(_logrank_display(res), ctx),
+                    {"Log-rank numbers": _private(res.logrank_table(), ctx)})]
+    if res.cox is not None:
+        tables.append(Table("Cox", f"Cox model (reference {res.cox.reference})", _private(_cox_display(res), ctx),
+                            {"Cox numbers": _private(res.cox_table(), ctx)}))
+    text = methods_text(res, ctx.filters, data=sd, labels={c: ctx.dictionary.label(c) for c in
+                        (sd.origin, sd.event_column, sd.event_date, sd.censor_date, "age_at_diagnosis", "sex")})
+    return Section("survival", _title(ctx, what, sum(g.n for g in res.groups)), figures=[("kaplan_meier", fig)], tables=tables,
+                   footnote=foot, methods=text, payload=payload, notes=[*res.guardrails, *res.notes, *sd.notes])
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None or not math.isfinite(x) else f"{x:,.{digits}f}"
+
+
+def _survival_display(res: Any, unit: str) -> pd.DataFrame:
+    """Per-group table as the survival page shows it."""
+    pct = round(100 * res.conf_level)
+    rows = []
+    for g in res.groups:
+        row = {"Group": g.group, "n": g.n, "Events": g.events,
+               f"Median, {unit} ({pct}% CI)": (f"{_num(g.median)} ({_num(g.median_ci_low)}–{_num(g.median_ci_high)})"
+                                              if math.isfinite(g.median) else "not reached")}
+        for lm in g.landmarks.itertuples():
+            row[f"S({lm.time:g} {unit}) ({pct}% CI)"] = (
+                f"{100 * lm.survival:.1f}% ({_num(100 * lm.ci_low)}–{_num(100 * lm.ci_high)})" if math.isfinite(lm.survival) else "—")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _logrank_display(res: Any) -> pd.DataFrame:
+    t = res.logrank_table()
+    if t.empty:
+        return pd.DataFrame({"Group": [], "Observed": [], "Expected": [], "Chi-square": [], "P": []})
+    return pd.DataFrame({"Group": t["group"], "Observed": t["observed"].astype(int), "Expected": t["expected"].map(lambda x: _num(x, 2)),
+                         "Chi-square": t["chi2"].map(lambda x: _num(x, 2)), "df": t["df"], "P": t["p_value"].map(format_p)})
+
+
+def _cox_display(res: Any) -> pd.DataFrame:
+    from core.formatting import format_ci, format_ratio
+
+    t = res.cox.terms
+    pct = round(100 * res.conf_level)
+    return pd.DataFrame({"Term": t["term"], "HR": t["hr"].map(format_ratio),
+                         f"{pct}% CI": [format_ci(a, b) for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
+                         "P": t["p_value"].map(format_p), "PH test P": t["ph_p_value"].map(format_p)})
+
+
+# ------------------------------------------------------------------ SIR
+def _sir_split(ctx: _Context) -> tuple[Any, list[str] | None]:
+    """The ``by`` argument and order of the ``r.by`` setting (page keys or a column)."""
+    from core.cancer_risk import TIME_SINCE_DIAGNOSIS
+
+    key = str(ctx.view.get("r.by") or "").removeprefix("col:")
+    if key in ("", "none"):
+        return None, None
+    if key in ("tsd", TIME_SINCE_DIAGNOSIS):
+        return TIME_SINCE_DIAGNOSIS, None
+    column = {"subtype": "antibody_subtype", "age50": "age_at_diagnosis"}.get(key, key)
+    spec = GroupSpec("age", column, cutoff=50.0) if column == "age_at_diagnosis" else None
+    if spec is None:
+        kind = "binary" if ctx.dictionary.get(column).type == "binary" or column.startswith("anti_") else "levels"
+        spec = GroupSpec(kind, column)  # type: ignore[arg-type]
+    if column not in ctx.df:
+        raise ReportError(f"the SIR split column {column!r} is not in this cohort.")
+    g = assign_groups(ctx.df, spec, ctx.dictionary)
+    return g.labels.rename(_lower(ctx.dictionary.label(column))), g.order
+
+
+def _sir_section(ctx: _Context) -> Section:
+    from core.cancer_risk import (
+        CI_METHOD_LABELS,
+        methods_text,
+        sir_analysis,
+        sir_payload,
+        window_description,
+    )
+    from core.cancer_timing import cancer_timing
+
+    v = ctx.view
+    rates = ctx.rates or _bundled_rates()
+    wb, wa = float(v.get("r.before")), (math.inf if v.get("r.open") else float(v.get("r.after")))
+    by, order = _sir_split(ctx)
+    _column_errors(ctx, ["sex", "age_at_diagnosis", "birth_date", "diagnosis_date", "cancer", "cancer_date",
+                         "death_date", "last_followup_date"])
+    res = sir_analysis(ctx.df, rates, wb, wa, ci_method=v.get("r.ci"), by=by, by_order=order)
+    timing = cancer_timing(ctx.df, window_years=wb if (math.isfinite(wa) and wa == wb and wb > 0) else 3.0)
+    payload = sir_payload(res)
+    payload["filters"] = ctx.filters
+    level = f"{100 * res.conf_level:g}%"
+    foot = (f"SIR = O/E; {level} CI: {CI_METHOD_LABELS[res.ci_method]}; P: two-sided exact Poisson test. "
+            f"Window: {window_description(wb, wa)}. Rates: {rates.description}.")
+    what = "cancer risk (SIR)" + (f" by {res.split}" if res.split else "")
+    numbers = {"SIR numbers": _private(_sir_numbers(res), ctx), "SIR strata": _private(res.strata, ctx)}
+    tables = [Table("SIR", f"Standardized incidence ratio ({window_description(wb, wa)})", _private(_sir_display(res), ctx), numbers)]
+    figures = _sir_figures(ctx, res, timing, by, order)
+    if timing.n:
+        tables.append(Table("Cancer timing", "Time from DM diagnosis to cancer", _private(_timing_display(timing), ctx),
+                            {"Cancer timing numbers": _private(timing.table, ctx)}))
+    return Section("sir", _title(ctx, what, res.n_patients), figures=figures, tables=tables, footnote=foot,
+                   methods=methods_text(res, rates.description, ctx.filters, timing), payload=payload, notes=list(res.guardrails))
+
+
+def _bundled_rates() -> Any:
+    from core.rates import load_bundled_rates
+
+    return load_bundled_rates()
+
+
+def _sir_figures(ctx: _Context, res: Any, timing: Any, by: Any, order: list[str] | None) -> list[tuple[str, Any]]:
+    from core.cancer_timing import cumulative_incidence
+    from core.charts.cancer_risk import (
+        cumulative_incidence_figure,
+        forest_figure,
+        timing_figure,
+    )
+
+    figs: list[tuple[str, Any]] = []
+    if res.subgroups:
+        figs.append(("sir_forest", forest_figure(res)))
+    if timing.n:
+        figs.append(("cancer_timing", timing_figure(timing)))
+    try:
+        cif = cumulative_incidence(ctx.df, labels=by if isinstance(by, pd.Series) else None, unit="months", order=order)
+    except ValueError:
+        cif = None
+    if cif is not None and not cif.curves.empty:
+        present = set(cif.curves["group"])
+        figs.append(("cancer_cumulative_incidence", cumulative_incidence_figure(cif, order=[g for g in (order or []) if g in present] or None)))
+    return figs
+
+
+def _sir_rows(res: Any) -> list[Any]:
+    return [res.headline, *res.subgroups]
+
+
+def _sir_numbers(res: Any) -> pd.DataFrame:
+    cols = ["group", "n_patients", "observed", "expected", "person_years", "sir", "ci_low", "ci_high", "p_value", "excess_per_1000py"]
+    return pd.DataFrame([{c: getattr(h, c) for c in cols} | {"ci_method": h.ci_method} for h in _sir_rows(res)])
+
+
+def _sir_display(res: Any) -> pd.DataFrame:
+    from core.charts.cancer_risk import sir_label
+
+    level = f"{100 * res.conf_level:g}%"
+    return pd.DataFrame({
+        "Group": ["All patients" if h.group == "all" else h.group for h in _sir_rows(res)],
+        "Patients": [h.n_patients for h in _sir_rows(res)],
+        "O": [h.observed for h in _sir_rows(res)],
+        "E": [_num(h.expected, 2) for h in _sir_rows(res)],
+        "Person-years": [_num(h.person_years, 1) for h in _sir_rows(res)],
+        f"SIR ({level} CI)": [sir_label(h, 1) for h in _sir_rows(res)],
+        "P": [format_p(h.p_value) for h in _sir_rows(res)],
+        "Excess / 1,000 PY": [_num(h.excess_per_1000py, 1) for h in _sir_rows(res)],
+    })
+
+
+def _timing_display(timing: Any) -> pd.DataFrame:
+    ci = (f"{_num(timing.ci_low_days)} to {_num(timing.ci_high_days)}" if math.isfinite(timing.ci_low_days) else "not estimable")
+    return pd.DataFrame({"Cancers": [timing.n], "Before diagnosis": [timing.n_before], "Median, days": [_num(timing.median_days)],
+                         "95% CI, days": [ci], "Within window": [timing.n_within]})
+
+
+# ------------------------------------------------------------------ patient course
+def _patient_section(ctx: _Context) -> Section:
+    from core.charts.patient import patient_timeline_figure
+    from core.events import patient_course, with_cohort_events
+
+    pid = str(ctx.view.get("p.id"))
+    shown = ctx.ids.get(pid, pid)
+    rows = ctx.df[ctx.df["patient_id"].astype(str) == shown]
+    if rows.empty:
+        raise ReportError(f"patient {pid!r} is not in the filtered cohort.")
+    row = rows.iloc[0].copy()
+    row["patient_id"] = pid  # the events table is keyed by the real id
+    events, _added = with_cohort_events(ctx.events, row)
+    if events.empty:
+        raise ReportError(f"no events for patient {shown}.")
+    events = events.assign(patient_id=shown)
+    course = patient_course(events, shown, row.get("diagnosis_date"))
+    subtype = SUBTYPE_LABELS.get(str(row.get("antibody_subtype")), "unknown subtype")
+    fig = patient_timeline_figure(course, threshold=float(ctx.view.get("p.thr")), title=f"{shown} — {subtype}")
+    tables = []
+    if not course.treatments.empty:
+        tr = course.treatments.assign(start_month=course.treatments["start_month"].round(1),
+                                      stop_month=course.treatments["stop_month"].round(1))
+        tables.append(Table("Treatments", f"{shown}: treatments (months since diagnosis)",
+                            _private(tr[["name", "start_month", "stop_month", "dose"]], ctx)))
+    who = "the patient's identifier" if ctx.options.include_ids else "a pseudonym (identifier left out)"
+    foot = f"Months since DM diagnosis (1 month = 365.25/12 days); shown under {who}."
+    methods = (f"The course of one patient ({shown}) was drawn from the events table and the cohort's diagnosis, "
+               f"cancer and death dates; interferon scores above {float(ctx.view.get('p.thr')):g} are positive.")
+    return Section("patient", f"{shown} · patient course · {subtype}", figures=[("patient_course", fig)], tables=tables,
+                   footnote=foot, methods=methods, notes=list(course.notes))
+
+
+# ------------------------------------------------------------------ figures
+def _png_scale(fig: dict[str, Any]) -> float:
+    """Scale giving ``PNG_DPI`` at the slide's content width."""
+    width = float(fig.get("layout", {}).get("width") or 960)
+    return max(1.0, PNG_DPI * _FIG_W / width)
+
+
+def _size(fig: dict[str, Any]) -> tuple[int, int]:
+    lay = fig.get("layout", {})
+    return int(lay.get("width") or 960), int(lay.get("height") or 540)
+
+
+def _render_all(sections: list[Section], options: BundleOptions, say: Progress) -> dict[tuple[str, str], bytes]:
+    """PNG and SVG of every figure, rendered once by the warm local browser."""
+    from core.export import ExportError, figure_to_image
+
+    figs = [(s, name, figure_safe(fig)) for s in sections for name, fig in s.figures]
+    out: dict[tuple[str, str], bytes] = {}
+    if not options.render_figures:
+        return out
+    for i, (section, name, fig) in enumerate(figs):
+        say(f"Rendering figures ({i + 1}/{len(figs)}): {name}", 0.10 + 0.58 * i / max(1, len(figs)))
+        w, h = _size(fig)
+        try:
+            out[(name, "png")] = figure_to_image(fig, "png", width=w, height=h, scale=_png_scale(fig))
+            out[(name, "svg")] = figure_to_image(fig, "svg", width=w, height=h)
+        except ExportError as exc:
+            section.notes.append(str(exc))
+    return out
+
+
+# ------------------------------------------------------------------ PowerPoint
+def _chunks(df: pd.DataFrame, size: int = ROWS_PER_SLIDE) -> list[pd.DataFrame]:
+    return [df.iloc[i:i + size] for i in range(0, max(1, len(df)), size)]
+
+
+def _text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return str(v)
+
+
+def write_pptx(sections: list[Section], images: dict[tuple[str, str], bytes], ctx: _Context) -> bytes:
+    """The deck: a title slide, then per section its figures and its tables (native)."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(SLIDE_W_IN), Inches(SLIDE_H_IN)
+    _title_slide(prs, ctx)
+    for s in sections:
+        for name, _fig in s.figures:
+            slide = _slide(prs, s.title, s.footnote, s.methods)
+            png = images.get((name, "png"))
+            if png:
+                _add_picture(slide, png)
+            else:
+                _add_text(slide, "Figure not rendered on this machine: see report.html.", _FIG_TOP, 12)
+        for t in s.tables:
+            parts = _chunks(neutralise_frame(t.display))
+            for k, part in enumerate(parts):
+                page = f" ({k + 1}/{len(parts)})" if len(parts) > 1 else ""
+                name = f" · {t.name}" if len(s.tables) > 1 else ""
+                slide = _slide(prs, f"{s.title}{name}{page}", s.footnote, s.methods)
+                _add_table(slide, part)
+        if not s.figures and not s.tables:
+            slide = _slide(prs, s.title, "", s.methods)
+            _add_text(slide, "\n".join(s.notes), _FIG_TOP, 16)
+    buf = io.BytesIO()
+    prs.save(buf)
+    return buf.getvalue()
+
+
+def _title_slide(prs: Any, ctx: _Context) -> None:
+    from pptx.util import Inches
+
+    slide = prs.slides.add_slide(prs.slide_layouts[0])
+    for shape, top, height in ((slide.shapes.title, 2.0, 1.4), (slide.placeholders[1], 3.6, 2.0)):
+        shape.left, shape.top, shape.width, shape.height = Inches(_FIG_LEFT), Inches(top), Inches(_FIG_W), Inches(height)
+    slide.shapes.title.text = cell("Myoscope · meeting bundle")
+    slide.placeholders[1].text = cell(f"{ctx.subgroup} ({ctx.filters}) · {_n_text(len(ctx.df), ctx)} · "
+                                      f"{_dt.date.today().isoformat()}\n{ctx.options.privacy.describe()}")
+
+
+def _slide(prs: Any, title: str, footnote: str, notes: str) -> Any:
+    from pptx.util import Inches, Pt
+
+    slide = prs.slides.add_slide(prs.slide_layouts[5])  # title only
+    head = slide.shapes.title
+    head.left, head.top, head.width, head.height = Inches(_FIG_LEFT), Inches(0.25), Inches(_FIG_W), Inches(0.9)
+    head.text = cell(title)
+    for p in head.text_frame.paragraphs:
+        for r in p.runs:
+            r.font.size = Pt(24)
+    if footnote:
+        _add_text(slide, footnote, SLIDE_H_IN - 0.75, 10)
+    if notes:
+        slide.notes_slide.notes_text_frame.text = cell(notes)
+    return slide
+
+
+def _add_text(slide: Any, text: str, top: float, size: int) -> None:
+    from pptx.util import Inches, Pt
+
+    box = slide.shapes.add_textbox(Inches(_FIG_LEFT), Inches(top), Inches(_FIG_W), Inches(0.6))
+    box.text_frame.word_wrap = True
+    box.text_frame.text = cell(text)
+    for p in box.text_frame.paragraphs:
+        for r in p.runs:
+            r.font.size = Pt(size)
+
+
+def _add_picture(slide: Any, png: bytes) -> None:
+    from PIL import Image
+    from pptx.util import Inches
+
+    w, h = Image.open(io.BytesIO(png)).size
+    scale = min(_FIG_W / w, _FIG_H / h)
+    width, height = w * scale, h * scale
+    left = _FIG_LEFT + (_FIG_W - width) / 2
+    slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(_FIG_TOP), Inches(width), Inches(height))
+
+
+def _add_table(slide: Any, df: pd.DataFrame) -> None:
+    from pptx.util import Inches, Pt
+
+    n_rows, n_cols = len(df) + 1, len(df.columns)
+    shape = slide.shapes.add_table(n_rows, n_cols, Inches(_FIG_LEFT), Inches(_FIG_TOP), Inches(_FIG_W), Inches(0.3 * n_rows))
+    table = shape.table
+    if n_cols > 1:  # the first column (feature, group) gets the room it needs
+        first = int(Inches(_FIG_W) * (0.34 if n_cols > 3 else 0.5))
+        table.columns[0].width = first
+        for j in range(1, n_cols):
+            table.columns[j].width = int((Inches(_FIG_W) - first) / (n_cols - 1))
+    values = [[str(c) for c in df.columns]] + [[_text(v) for v in row] for row in df.itertuples(index=False)]
+    size = Pt(12 if n_cols <= 5 else 10)
+    for i, row in enumerate(values):
+        for j, v in enumerate(row):
+            c = table.cell(i, j)
+            c.text = v
+            for p in c.text_frame.paragraphs:
+                for r in p.runs:
+                    r.font.size = size
+                    r.font.bold = i == 0
+
+
+# ------------------------------------------------------------------ HTML
+_CSS = """body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+th{background:#f3f3f3}.foot{font-size:12px;color:#555}.notes{color:#8a4b00;font-size:13px}"""
+
+
+def write_html(sections: list[Section], ctx: _Context) -> str:
+    """One self-contained page: plotly.js embedded once, no CDN, no MathJax, no external URL."""
+    import plotly.io as pio
+
+    head = f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Myoscope report</title><style>{_CSS}</style></head>"
+    intro = (f"<p>{_esc(ctx.subgroup)} ({_esc(ctx.filters)}) · {_esc(_n_text(len(ctx.df), ctx))} · "
+             f"{_dt.date.today().isoformat()}</p><p class='foot'>{_esc(ctx.options.privacy.describe())}</p>")
+    parts = [head, "<body><h1>Myoscope report</h1>", intro]
+    first = True
+    for s in sections:
+        parts.append(f"<section><h2>{_esc(s.title)}</h2>")
+        for _name, fig in s.figures:
+            parts.append(pio.to_html(figure_safe(fig), include_plotlyjs=first, full_html=False, include_mathjax=False,
+                                     config={"displaylogo": False}))
+            first = False
+        for t in s.tables:
+            parts.append(f"<h3>{_esc(t.title)}</h3>" + neutralise_frame(t.display).to_html(index=False, escape=True, na_rep=""))
+        if s.notes:
+            parts.append("<ul class='notes'>" + "".join(f"<li>{_esc(n)}</li>" for n in s.notes) + "</ul>")
+        if s.footnote:
+            parts.append(f"<p class='foot'>{_esc(s.footnote)}</p>")
+        if s.methods:
+            parts.append(f"<h3>Methods</h3><p>{_esc(s.methods)}</p>")
+        parts.append("</section>")
+    parts.append("<h2>References</h2><ol>" + "".join(f"<li>{_esc(r)}</li>" for r in REFERENCES) + "</ol></body></html>")
+    return "\n".join(parts)
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+_FETCH = re.compile(r"""(?:\b(?:src|href|srcset|poster|action|data)\s*=\s*["']?\s*|url\(\s*["']?|@import\s+["']?)(?:https?:)?//[^\s"'<>)]+""",
+                    re.IGNORECASE)
+_SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc\s*=", re.IGNORECASE)
+
+
+def external_urls(page: str) -> list[str]:
+    """Addresses a browser would fetch from outside the file: ``src``/``href``/``url()``/
+    ``@import`` outside scripts, and any ``<script src>``. Empty for a self-contained page."""
+    found = [m.group(0) for m in _SCRIPT_SRC.finditer(page)]
+    return found + [m.group(0) for m in _FETCH.finditer(_SCRIPT.sub("", page))]
+
+
+# ------------------------------------------------------------------ Word
+def write_docx(sections: list[Section], images: dict[tuple[str, str], bytes], ctx: _Context) -> bytes:
+    """Word report: per section its figures, tables (Word tables), footnote and methods."""
+    from docx import Document
+    from docx.shared import Inches, Pt
+
+    doc = Document()
+    doc.styles["Normal"].font.name = "Calibri"
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.add_heading(cell("Myoscope report"), level=0)
+    doc.add_paragraph(cell(f"{ctx.subgroup} ({ctx.filters}) · {_n_text(len(ctx.df), ctx)} · {_dt.date.today().isoformat()}. "
+                           f"{ctx.options.privacy.describe()}"))
+    for s in sections:
+        doc.add_heading(cell(s.title), level=1)
+        for name, _fig in s.figures:
+            png = images.get((name, "png"))
+            if png:
+                doc.add_picture(io.BytesIO(png), width=Inches(6.5))
+        for t in s.tables:
+            doc.add_paragraph().add_run(cell(t.title)).bold = True
+            _docx_table(doc, neutralise_frame(t.display))
+        for n in s.notes:
+            doc.add_paragraph(cell(n)).runs[0].italic = True
+        if s.footnote:
+            run = doc.add_paragraph().add_run(cell(s.footnote))
+            run.italic, run.font.size = True, Pt(8)
+        if s.methods:
+            doc.add_heading("Methods", level=2)
+            doc.add_paragraph(cell(s.methods))
+    doc.add_heading("References", level=1)
+    for r in REFERENCES:
+        doc.add_paragraph(r, style="List Number")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _docx_table(doc: Any, df: pd.DataFrame) -> None:
+    table = doc.add_table(rows=1, cols=len(df.columns))
+    table.style = "Table Grid"
+    for j, c in enumerate(df.columns):
+        table.rows[0].cells[j].text = ""
+        table.rows[0].cells[j].paragraphs[0].add_run(str(c)).bold = True
+    for row in df.itertuples(index=False):
+        cells = table.add_row().cells
+        for j, v in enumerate(row):
+            cells[j].text = _text(v)
+
+
+# ------------------------------------------------------------------ Excel
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "Table"
+    out, k = base, 2
+    while out in used:
+        out = f"{base[:28]} {k}"
+        k += 1
+    used.add(out)
+    return out
+
+
+def _xl(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float):
+        return None if math.isnan(v) else (v if math.isfinite(v) else ("Inf" if v > 0 else "-Inf"))
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if hasattr(v, "item"):
+        return _xl(v.item())
+    if isinstance(v, (tuple, list, dict)):
+        return str(v)
+    return v
+
+
+def write_xlsx(sections: list[Section], ctx: _Context) -> bytes:
+    """One sheet per table (display and full-precision numbers), text neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    for s in sections:
+        for t in s.tables:
+            sheets = {t.name: t.display, **t.numbers}
+            for name, frame in sheets.items():
+                ws = wb.create_sheet(_sheet_name(name, used))
+                ws.cell(row=1, column=1, value=cell(f"{s.title} · {name}")).font = Font(bold=True)
+                df = neutralise_frame(frame)
+                for j, c in enumerate(df.columns, start=1):
+                    ws.cell(row=3, column=j, value=str(c)).font = Font(bold=True)
+                for i, row in enumerate(df.itertuples(index=False), start=4):
+                    for j, v in enumerate(row, start=1):
+                        ws.cell(row=i, column=j, value=_xl(v))
+                if s.footnote:
+                    ws.cell(row=len(df) + 5, column=1, value=cell(s.footnote)).font = Font(italic=True, size=9)
+    if not wb.sheetnames:
+        wb.create_sheet("No table")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------ JSON
+def _results_json(sections: list[Section], ctx: _Context) -> str:
+    from core.cli import _clean_json, _json_default
+
+    obj = {"filters": ctx.filters, "n_patients": len(ctx.df), "privacy": ctx.options.privacy.describe(),
+           "sections": {s.key: {"title": s.title, "notes": s.notes, "result": s.payload if ctx.options.include_ids or s.key != "sir"
+                                else _without_ids(s.payload)} for s in sections}}
+    if ctx.options.privacy.suppressing:  # the JSON holds raw counts: leave the results out
+        for s in obj["sections"].values():
+            s["result"] = None
+    return json.dumps(_clean_json(obj), ensure_ascii=False, indent=2, default=_json_default, allow_nan=False)
+
+
+def _without_ids(payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if payload is None else {k: v for k, v in payload.items() if k not in ("excluded", "patients")}
+
+
+__all__ = ["BundleOptions", "ReportError", "Section", "Table", "build_bundle", "external_urls", "subgroup_label",
+           "view_grouping", "write_docx", "write_html", "write_pptx", "write_xlsx"]
