@@ -51,7 +51,9 @@ def forest_plot(
     Features with P < ``alpha`` are drawn in vermillion. Unbounded or out-of-range limits
     (0, infinity from a zero cell, or beyond 1e-3..1e3) are clipped at the axis edge and
     drawn as an arrowhead; an odds ratio of 0 or infinity is an arrowhead at the edge.
-    Features whose odds ratio is not estimable are listed in a note under the plot.
+    Features whose odds ratio is not estimable are listed in a note under the plot. The
+    odds ratio and its CI are printed beside each line, in a column headed ``OR (95% CI)``
+    (:func:`core.compare.format_or_ci`), as in a published forest plot.
     """
     rows = result.rows[result.rows["type"] == "binary"].reset_index(drop=True)
     fig = go.Figure()
@@ -66,6 +68,7 @@ def forest_plot(
     marks = _forest_marks(result, est_rows, ys, xmin, xmax, alpha)
     _add_forest_traces(fig, marks, alpha)
     _add_forest_notes(fig, result, skipped, font_size)
+    _add_or_column(fig, result, est_rows, ys, font_size)
     ticks = [t for t in (0.001, 0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100, 1000) if xmin <= t <= xmax]
     fig.update_xaxes(
         type="log", range=[math.log10(xmin), math.log10(xmax)],
@@ -84,7 +87,7 @@ def forest_plot(
         font={"family": FONT_FAMILY, "size": font_size, "color": "black"},
         width=width,
         height=height or max(320, 140 + 28 * max(n, 1)),
-        margin={"l": 10, "r": 20, "t": 60 if title else 40, "b": 110},
+        margin={"l": 10, "r": OR_COLUMN_WIDTH, "t": 60 if title else 40, "b": 110},
         legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"} if n else None,
         plot_bgcolor="white",
     )
@@ -168,6 +171,25 @@ def _add_forest_traces(fig: go.Figure, marks: _MarkLists, alpha: float) -> None:
         ))
 
 
+#: Right margin (px) holding the "OR (95% CI)" column of the forest plot.
+OR_COLUMN_WIDTH = 190
+
+
+def _add_or_column(fig: go.Figure, result: ComparisonResult, est_rows: pd.DataFrame, ys: list[int],
+                   font_size: int) -> None:
+    """``OR (low–high)`` beside each line, in the right margin, under an ``OR (95% CI)`` header."""
+    if est_rows.empty:
+        return
+    pct = round(100 * result.conf_level)
+    font = {"size": max(10, font_size - 2), "color": "black"}
+    for y, rec in zip(ys, est_rows.to_dict("records")):
+        fig.add_annotation(text=format_or_ci(rec["odds_ratio"], rec["or_ci_low"], rec["or_ci_high"]),
+                           xref="paper", yref="y", x=1, y=y, xshift=12, xanchor="left", showarrow=False,
+                           font=font)
+    fig.add_annotation(text=f"<b>OR ({pct}% CI)</b>", xref="paper", yref="y", x=1, y=len(ys) + 0.5,
+                       xshift=12, xanchor="left", yanchor="bottom", showarrow=False, font=font)
+
+
 def _add_forest_notes(fig: go.Figure, result: ComparisonResult, skipped: list[str], font_size: int) -> None:
     """Line at OR = 1, the method note (and features not estimable) under the plot, and
     which side favours which group."""
@@ -199,9 +221,9 @@ def heatmap_figure(
     """Feature-by-antibody-subtype heatmap of frequencies (%), significant cells marked.
 
     ``heat`` is the long table of :func:`core.compare.subtype_heatmap`. Cell colour is
-    the percentage of patients of the subtype with the feature; the text is the
-    percentage, followed by ``*`` when the subtype differs from the rest (column
-    ``significant``); empty cells (no patient of the subtype with the feature recorded)
+    the percentage of patients of the subtype with the feature; the text is ``n/N`` over
+    the percentage (so a 0 % or 100 % of 3 patients reads as such), followed by ``*`` when
+    the subtype differs from the rest (column ``significant``); empty cells (no patient of the subtype with the feature recorded)
     are blank. Hover: ``n/N``, frequency in the rest, Fisher P.
     """
     fig = go.Figure()
@@ -224,7 +246,7 @@ def heatmap_figure(
             pct = float(r["pct"])
             z[i, j] = pct
             if not math.isnan(pct):
-                text[i][j] = f"{pct:.0f}{'*' if bool(r['significant']) else ''}"
+                text[i][j] = f"{int(r['n'])}/{int(r['N'])}<br>{pct:.0f}%{'*' if bool(r['significant']) else ''}"
             rest = "—" if math.isnan(float(r["pct_rest"])) else f"{float(r['pct_rest']):.0f}%"
             hover[i][j] = (
                 f"<b>{feat_labels[i]}</b><br>{sub_labels[j]}: {int(r['n'])}/{int(r['N'])}"
@@ -241,7 +263,7 @@ def heatmap_figure(
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(side="top", showgrid=False)
     fig.add_annotation(
-        text="Cells: % of the subtype with the feature (missing excluded). "
+        text="Cells: n/N and % of the subtype with the feature (missing excluded). "
              "* P < .05 vs all other patients with a known subtype (Fisher exact).",
         xref="paper", yref="paper", x=0, y=0, yshift=-12, xanchor="left", yanchor="top",
         showarrow=False, font={"size": max(9, font_size - 3), "color": GREY},
@@ -251,7 +273,7 @@ def heatmap_figure(
         template="plotly_white",
         font={"family": FONT_FAMILY, "size": font_size, "color": "black"},
         width=width,
-        height=height or max(320, 150 + 24 * len(features)),
+        height=height or max(320, 150 + 36 * len(features)),
         margin={"l": 10, "r": 10, "t": 90 if title else 60, "b": 50},
         plot_bgcolor="white",
     )

@@ -77,3 +77,33 @@ def test_heatmap_figure() -> None:
     fig.to_json()
     empty = heatmap_figure(heat.iloc[0:0])
     assert any("No binary feature" in (a.text or "") for a in empty.layout.annotations)
+
+
+def test_forest_plot_prints_or_and_ci_beside_each_line() -> None:
+    """Before: the OR (CI) numbers were only in the hover text."""
+    from core.compare import format_or_ci
+
+    df, dic, labels = _cohort()
+    res = compare_groups(df, labels, "A", "B", [e.name for e in dic], dic)
+    fig = forest_plot(res)
+    texts = {a.y: a.text for a in fig.layout.annotations if a.yref == "y"}
+    est = res.rows[(res.rows["type"] == "binary") & res.rows["odds_ratio"].notna()].reset_index(drop=True)
+    n = len(est)
+    assert texts[n + 0.5] == "<b>OR (95% CI)</b>"
+    for i, rec in enumerate(est.to_dict("records")):  # first feature on top (y = n)
+        assert texts[n - i] == format_or_ci(rec["odds_ratio"], rec["or_ci_low"], rec["or_ci_high"])
+    assert any("∞" in t for t in texts.values())  # the all-positive feature: infinite OR
+    assert fig.layout.margin.r >= 150  # room for the column
+
+
+def test_heatmap_cells_show_n_of_N() -> None:
+    """Before: only the %, so a 3-patient subtype read '0' or '100' without its n."""
+    df, dic, _ = _cohort()
+    heat = subtype_heatmap(df, [e.name for e in dic], dic)
+    hm = heatmap_figure(heat).data[0]
+    first = heat.iloc[0]
+    j = list(hm.x).index(first["subtype_label"])
+    i = list(hm.y).index(first["label"])
+    cell = np.array(hm.text)[i, j]
+    assert cell.startswith(f"{int(first['n'])}/{int(first['N'])}<br>")
+    assert f"{first['pct']:.0f}%" in cell
