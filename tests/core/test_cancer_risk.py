@@ -565,3 +565,26 @@ def test_methods_text(bundled):
                  "3 years before to 3 years after diagnosis", "poisson.test", "excluded",
                  "order statistics", "grp"):
         assert word in txt, word
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_aalen_johansen_vectorised_equals_lifelines(seed):
+    """The vectorised estimate and delta-method CI equal lifelines' row-by-row
+    ``AalenJohansenFitter`` (no ties, so lifelines does not jitter), at 1e-9."""
+    from lifelines import AalenJohansenFitter
+
+    from core.cancer_timing import _aalen_johansen
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    t = rng.exponential(30, n) + 1.0
+    ev = rng.choice([0, 1, 2], n, p=[0.5, 0.3, 0.2])
+    ours = _aalen_johansen(t, ev)
+    ajf = AalenJohansenFitter(calculate_variance=True).fit(t, ev, event_of_interest=1)
+    cif = ajf.cumulative_density_.iloc[:, 0].to_numpy()
+    ci = ajf.confidence_interval_.to_numpy()
+    np.testing.assert_allclose(ours["time"], ajf.cumulative_density_.index, rtol=1e-12)
+    np.testing.assert_allclose(ours["cif"], cif, rtol=1e-9, atol=1e-15)
+    pos = (cif > 0) & np.isfinite(ci).all(axis=1)  # lifelines: NaN once all at risk had an event
+    np.testing.assert_allclose(ours["ci_low"][pos], np.fmin(ci[:, 0], ci[:, 1])[pos], rtol=1e-9)
+    np.testing.assert_allclose(ours["ci_high"][pos], np.fmax(ci[:, 0], ci[:, 1])[pos], rtol=1e-9)
