@@ -22,6 +22,22 @@ from core.constants import FONT_FAMILY, PALETTE, TEXT_COLOR
 from core.formatting import format_p
 from core.survival import GroupSurvival, SurvivalResult, default_tick_times
 
+#: At most this many points per curve (and per band, per set of censor marks): beyond it,
+#: the last point of each of ``MAX_CURVE_POINTS`` equal slices of the time axis is kept,
+#: so a drop is drawn at most 1/2000 of the axis late (invisible) and the payload is
+#: bounded whatever the cohort size.
+MAX_CURVE_POINTS = 2000
+
+
+def _thin(time: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
+    """Indices of the points drawn: all when there are at most ``max_points``, else the
+    last point of each of ``max_points`` equal slices of ``[0, time.max()]``."""
+    if time.size <= max_points:
+        return np.arange(time.size)
+    top = float(time[-1]) or 1.0
+    slot = np.minimum((time / top * max_points).astype(np.int64), max_points - 1)
+    return np.flatnonzero(np.concatenate((slot[1:] != slot[:-1], [True])))
+
 
 def _finite_band(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[list[float], list[float], list[float]]:
     """Band points from (0, 1, 1) over the times where both limits are defined."""
@@ -145,11 +161,12 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
                show_median: bool, unit_label: str) -> None:
     """Traces of one group: confidence band, step curve, censor ticks, median lines."""
     c = g.curve
-    x = np.concatenate(([0.0], c.time))
-    y = np.concatenate(([1.0], c.survival))
+    keep = _thin(c.time)
+    x = np.concatenate(([0.0], c.time[keep]))
+    y = np.concatenate(([1.0], c.survival[keep]))
     name = f"{g.group} (n = {g.n})"
     if show_ci and c.time.size:
-        bx, blo, bhi = _finite_band(c.time, c.ci_low, c.ci_high)
+        bx, blo, bhi = _finite_band(c.time[keep], c.ci_low[keep], c.ci_high[keep])
         fig.add_trace(
             go.Scatter(
                 x=bx, y=bhi, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
@@ -169,7 +186,7 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
         go.Scatter(
             x=x, y=y, mode="lines", name=name, legendgroup=g.group,
             line={"color": col, "width": 2.5, "shape": "hv"},
-            customdata=np.concatenate(([c.n], c.n_risk)),
+            customdata=np.concatenate(([c.n], c.n_risk[keep])),
             hovertemplate=(
                 f"<b>{g.group}</b><br>t = %{{x:.3g}} {unit_label}<br>S(t) = %{{y:.3f}}"
                 "<br>at risk: %{customdata}<extra></extra>"
@@ -178,8 +195,9 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
         row=1, col=1,
     )
     if show_censors and c.time.size:
-        cm = c.n_censor > 0
-        if cm.any():
+        cm = np.flatnonzero(c.n_censor > 0)
+        cm = cm[_thin(c.time[cm])]
+        if cm.size:
             fig.add_trace(
                 go.Scatter(
                     x=c.time[cm], y=c.survival[cm], mode="markers", legendgroup=g.group,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -85,3 +86,28 @@ def test_cumulative_incidence(cohort):
     assert list(curves[0].y) == pytest.approx(list(100 * f["cif"]))
     fig = cumulative_incidence_figure(c, show_ci=False)
     assert len(fig.data) == 2
+
+
+def test_timing_points_stack_as_before_and_large_cohorts_are_binned():
+    """The vectorised stacking gives the k-th point of a bin the offset ±⌈k/2⌉·0.12;
+    beyond MAX_TIMING_POINTS cancers the figure is counts per bin (bounded payload)
+    with every cancer counted once."""
+    from core.cancer_timing import TimingResult
+    from core.charts.cancer_risk import MAX_TIMING_POINTS
+
+    def result(days: np.ndarray) -> TimingResult:
+        table = pd.DataFrame({"patient_id": [f"p{i}" for i in range(len(days))], "days": days,
+                              "within_window": np.abs(days) <= 3 * 365.25})
+        return TimingResult(table=table, n=len(days), median_days=float(np.median(days)),
+                            ci_low_days=float("nan"), ci_high_days=float("nan"), ci_coverage=float("nan"),
+                            n_within=int(table["within_window"].sum()), share_within=0.5, n_before=0,
+                            window_years=3.0, conf_level=0.95, ci_method="", excluded=pd.DataFrame())
+
+    fig = timing_figure(result(np.array([10.0, 10.0, 10.0, 10.0, 2000.0])))
+    ys = sorted(v for tr in fig.data for v in tr.y)
+    assert ys == pytest.approx([-0.12, 0.0, 0.0, 0.12, 0.24])
+    days = np.random.default_rng(0).normal(0, 800, MAX_TIMING_POINTS + 1)
+    fig = timing_figure(result(days))
+    assert all(tr.type == "bar" for tr in fig.data)
+    assert sum(sum(tr.y) for tr in fig.data) == len(days)
+    assert sum(len(tr.x) for tr in fig.data) <= 2 * 121

@@ -74,3 +74,28 @@ def test_single_group_and_log_log_band() -> None:
     band = _by_name(fig, "all CI")
     assert all(np.isfinite(np.asarray(b.y, dtype=float)).all() for b in band)
     assert fig.layout.title.text == "All"
+
+
+def test_km_figure_payload_is_bounded() -> None:
+    """A 200,000-patient curve with ~20,000 distinct times is drawn with at most
+    MAX_CURVE_POINTS (+1) points per trace; each kept point is a true point of the curve."""
+    import numpy as np
+
+    from core.charts.survival import MAX_CURVE_POINTS, km_figure
+    from core.survival import analyze_survival
+
+    rng = np.random.default_rng(0)
+    n = 200_000
+    t = np.round(rng.exponential(3000, n))
+    e = (rng.random(n) < 0.5).astype(int)
+    lab = np.where(rng.random(n) < 0.5, "A", "B")
+    res = analyze_survival(t, e, lab, ["A", "B"], cox=False)
+    assert res.groups[0].curve.time.size > 5 * MAX_CURVE_POINTS
+    fig = km_figure(res)
+    for tr in fig.data:
+        assert len(tr.x) <= MAX_CURVE_POINTS + 1, tr.name
+    curve = res.groups[0].curve
+    main = next(tr for tr in fig.data if tr.name.startswith("A (n"))
+    idx = np.searchsorted(curve.time, np.asarray(main.x[1:]))
+    np.testing.assert_allclose(curve.survival[idx], main.y[1:])
+    assert main.x[-1] == curve.time[-1]
