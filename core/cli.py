@@ -550,7 +550,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise CliError(f"--rates {args.rates!r}: {_one_line(exc)}") from exc
     events = _report_events(args, cohort)
     path = _report_out(args.out)
-    options = BundleOptions(suppress_below=args.suppress_below, include_ids=args.include_ids)
+    options = BundleOptions(suppress_below=args.suppress_below, include_ids=args.include_ids, render_figures=not args.no_figures)
     t0 = time.perf_counter()
 
     def progress(stage: str, fraction: float) -> None:
@@ -681,6 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write counts 1..N-1 as <N and blank the percentages derived from them (registries: 5)")
     b.add_argument("--include-ids", action="store_true", help="keep patient identifiers (default: left out, pseudonyms)")
     b.add_argument("--events", help="events table for the patient course (setting p.id)")
+    b.add_argument("--no-figures", action="store_true", help="no PNG/SVG (no browser needed); the HTML keeps its figures")
     b.add_argument("--rates", help="reference rates CSV/XLSX for the SIR (default: bundled France CI5-XII)")
     b.set_defaults(fn=cmd_report)
 

@@ -906,6 +906,7 @@ def write_xlsx(sections: list[Section], ctx: _Context) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
+    exact: dict[int, dict[str, float]] = {}
     for s in sections:
         for t in s.tables:
             sheets = {t.name: t.display, **t.numbers}
@@ -915,16 +916,43 @@ def write_xlsx(sections: list[Section], ctx: _Context) -> bytes:
                 df = neutralise_frame(frame)
                 for j, c in enumerate(df.columns, start=1):
                     ws.cell(row=3, column=j, value=str(c)).font = Font(bold=True)
+                patch = exact.setdefault(len(wb.sheetnames), {})
                 for i, row in enumerate(df.itertuples(index=False), start=4):
                     for j, v in enumerate(row, start=1):
-                        ws.cell(row=i, column=j, value=_xl(v))
+                        c = ws.cell(row=i, column=j, value=_xl(v))
+                        if isinstance(c.value, float) and f"{c.value:.16g}" != repr(c.value):
+                            patch[c.coordinate] = c.value
                 if s.footnote:
                     ws.cell(row=len(df) + 5, column=1, value=cell(s.footnote)).font = Font(italic=True, size=9)
     if not wb.sheetnames:
         wb.create_sheet("No table")
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _exact_floats(buf.getvalue(), exact)
+
+
+def _exact_floats(xlsx: bytes, exact: dict[int, dict[str, float]]) -> bytes:
+    """Write each float with its 17 significant digits (``repr``): openpyxl writes 16
+    (``%.16g``), which can change the last bit; Excel reads 17 digits back exactly."""
+    if not any(exact.values()):
+        return xlsx
+    src, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
+            if m and exact.get(int(m.group(1))):
+                data = _patch_values(data, exact[int(m.group(1))])
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def _patch_values(sheet_xml: bytes, cells: dict[str, float]) -> bytes:
+    def sub(m: re.Match[bytes]) -> bytes:
+        ref = m.group(2).decode()
+        return m.group(1) + b"<v>" + repr(cells[ref]).encode() + b"</v>" if ref in cells else m.group(0)
+
+    return re.sub(rb'(<c r="([A-Z]+\d+)"[^>]*>)<v>[^<]*</v>', sub, sheet_xml)
 
 
 # ------------------------------------------------------------------ JSON
