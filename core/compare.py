@@ -491,17 +491,19 @@ def _median_iqr(med: float, q1: float, q3: float, n: int, decimals: int) -> str:
     return f"{_fmt_number(med, decimals)} ({_fmt_number(q1, decimals)}–{_fmt_number(q3, decimals)}); n = {n}"
 
 
-def display_table(result: ComparisonResult, header_row: bool = True) -> pd.DataFrame:
+def display_table(result: ComparisonResult, header_row: bool = True,
+                  overall: MultiComparisonResult | None = None) -> pd.DataFrame:
     """Journal-style table of strings (page, DOCX/XLSX export).
 
-    Columns: ``Feature``, the two group labels, ``P`` (:func:`core.formatting.format_p`),
-    ``q`` (with FDR), ``OR (95% CI)``. Binary rows read ``n/N (%)``; continuous rows
-    ``median (Q1–Q3); n = k`` and the feature label gets its unit and ", median (IQR)".
-    With ``header_row`` the first row gives the group sizes (``Patients, n``), so data
-    row ``i`` of ``result.rows`` is display row ``i + 1``.
+    Columns: ``Feature``, the two group labels, ``Overall`` (when ``overall`` -- the
+    :func:`compare_multi` result of the same groups and features -- is given), ``P``
+    (:func:`core.formatting.format_p`), ``q`` (with FDR), ``OR (95% CI)``. Binary rows read
+    ``n/N (%)``; continuous rows ``median (Q1–Q3); n = k`` and the feature label gets its
+    unit and ", median (IQR)". With ``header_row`` the first row gives the group sizes
+    (``Patients, n``), so data row ``i`` of ``result.rows`` is display row ``i + 1``.
     """
     ci_pct = f"{round(100 * result.conf_level):d}%"
-    cols = ["Feature", result.group_a, result.group_b, "P"]
+    cols = ["Feature", result.group_a, result.group_b, *([OVERALL] if overall is not None else []), "P"]
     if result.fdr:
         cols.append("q")
     or_col = f"OR ({ci_pct} CI)"
@@ -510,7 +512,10 @@ def display_table(result: ComparisonResult, header_row: bool = True) -> pd.DataF
     if header_row:
         head = {c: "" for c in cols}
         head.update({"Feature": "Patients, n", result.group_a: str(result.n_a), result.group_b: str(result.n_b)})
+        if overall is not None:
+            head[OVERALL] = str(overall.n_total)
         out.append(head)
+    pooled = _overall_texts(overall) if overall is not None else {}
     for rec in result.rows.to_dict("records"):
         row = {c: "" for c in cols}
         if rec["type"] == "binary":
@@ -527,6 +532,8 @@ def display_table(result: ComparisonResult, header_row: bool = True) -> pd.DataF
         row["P"] = format_p(rec["p_value"])
         if result.fdr:
             row["q"] = format_p(rec["q_value"])
+        if overall is not None:
+            row[OVERALL] = pooled.get(rec["feature"], "—")
         out.append(row)
     # group labels equal to a fixed column name would collide; keep order regardless
     return pd.DataFrame(out, columns=cols)
@@ -970,7 +977,8 @@ def _multi_guardrails(sizes: dict[str, int], features: pd.DataFrame) -> list[str
     return out
 
 
-def display_multi_table(result: MultiComparisonResult, indent: str = "\u2003") -> pd.DataFrame:
+def display_multi_table(result: MultiComparisonResult, indent: str = "\u2003",
+                        feature_column: bool = False) -> pd.DataFrame:
     """Journal-style Table 1 of strings: ``Characteristic``, ``Overall``, one column per
     group, ``P`` (overall test, :func:`core.formatting.format_p`).
 
@@ -978,16 +986,19 @@ def display_multi_table(result: MultiComparisonResult, indent: str = "\u2003") -
     ``median (Q1–Q3)`` with ", median (IQR)" after the label; categorical features a
     header row carrying P, then one indented row per level; an indented ``Unknown`` row
     (patients with the feature missing) wherever a compared patient lacks the value.
+    With ``feature_column`` a last column ``feature`` names each row's feature (``""`` on
+    the first row), e.g. to highlight a feature's rows.
     """
     cols = ["Characteristic", OVERALL, *result.groups, "P"]
     blank = dict.fromkeys(cols, "")
     out = [{**blank, "Characteristic": "Patients, n", OVERALL: str(result.n_total),
-            **{g: str(result.sizes[g]) for g in result.groups}}]
+            **{g: str(result.sizes[g]) for g in result.groups}, "feature": ""}]
     cells = result.cells.groupby("feature", sort=False)
     for rec in result.features.to_dict("records"):
         fc = cells.get_group(rec["feature"])
-        out += _display_feature(rec, fc, [OVERALL, *result.groups], blank, indent)
-    return pd.DataFrame(out, columns=cols)
+        out += [{**r, "feature": rec["feature"]}
+                for r in _display_feature(rec, fc, [OVERALL, *result.groups], blank, indent)]
+    return pd.DataFrame(out, columns=cols + (["feature"] if feature_column else []))
 
 
 def _display_feature(rec: dict[str, Any], fc: pd.DataFrame, columns: list[str], blank: dict[str, str],
@@ -1022,6 +1033,21 @@ def _median_only(v: dict[str, Any], decimals: int) -> str:
     if v["n"] == 0 or math.isnan(v["median"]):
         return "—"
     return f"{_fmt_number(v['median'], decimals)} ({_fmt_number(v['q1'], decimals)}–{_fmt_number(v['q3'], decimals)})"
+
+
+def _overall_texts(result: MultiComparisonResult) -> dict[str, str]:
+    """Overall cell of each binary / continuous feature, in the two-group table's format
+    (``n/N (%)``; ``median (Q1–Q3); n = k``)."""
+    out = {}
+    types = dict(zip(result.features["feature"], result.features["type"]))
+    cells = result.cells[(result.cells["group"] == OVERALL) & (result.cells["row"] == "value")]
+    for c in cells.to_dict("records"):
+        if types[c["feature"]] == "binary":
+            out[c["feature"]] = format_n_of_N(int(c["n"]), int(c["N"]))
+        else:
+            dec = _decimals_for([c["median"], c["q1"]])
+            out[c["feature"]] = _median_iqr(c["median"], c["q1"], c["q3"], int(c["n"]), dec)
+    return out
 
 
 def display_pairwise(result: MultiComparisonResult, comparison: str = "pair") -> pd.DataFrame:

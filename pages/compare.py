@@ -1,4 +1,5 @@
-"""Compare groups: Table I for any two groups, forest plot, subtype heatmap, published check."""
+"""Compare groups: Table 1 for any split (two groups with odds ratios, or 3+ groups with an
+Overall column and pairwise tests), forest plot, subtype heatmap, published check."""
 
 from __future__ import annotations
 
@@ -12,11 +13,17 @@ from core.charts.compare import forest_plot, heatmap_figure
 from core.compare import (
     CompareError,
     ComparisonResult,
+    MultiComparisonResult,
     compare_groups,
+    compare_multi,
+    display_multi_table,
+    display_pairwise,
     display_table,
     methods_text,
+    methods_text_multi,
     subtype_heatmap,
 )
+from core.export import table_to_docx
 from core.formatting import format_p
 from core.io import SAMPLE_DIR
 from core.published import (
@@ -61,13 +68,31 @@ def _feature_options(df: pd.DataFrame, dictionary) -> tuple[list[str], list[str]
     return sorted(default + extra, key=key), default
 
 
-def _highlight_rows(display: pd.DataFrame, p_values: list[float], offset: int) -> pd.io.formats.style.Styler:
-    sig = {i + offset for i, p in enumerate(p_values) if not math.isnan(p) and p < 0.05}
-
+def _highlight_rows(display: pd.DataFrame, sig: set[int]) -> pd.io.formats.style.Styler:
     def style(row: pd.Series) -> list[str]:
         return [HIGHLIGHT if row.name in sig else ""] * len(row)
 
     return display.style.apply(style, axis=1)
+
+
+#: ``st.dataframe`` height that shows every row (the element is as tall as its content,
+#: up to 10,000 px): a table is shown whole, never in an inner scroll box.
+WHOLE = "content"
+
+
+def _show_table(display: pd.DataFrame, sig: set[int], key: str) -> None:
+    st.dataframe(_highlight_rows(display, sig), hide_index=True, width="stretch", key=key,
+                 height=WHOLE)
+
+
+def _journal_docx(display: pd.DataFrame, basename: str, key: str, title: str, footnote: str) -> None:
+    """Word download of the table in journal (three-line) style, produced when clicked."""
+    st.download_button(
+        "⬇ Word, journal style (three-line table)",
+        data=lambda: table_to_docx(display, title=title, footnote=footnote, style="journal"),
+        file_name=f"{basename}_journal.docx", key=key, on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
 
 
 cohort = require_filtered_cohort()
@@ -76,17 +101,17 @@ dictionary = cohort.dictionary
 
 st.title("Compare groups")
 st.caption(
-    "Feature frequencies between two groups of the filtered cohort"
+    "Feature frequencies between groups of the filtered cohort"
     + (f" ({cohort.description})" if cohort.description else "")
-    + ": n/N (%) with Fisher's exact test and conditional odds ratios, median (IQR) with the "
-    "Mann-Whitney U test. Missing values are excluded from each feature's numerator and denominator."
+    + ": n/N (%) with Fisher's exact test (and conditional odds ratios for two groups), median (IQR) "
+    "with the Mann-Whitney U test (two groups) or Kruskal-Wallis (three or more, with an Overall column "
+    "and pairwise tests). Missing values are excluded from each feature's numerator and denominator."
 )
 
-grouping = group_picker(df, dictionary, key="cmp_group")
-if len(grouping.order) != 2:
-    st.warning("Choose a split into exactly two groups.")
+grouping = group_picker(df, dictionary, key="cmp_group", multi=True)
+if len(grouping.order) < 2:
+    st.warning("Choose a split into at least two groups.")
     st.stop()
-group_a, group_b = grouping.order
 _empty = grouping.empty_groups()
 if _empty:  # never a comparison with an empty group
     st.warning(
@@ -94,6 +119,8 @@ if _empty:  # never a comparison with an empty group
         "no comparison is made. Choose other values or widen the filters in the sidebar."
     )
     st.stop()
+groups = list(grouping.order)
+two = len(groups) == 2
 
 require_clean_columns([grouping.spec.column], "The comparison")
 options, default = _feature_options(df, dictionary)
@@ -123,52 +150,86 @@ if not features:
     st.stop()
 
 try:
-    result: ComparisonResult = compare_groups(df, grouping.labels, group_a, group_b, features, dictionary, fdr=fdr)
+    multi: MultiComparisonResult = compare_multi(df, grouping.labels, groups, features, dictionary)
+    result: ComparisonResult | None = (
+        compare_groups(df, grouping.labels, groups[0], groups[1], features, dictionary, fdr=fdr) if two else None
+    )
 except CompareError as exc:
     st.error(md(exc))
     st.stop()
 
-m1, m2, m3 = st.columns(3)
-m1.metric(f"Group A: {md(group_a)}", f"{result.n_a} patients")
-m2.metric(f"Group B: {md(group_b)}", f"{result.n_b} patients")
-m3.metric("Excluded", f"{result.n_excluded} patients",
-          help="Patients in neither group (grouping value missing). Counted, not silently dropped.")
-show_guardrails(result.guardrails)
+metric_cols = st.columns(min(len(groups), 7) + 1)
+for i, g in enumerate(groups):
+    metric_cols[i % (len(metric_cols) - 1)].metric(
+        (f"Group {'AB'[i]}: " if two else "") + md(g), f"{multi.sizes[g]} patients")
+metric_cols[-1].metric("Excluded", f"{multi.n_excluded} patients",
+                       help="Patients in no group (grouping value missing). Counted, not silently dropped.")
+show_guardrails(result.guardrails if two else multi.guardrails)
 
 tab_table, tab_forest, tab_heat = st.tabs(["Table", "Forest plot", "Subtype heatmap"])
 
 with tab_table:
-    display = display_table(result)
-    n_sig = int((result.rows["p_value"] < 0.05).sum())
-    st.subheader(f"{md(group_a)} vs {md(group_b)}")
-    st.dataframe(
-        _highlight_rows(display, result.rows["p_value"].tolist(), offset=1),
-        hide_index=True, width="stretch", key="cmp_table",
-    )
-    st.caption(
-        f"Highlighted: P < .05 ({n_sig} of {len(result.rows)} features). n/N: patients with the feature / "
-        "patients with the feature recorded. OR: odds of the feature in "
-        f"{group_a} over {group_b} (conditional MLE, exact {round(100 * result.conf_level)}% CI); "
-        "∞ or 0: a zero cell. P: two-sided Fisher exact (binary) or Mann-Whitney U (continuous)"
-        + ("; q: Benjamini-Hochberg." if fdr else ".")
-    )
-    title = f"{group_a} vs {group_b}"
-    footnote = methods_text(result, cohort.description)
+    if two:
+        group_a, group_b = groups
+        display = display_table(result, overall=multi)
+        p_values = result.rows["p_value"].tolist()
+        sig = {i + 1 for i, p in enumerate(p_values) if not math.isnan(p) and p < 0.05}
+        st.subheader(f"{md(group_a)} vs {md(group_b)}")
+        _show_table(display, sig, "cmp_table")
+        st.caption(
+            f"Highlighted: P < .05 ({len(sig)} of {len(result.rows)} features). n/N: patients with the feature / "
+            "patients with the feature recorded; Overall: both groups together. OR: odds of the feature in "
+            f"{group_a} over {group_b} (conditional MLE, exact {round(100 * result.conf_level)}% CI); "
+            "∞ or 0: a zero cell. P: two-sided Fisher exact (binary) or Mann-Whitney U (continuous)"
+            + ("; q: Benjamini-Hochberg." if fdr else ".")
+        )
+        title = f"{group_a} vs {group_b}"
+        footnote = methods_text(result, cohort.description)
+        full, payload = result.rows, result.payload()
+    else:
+        shown = display_multi_table(multi, feature_column=True)
+        sig_feats = set(multi.features.loc[multi.features["p_value"] < 0.05, "feature"])
+        sig = {i for i, f in enumerate(shown["feature"]) if f in sig_feats}
+        display = shown.drop(columns="feature")
+        st.subheader(f"Table 1 {md(grouping.description)}")
+        _show_table(display, sig, "cmp_table")
+        st.caption(
+            f"Highlighted: P < .05 ({len(sig_feats)} of {len(multi.features)} features). n/N (%): patients with "
+            "the feature / patients with it recorded; median (IQR); Unknown: patients with the value missing. "
+            "P: Fisher's exact test of the whole table (binary) or Kruskal-Wallis (continuous, ordinal); "
+            "† Pearson's chi-square when the exact test is not feasible."
+        )
+        with st.expander("Pairwise comparisons and each group vs the rest (P, Benjamini-Hochberg q)"):
+            st.caption("Each cell: P (q), Fisher's exact test or Mann-Whitney U; q adjusted within the feature.")
+            for label, kind in (("Each pair of groups", "pair"), ("Each group vs all other compared patients", "vs_rest")):
+                st.markdown(f"**{label}**")
+                pw = display_pairwise(multi, kind)
+                st.dataframe(pw, hide_index=True, width="stretch", key=f"cmp_pairs_{kind}",
+                             height=WHOLE)
+        title = f"Table 1 {grouping.description}"
+        footnote = methods_text_multi(multi, cohort.description)
+        full, payload = multi.cells, multi.payload()
     st.markdown("**Download the table** (journal style)")
     download_table(display, "comparison_table", key="cmp_dl_display", title=title, footnote=footnote)
-    st.markdown("**Download the numbers** (full precision, one row per feature)")
-    download_table(result.rows, "comparison_full_precision", key="cmp_dl_full", title=title)
+    _journal_docx(display, "comparison_table", "cmp_dl_journal", title, footnote)
+    st.markdown("**Download the numbers** (full precision)")
+    download_table(full, "comparison_full_precision", key="cmp_dl_full", title=title)
+    if not two:
+        download_table(multi.pairwise, "comparison_pairwise", key="cmp_dl_pairs", title=title)
     st.download_button(
         "⬇ JSON (as `myoscope compare --json`)",
-        data=json.dumps(result.payload(), ensure_ascii=False, indent=2).encode("utf-8"),
+        data=json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"),
         file_name="comparison.json", mime="application/json", key="cmp_dl_json", on_click="ignore",
     )
     methods_box(footnote, key="cmp_methods", basename="comparison_methods")
 
 with tab_forest:
-    fig = forest_plot(result)
-    show_figure(fig, "forest_plot", key="cmp_forest")
-    download_figure(fig, "forest_plot", key="cmp_forest_dl")
+    if two:
+        fig = forest_plot(result)
+        show_figure(fig, "forest_plot", key="cmp_forest")
+        download_figure(fig, "forest_plot", key="cmp_forest_dl")
+    else:
+        st.info("The forest plot shows odds ratios between two groups: choose a split into two groups.")
 
 with tab_heat:
     binary = [f for f in features if dictionary.get(f).type == "binary" and f not in CORE_COLUMNS]
@@ -184,7 +245,7 @@ with tab_heat:
         else:
             st.caption(
                 "Each antibody subtype vs all other patients with a known subtype (untested patients in "
-                "neither group); cells: % with the feature; * P < .05"
+                "neither group); cells: n/N and % with the feature; * P < .05"
                 + (" after Benjamini-Hochberg adjustment over all cells" if fdr else "")
                 + " (Fisher exact)."
             )
@@ -193,68 +254,70 @@ with tab_heat:
             download_figure(hfig, "subtype_heatmap", key="cmp_heat_dl")
             download_table(heat, "subtype_heatmap", key="cmp_heat_table", title="Feature frequency by antibody subtype")
 
-with st.expander("Compare with a published table"):
-    st.caption(
-        "A CSV with one row per feature: feature (column name in this cohort), label, n_<A>, N_<A>, "
-        "n_<B>, N_<B>, published_p as printed (e.g. .02, <.001). The first count pair is compared with "
-        f"group A ({group_a}). Counts are compared exactly; the printed P with Fisher's test on the "
-        "published counts, after rounding to the printed precision (within a factor "
-        f"{P_CLOSE_FACTOR:g} and on the same side of .05: 'close', not flagged)."
-    )
-    src = st.radio("Table", ["Bundled example: Monseau 2020, Table I", "Upload a CSV"], key="cmp_pub_source",
-                   horizontal=True)
-    published = None
-    try:
-        if src.startswith("Bundled"):
-            published = load_published_table(EXAMPLE_TABLE)
-        else:
-            up = st.file_uploader("Published table (CSV)", type=["csv", "txt"], key="cmp_pub_upload")
-            if up is not None:
-                published = load_published_table(up.getvalue())
-    except PublishedTableError as exc:
-        st.error(md(exc))
-    if published is not None:
-        pub_feats = [
-            f for f in published["feature"]
-            if f in df.columns and dictionary.get(f).type == "binary" and pd.api.types.is_numeric_dtype(df[f])
-        ]
+if two:  # a published Table I compares two groups
+    group_a, group_b = groups
+    with st.expander("Compare with a published table"):
+        st.caption(
+            "A CSV with one row per feature: feature (column name in this cohort), label, n_<A>, N_<A>, "
+            "n_<B>, N_<B>, published_p as printed (e.g. .02, <.001). The first count pair is compared with "
+            f"group A ({group_a}). Counts are compared exactly; the printed P with Fisher's test on the "
+            "published counts, after rounding to the printed precision (within a factor "
+            f"{P_CLOSE_FACTOR:g} and on the same side of .05: 'close', not flagged)."
+        )
+        src = st.radio("Table", ["Bundled example: Monseau 2020, Table I", "Upload a CSV"], key="cmp_pub_source",
+                       horizontal=True)
+        published = None
         try:
-            pub_result = compare_groups(df, grouping.labels, group_a, group_b, pub_feats, dictionary)
-        except CompareError as exc:
+            if src.startswith("Bundled"):
+                published = load_published_table(EXAMPLE_TABLE)
+            else:
+                up = st.file_uploader("Published table (CSV)", type=["csv", "txt"], key="cmp_pub_upload")
+                if up is not None:
+                    published = load_published_table(up.getvalue())
+        except PublishedTableError as exc:
             st.error(md(exc))
-        else:
-            check = compare_with_published(pub_result, published)
-            n_flag = int(check["flagged"].sum())
-            ga, gb = published.attrs.get("group_a", "A"), published.attrs.get("group_b", "B")
-            st.markdown(
-                f"Published **{ga}** ↔ **{group_a}**, **{gb}** ↔ **{group_b}**. "
-                f"**{n_flag}** of {len(check)} rows flagged."
-            )
-            view = pd.DataFrame({
-                "Feature": check["label"],
-                f"Published {group_a}": [
-                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_a"], check["published_N_a"])
-                ],
-                f"Recomputed {group_a}": [
-                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_a"], check["recomputed_N_a"])
-                ],
-                f"Published {group_b}": [
-                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_b"], check["published_N_b"])
-                ],
-                f"Recomputed {group_b}": [
-                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_b"], check["recomputed_N_b"])
-                ],
-                "Printed P": check["published_p"].replace("", "—"),
-                "Fisher P (published counts)": [format_p(p) for p in check["fisher_p_published"]],
-                "Recomputed P": [format_p(p) for p in check["recomputed_p"]],
-                "P check": check["p_agreement"],
-                "Flag": ["⚠" if f else "" for f in check["flagged"]],
-                "Note": check["note"],
-            })
-            flagged_rows = set(check.index[check["flagged"]])
-            st.dataframe(
-                view.style.apply(lambda r: [HIGHLIGHT if r.name in flagged_rows else ""] * len(r), axis=1),
-                hide_index=True, width="stretch", key="cmp_pub_table",
-            )
-            download_table(check, "published_table_check", key="cmp_pub_dl",
-                           title="Published vs recomputed")
+        if published is not None:
+            pub_feats = [
+                f for f in published["feature"]
+                if f in df.columns and dictionary.get(f).type == "binary" and pd.api.types.is_numeric_dtype(df[f])
+            ]
+            try:
+                pub_result = compare_groups(df, grouping.labels, group_a, group_b, pub_feats, dictionary)
+            except CompareError as exc:
+                st.error(md(exc))
+            else:
+                check = compare_with_published(pub_result, published)
+                n_flag = int(check["flagged"].sum())
+                ga, gb = published.attrs.get("group_a", "A"), published.attrs.get("group_b", "B")
+                st.markdown(
+                    f"Published **{ga}** ↔ **{group_a}**, **{gb}** ↔ **{group_b}**. "
+                    f"**{n_flag}** of {len(check)} rows flagged."
+                )
+                view = pd.DataFrame({
+                    "Feature": check["label"],
+                    f"Published {group_a}": [
+                        "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_a"], check["published_N_a"])
+                    ],
+                    f"Recomputed {group_a}": [
+                        "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_a"], check["recomputed_N_a"])
+                    ],
+                    f"Published {group_b}": [
+                        "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_b"], check["published_N_b"])
+                    ],
+                    f"Recomputed {group_b}": [
+                        "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_b"], check["recomputed_N_b"])
+                    ],
+                    "Printed P": check["published_p"].replace("", "—"),
+                    "Fisher P (published counts)": [format_p(p) for p in check["fisher_p_published"]],
+                    "Recomputed P": [format_p(p) for p in check["recomputed_p"]],
+                    "P check": check["p_agreement"],
+                    "Flag": ["⚠" if f else "" for f in check["flagged"]],
+                    "Note": check["note"],
+                })
+                flagged_rows = set(check.index[check["flagged"]])
+                st.dataframe(
+                    view.style.apply(lambda r: [HIGHLIGHT if r.name in flagged_rows else ""] * len(r), axis=1),
+                    hide_index=True, width="stretch", key="cmp_pub_table", height=WHOLE,
+                )
+                download_table(check, "published_table_check", key="cmp_pub_dl",
+                               title="Published vs recomputed")

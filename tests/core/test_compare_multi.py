@@ -303,3 +303,33 @@ def test_zz_report_max_relative_difference() -> None:
     """Prints the largest relative difference vs R per quantity (run with -s)."""
     for k, v in sorted(MAX_REL.items()):
         print(f"max rel diff vs R, {k}: {v:.2e}")
+
+
+def test_two_group_table_gets_an_overall_column() -> None:
+    """The two-group table keeps its columns and numbers, with Overall before P."""
+    from core.compare import display_table
+
+    d = _sample()
+    labels = pd.Series(np.where(d["anti_mi2"] == 1, "Mi2+", "Mi2-"), index=d.index)
+    feats = ["gottron", "ck_max_ul"]
+    dictionary = DataDictionary((FeatureInfo("gottron", "Gottron", "other", "binary"),
+                                 FeatureInfo("ck_max_ul", "CK", "other", "continuous", "IU/L")))
+    two = compare_groups(d, labels, "Mi2+", "Mi2-", feats, dictionary)
+    multi = compare_multi(d, labels, ["Mi2+", "Mi2-"], feats, dictionary)
+    plain = display_table(two)
+    table = display_table(two, overall=multi)
+    assert list(table.columns) == ["Feature", "Mi2+", "Mi2-", OVERALL, "P", "OR (95% CI)"]
+    pd.testing.assert_frame_equal(table.drop(columns=OVERALL), plain)
+    assert table[OVERALL].tolist()[:2] == ["119", "59/108 (54.6%)"]
+    ck = d["ck_max_ul"].dropna()
+    assert table[OVERALL].iloc[2].endswith(f"; n = {ck.size}")
+    assert table[OVERALL].iloc[2].startswith(f"{np.quantile(ck, 0.5):.0f} (")
+
+
+def test_display_feature_column_names_each_rows_feature() -> None:
+    res = _run("pbc_edema")
+    t = display_multi_table(res, feature_column=True)
+    assert t.columns[-1] == "feature" and t["feature"].iloc[0] == ""
+    assert set(t.loc[t["Characteristic"].str.startswith("sex"), "feature"]) == {"sex"}
+    levels = t[t["feature"] == "stage"]
+    assert len(levels) == 1 + 4 + 1  # header, stages 1-4, Unknown (6 missing)

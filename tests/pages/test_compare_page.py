@@ -13,6 +13,22 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture
+def heights(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The ``height`` each ``st.dataframe`` was given, by widget key."""
+    import streamlit as st
+
+    seen: dict[str, object] = {}
+    original = st.dataframe
+
+    def dataframe(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen[kwargs.get("key") or f"#{len(seen)}"] = kwargs.get("height", "auto")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(st, "dataframe", dataframe)
+    return seen
+
+
 def _open() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.run()
@@ -65,9 +81,9 @@ def test_compare_page_default_view() -> None:
 
 def test_switch_grouping_and_filter_update_the_table() -> None:
     at = _open()
-    at.selectbox(key="cmp_group_kind").set_value("binary").run()  # anti-Mi2+ vs anti-Mi2− by default
+    at.selectbox(key="cmp_group_kind").set_value("binary").run()
+    at.selectbox(key="cmp_group_binary").set_value("anti_mi2").run()  # anti-Mi2+ vs anti-Mi2−
     assert not at.exception, [e.value for e in at.exception]
-    assert at.selectbox(key="cmp_group_binary").value == "anti_mi2"
     table = _table(at)
     assert list(table.columns)[1:3] == ["anti-Mi2+", "anti-Mi2−"]
     assert table.iloc[0, 1:3].tolist() == ["64", "55"]
@@ -119,3 +135,53 @@ def test_empty_group_is_named_and_no_table() -> None:
     warnings = [w.value for w in at.warning]
     assert any("'age ≥ 110' has no patient" in w and "no comparison" in w for w in warnings), warnings
     assert not any(len(d.value) and d.value.iloc[0, 0] == "Patients, n" for d in at.dataframe)
+
+
+def _table_by_subtype(at: AppTest):
+    at.selectbox(key="cmp_group_kind").set_value("levels").run()
+    at.selectbox(key="cmp_group_levels").set_value("antibody_subtype").run()
+    assert not at.exception, [e.value for e in at.exception]
+    for d in at.dataframe:
+        v = d.value
+        if len(v) and v.iloc[0, 0] == "Patients, n" and "Overall" in v.columns:
+            return d, v
+    raise AssertionError("N-group table not shown")
+
+
+def test_table_by_subtype_has_every_group_and_an_overall_column(heights) -> None:
+    """Before: 'Choose a split into exactly two groups'."""
+    at = _open()
+    _, table = _table_by_subtype(at)
+    groups = ["anti-Mi2", "anti-MDA5", "anti-TIF1γ", "anti-NXP2", "anti-SAE", "seronegative"]
+    assert list(table.columns) == ["Characteristic", "Overall", *groups, "P"]
+    assert table.iloc[0, 1:8].tolist() == ["119", "64", "9", "5", "3", "3", "35"]
+    assert (table["Characteristic"].str.strip() == "Unknown").any()
+    gottron = table[table["Characteristic"] == "Gottron papules/sign"].iloc[0]
+    assert gottron["anti-Mi2"] == "38/53 (71.7%)" and gottron["P"] != ""
+    # shown whole: the element is as tall as its rows (no inner scroll box)
+    assert heights["cmp_table"] == "content" and heights["cmp_pairs_pair"] == "content"
+    # pairwise and one-vs-rest tables; no forest plot for six groups
+    pair_tables = [d.value for d in at.dataframe if "anti-Mi2 vs anti-MDA5" in d.value.columns]
+    rest_tables = [d.value for d in at.dataframe if "anti-Mi2 vs rest" in d.value.columns]
+    assert pair_tables and rest_tables
+    assert any("forest plot shows odds ratios between two groups" in i.value for i in at.info)
+    assert any("NXP2" in w.value and "fewer than 10" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not any("Flag" in d.value.columns for d in at.dataframe)  # published check: two groups only
+
+
+def test_two_group_table_keeps_or_and_gains_overall_and_journal_word(heights) -> None:
+    at = _open()
+    at.selectbox(key="cmp_group_kind").set_value("binary").run()
+    at.selectbox(key="cmp_group_binary").set_value("anti_mi2").run()
+    table = _table(at)
+    assert list(table.columns) == ["Feature", "anti-Mi2+", "anti-Mi2−", "Overall", "P", "OR (95% CI)"]
+    assert table.iloc[0]["Overall"] == "119"
+    gottron = table[table["Feature"] == "Gottron papules/sign"].iloc[0]
+    assert gottron["Overall"] == "59/108 (54.6%)" and gottron["OR (95% CI)"].startswith("4.0")
+    assert heights["cmp_table"] == "content" and heights["cmp_pub_table"] == "content"
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("journal style" in lb for lb in labels), labels
+    forest = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert any(a.get("text") == "<b>OR (95% CI)</b>" for a in forest["layout"]["annotations"])
+    heat = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert any("/" in t for row in heat["data"][0]["text"] for t in row)  # n/N in the cells
