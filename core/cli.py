@@ -538,7 +538,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.suppress_below is not None and args.suppress_below < 2:
         raise CliError(f"--suppress-below must be a whole number of at least 2 (got {args.suppress_below}).")
     view = _report_view(args)
-    cohort, _df, _desc = _load(args.cohort, view.filters.to_json(), args.dictionary)
+    cohort, df, desc = _load(args.cohort, view.filters.to_json(), args.dictionary)
+    if df.empty:
+        raise CliError(f"No patient matches the filters ({desc}).")
     rates = None
     if args.rates:
         from core.rates import RatesError, load_rates

@@ -220,3 +220,54 @@ def test_limit_flags_bound_every_file_and_name_the_flag(tmp_path, capsys, monkey
     assert cli(["summary", str(f), "--max-rows", "100", "--json"]) == 0
     assert cli(["summary", str(f), "--max-file-mb", "0"]) == 2
     assert "--max-file-mb must be a positive number" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ report (issue 11)
+def test_report_writes_the_bundle_and_prints_stages_and_path(tmp_path, capsys):
+    import zipfile
+
+    from core.view import ViewState
+
+    settings = tmp_path / "view.json"
+    settings.write_text(ViewState().with_values(**{"r.ci": "wald"}).to_json("cohort.csv", "0" * 64), encoding="utf-8")
+    out_dir = tmp_path / "out"
+    code, out, err = _run(capsys, "report", SAMPLE, "--settings", str(settings), "--filters", '{"antibody_subtype": ["Mi2"]}',
+                          "--out", str(out_dir), "--no-figures", "--json")
+    assert code == 0, err
+    p = json.loads(out)
+    assert p["bundle"] == str((out_dir / "myoscope_bundle.zip").resolve())
+    assert {"deck.pptx", "report.html", "report.docx", "tables.xlsx", "view.json"} <= set(p["files"])
+    assert p["results"]["sir"]["ci_method"] == "wald"  # the settings file's CI method, the --filters' subgroup
+    assert p["results"]["sir"] == json.loads(_run(capsys, "sir", SAMPLE, "--filters", '{"antibody_subtype": ["Mi2"]}',
+                                                  "--ci", "wald", "--json")[1])
+    assert any("Table I not computed" in n for n in p["notes"])  # one group after the filter: said
+    for stage in ("Computing analyses", "Writing PowerPoint", "Writing HTML report", "Writing Word", "Writing Excel"):
+        assert stage in err
+    assert "was saved for 'cohort.csv'" in err  # the view's cohort SHA-256 is not this file's
+    with zipfile.ZipFile(out_dir / "myoscope_bundle.zip") as z:
+        assert json.loads(z.read("view.json"))["filters"] == {"antibody_subtype": ["Mi2"]}
+    code, out, err = _run(capsys, "report", SAMPLE, "--out", str(out_dir), "--no-figures")
+    assert code == 0 and out.startswith("bundle: ") and "myoscope_bundle.zip" in out
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--suppress-below", "1"], "--suppress-below must be a whole number of at least 2"),
+    (["--settings", "missing.json"], "--settings 'missing.json': no such file"),
+    (["--filters", '{"bad": 1}'], "--filters: Unknown filter key"),
+    (["--events", "missing.csv"], "--events 'missing.csv': no such file"),
+])
+def test_report_errors_are_one_line(tmp_path, capsys, argv, needle):
+    code, out, err = _run(capsys, "report", SAMPLE, "--out", str(tmp_path), "--no-figures", *argv)
+    assert_one_line_error(code, out, err, "report", needle)
+
+
+def test_report_refuses_a_file_as_out_and_a_bad_view(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert_one_line_error(*_run(capsys, "report", SAMPLE, "--out", str(f)), "report", "is a file, not a directory")
+    bad = tmp_path / "v.json"
+    bad.write_text("{}")
+    assert_one_line_error(*_run(capsys, "report", SAMPLE, "--out", str(tmp_path), "--settings", str(bad)), "report",
+                          "not a Myoscope view file")
+    assert_one_line_error(*_run(capsys, "report", SAMPLE, "--out", str(tmp_path), "--filters", '{"age_min": 200}'),
+                          "report", "No patient matches")
