@@ -1,14 +1,21 @@
 """Myoscope — entry point: page config, navigation, the sidebar shared by every page.
 
 Run with ``streamlit run app.py``. The sample cohort loads by default.
+
+The whole view (filters and every page's settings) lives in the address:
+``ui.view_ui.begin`` puts it into the widgets before the page runs, ``ui.view_ui.end``
+writes it back after the page, even when the page stopped early (``st.stop``). In
+presentation mode the page's figures and tables become slides (``ui.view_ui.render_deck``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from ui import view_ui
 from ui.errors import guarded
 from ui.sidebar import render_sidebar
+from ui.state import run_page
 
 st.set_page_config(page_title="Myoscope", page_icon="🔬", layout="wide", initial_sidebar_state="expanded")
 
@@ -21,7 +28,16 @@ PAGES = [
 ]
 
 nav = st.navigation(PAGES)
+page = nav.url_path or "cohort"
+with guarded("the view"):
+    view_ui.begin(page)
 with st.sidebar, guarded("the sidebar"):
     render_sidebar()
-with guarded("this page"):
-    nav.run()
+presenting = view_ui.presenting()
+slot = st.container(key="slide_deck") if presenting else None
+with st.container(key="page_body"), guarded("this page"):
+    run_page(nav)
+with guarded("the view"):
+    view_ui.end(page)
+    if slot is not None:
+        view_ui.render_deck(slot)

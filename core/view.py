@@ -546,9 +546,26 @@ def filter_title(filters: FilterSpec) -> str:
     return text[0].upper() + text[1:]
 
 
+def split_title(kind: str, column: str, cutoff: float, label: str, values_a: tuple[str, ...] = ()) -> str:
+    """What a split is, for a slide title: ``cancer``, ``age ≥ 50``, ``CK ≥ 1000``,
+    ``anti-Mi2 vs other subtypes`` (``label``: the column's label)."""
+    from core.schema import SUBTYPE_LABELS
+
+    if kind == "age":
+        return f"age ≥ {cutoff:g}"
+    if kind == "cutoff":
+        return f"{label} ≥ {cutoff:g}"
+    if kind == "subtype":
+        sub = values_a[0] if values_a else ""
+        return f"{SUBTYPE_LABELS.get(sub, sub)} vs other subtypes"
+    if kind == "category" and values_a:
+        return f"{label} ({' / '.join(values_a)})"
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 __all__ = [
     "BINDINGS", "PAGE_PREFIX", "PATIENT_SETTINGS", "SETTINGS", "SIR_WINDOWS", "SPLIT_FIELDS",
     "THRESHOLD_CHOICES", "Binding", "Setting", "ViewState", "file_sha256", "filter_title",
-    "page_values", "patient_token", "resolve_patient", "split_from_values", "split_values",
+    "page_values", "patient_token", "resolve_patient", "split_from_values", "split_title", "split_values",
     "versions",
 ]

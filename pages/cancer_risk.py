@@ -36,22 +36,20 @@ from core.rates import (
 from core.safe_text import md
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
 from core.stats import CI_METHODS
+from core.view import SIR_WINDOWS
+from ui.cache import cached
 from ui.state import require_clean_columns, require_filtered_cohort
+from ui.view_ui import Slide
 from ui.widgets import (
     download_figure,
     download_table,
     methods_box,
     show_figure,
     show_guardrails,
+    slide_table,
 )
 
-WINDOWS: dict[str, tuple[float, float] | None] = {
-    "From diagnosis on": (0.0, math.inf),
-    "±1 year": (1.0, 1.0),
-    "±3 years (cancer-associated myositis)": (3.0, 3.0),
-    "±5 years": (5.0, 5.0),
-    "Custom": None,
-}
+WINDOWS = SIR_WINDOWS  # label -> (years before, years after); in the address as r.before / r.after / r.open
 BUNDLED = "France, CI5-XII (bundled)"
 UPLOAD = "Upload my own table"
 
@@ -139,15 +137,12 @@ col_types = {c: _col_type(c) for c in df.columns if c not in skip}
 for col, ctype in col_types.items():
     if ctype not in ("binary", "categorical"):
         continue
-    if df[col].notna().any() and 1 < df[col].nunique() <= 20:
-        splits[f"col:{col}"] = dictionary.label(col)
-split_by_label: dict[str, str] = {}
-for k, lab in splits.items():
-    while lab in split_by_label:
-        lab = f"{lab} ({k.split(':', 1)[-1]})"
-    split_by_label[lab] = k
-split_label = c4.selectbox("Split by", list(split_by_label), key="cr_split")
-split_key = split_by_label[split_label]
+    if df[col].notna().any() and 1 < df[col].nunique() <= 20 and col not in splits:
+        splits[col] = dictionary.label(col)
+shown_labels: dict[str, str] = {}
+for k, lab in splits.items():  # two columns with the same label: the column name tells them apart
+    shown_labels[k] = lab if list(splits.values()).count(lab) == 1 else f"{lab} ({k})"
+split_key = c4.selectbox("Split by", list(splits), format_func=lambda k: shown_labels.get(k, k), key="cr_split")
 
 
 def split_labels(key: str) -> tuple[pd.Series | str | None, list[str] | None, str | None]:
@@ -170,7 +165,7 @@ def split_labels(key: str) -> tuple[pd.Series | str | None, list[str] | None, st
         lab = pd.Series(np.where(age >= 50, "≥ 50 years", "< 50 years"), index=df.index,
                         dtype=object).where(age.notna())
         return lab.rename("age at diagnosis ≥ 50"), ["< 50 years", "≥ 50 years"], None
-    col = key.split(":", 1)[1]
+    col = key
     info = dictionary.get(col)
     if col_types.get(col) == "binary":
         yes, no = binary_labels(col, dictionary)
@@ -186,7 +181,7 @@ by, by_order, by_col = split_labels(split_key)
 require_clean_columns(["sex", "age_at_diagnosis", "birth_date", "diagnosis_date", "cancer", "cancer_date",
                        "death_date", "last_followup_date", by_col or ""], "The cancer-risk analysis")
 try:
-    res = sir_analysis(df, rates, wb, wa, ci_method=ci_method, by=by,  # type: ignore[arg-type]
+    res = cached(cohort, sir_analysis, df, rates, wb, wa, ci_method=ci_method, by=by,  # type: ignore[arg-type]
                        by_order=by_order)
 except CancerRiskError as exc:
     st.error(md(exc))
@@ -208,11 +203,19 @@ m[3].metric(f"SIR ({100 * res.conf_level:g}% CI)", sir_label(res, 1),
 m[4].metric("P (exact Poisson)", format_p(res.p_value))
 m[5].metric("Excess risk / 1,000 PY", _num(res.excess_per_1000py, 1))
 show_guardrails(list(res.guardrails))
+sir_footnote = (f"SIR = O / E; {CI_METHOD_LABELS[res.ci_method]} {100 * res.conf_level:g}% CI; P: exact Poisson test. "
+                f"Window: {window_description(wb, wa)}. Rates: {rates.description or BUNDLED_RATES_DESCRIPTION}.")
+slide_table(pd.DataFrame({"": ["Observed (O)", "Expected (E)", "Person-years", f"SIR ({100 * res.conf_level:g}% CI)",
+                               "P (exact Poisson)", "Excess risk / 1,000 PY"],
+                          "value": [f"{res.observed}", _num(res.expected, 2), _num(res.person_years, 1), sir_label(res, 1),
+                                    format_p(res.p_value), _num(res.excess_per_1000py, 1)]}).set_index(""),
+            "cancer risk (SIR)", res.n_patients, sir_footnote)
 
 if res.subgroups:
     st.markdown(f"**SIR by {md(res.split)}**")
     fig_forest = forest_figure(res)
-    show_figure(fig_forest, "sir_forest", key="cr_forest")
+    show_figure(fig_forest, "sir_forest", key="cr_forest",
+                slide=Slide(f"SIR by {res.split}", res.n_patients, sir_footnote))
     download_figure(fig_forest, "sir_forest", key="cr_dl_forest")
     sub = res.subgroup_table()
     show = pd.DataFrame({
@@ -249,7 +252,7 @@ with st.expander("How E was obtained: person-years × rate per sex and age band"
 # ---------------------------------------------------------------- timing
 st.subheader("Time from DM diagnosis to cancer")
 timing_window = wb if (math.isfinite(wa) and wa == wb and wb > 0) else 3.0
-timing = cancer_timing(df, window_years=timing_window)
+timing = cached(cohort, cancer_timing, df, window_years=timing_window)
 if timing.n == 0:
     st.info("No patient with a dated cancer in the filtered cohort.")
 else:
@@ -265,7 +268,10 @@ else:
         f"{timing.ci_method}."
     )
     fig_t = timing_figure(timing)
-    show_figure(fig_t, "cancer_timing", key="cr_timing")
+    show_figure(fig_t, "cancer_timing", key="cr_timing",
+                slide=Slide("time from DM diagnosis to cancer", timing.n,
+                            f"{timing.n} cancers, {timing.n_before} before the DM diagnosis; median "
+                            f"{_num(timing.median_days, 1)} days (CI: {timing.ci_method})."))
     download_figure(fig_t, "cancer_timing", key="cr_dl_timing")
     download_table(timing.table, "cancer_timing", key="cr_dl_timing_tab",
                    title="Time from diagnosis to cancer")
@@ -277,7 +283,7 @@ if len(timing.excluded):
 st.subheader("Cumulative incidence of cancer after diagnosis")
 labels = by if isinstance(by, pd.Series) else None
 try:
-    cif = cumulative_incidence(df, labels=labels, unit="months", order=by_order)
+    cif = cached(cohort, cumulative_incidence, df, labels=labels, unit="months", order=by_order)
 except CancerRiskError as exc:
     st.warning(md(exc))
     cif = None
@@ -286,7 +292,8 @@ if cif is not None and not cif.curves.empty:
                            if split_key == "tsd" else ""))
     fig_c = cumulative_incidence_figure(cif, order=[g for g in (by_order or [])
                                                     if g in set(cif.curves["group"])] or None)
-    show_figure(fig_c, "cancer_cumulative_incidence", key="cr_cif")
+    show_figure(fig_c, "cancer_cumulative_incidence", key="cr_cif",
+                slide=Slide("cumulative incidence of cancer after diagnosis", len(df), cif.note))
     download_figure(fig_c, "cancer_cumulative_incidence", key="cr_dl_cif")
     summ = cif.summary.copy()
     for c in ("cif_1y", "cif_3y", "cif_5y"):

@@ -25,7 +25,6 @@ from core.events import (
 from core.formatting import format_ci, format_n_of_N, format_p, format_ratio
 from core.interferon import (
     DEFAULT_THRESHOLD,
-    RICE_THRESHOLD,
     InterferonError,
     InterferonResult,
     fold_change_scores,
@@ -35,7 +34,9 @@ from core.interferon import (
 )
 from core.safe_text import md
 from core.schema import SUBTYPE_LABELS
+from core.view import THRESHOLD_CHOICES
 from ui.state import require_filtered_cohort
+from ui.view_ui import Slide
 from ui.widgets import download_figure, download_table, show_figure, show_guardrails
 
 EXAMPLE_QPCR = Path(__file__).resolve().parents[1] / "sample_data" / "qpcr_example.csv"
@@ -43,11 +44,7 @@ EXAMPLE_QPCR = Path(__file__).resolve().parents[1] / "sample_data" / "qpcr_examp
 EVENTS_KEY = "events"  # the session's EventsTable (ui.state)
 ADDED_COUNT_KEY = "patient_added_score_count"
 ADDED_MSG_KEY = "patient_added_score_message"
-THRESHOLD_CHOICES = {
-    f"{DEFAULT_THRESHOLD:g} (laboratory of Jalles et al. 2020)": DEFAULT_THRESHOLD,
-    f"{RICE_THRESHOLD:g} (Rice et al. 2013: mean + 2 SD of controls)": RICE_THRESHOLD,
-    "custom": None,
-}
+# 2.3 / 2.466 / custom; the timeline's choice is in the address as p.thr (core.view)
 
 
 def _threshold_picker(key: str) -> float:
@@ -196,7 +193,10 @@ with tab_course:
             st.info(md(note))
         fig = patient_timeline_figure(course, threshold=threshold_tl,
                                       title=f"{patient_id} — {_subtype_label(subtype)}")
-        show_figure(fig, "patient_timeline", key="patient_timeline")
+        show_figure(fig, "patient_timeline", key="patient_timeline",
+                    slide=Slide(f"course of {patient_id}", None,
+                                f"Treatments, labs, scores and events by months since diagnosis; interferon score: "
+                                f"6-gene RT-qPCR (Rice et al. 2013), positive > {threshold_tl:g}."))
         download_figure(fig, f"patient_{patient_id}_timeline", key="dl_timeline")
 
         seq = course.treatment_sequence()

@@ -20,7 +20,10 @@ from core.survival import (
     methods_text,
     survival_data,
 )
+from core.view import split_title
+from ui.cache import cached
 from ui.state import require_clean_columns, require_filtered_cohort
+from ui.view_ui import Slide
 from ui.widgets import (
     download_figure,
     download_table,
@@ -28,6 +31,7 @@ from ui.widgets import (
     methods_box,
     show_figure,
     show_guardrails,
+    slide_table,
 )
 
 UNITS = ("months", "years", "days")
@@ -98,7 +102,13 @@ censor_col = c3.selectbox(
     format_func=dictionary.label,
     key="surv_censor",
 )
-unit = c4.radio("Time unit", UNITS, key="surv_unit")
+def _unit_changed() -> None:
+    """Landmarks and risk-table times are in the unit: a new unit starts from its defaults."""
+    st.session_state["surv_landmarks"] = ""
+    st.session_state["surv_ticks"] = ""
+
+
+unit = c4.radio("Time unit", UNITS, key="surv_unit", on_change=_unit_changed)
 
 grouping = group_picker(df, dictionary, key="surv_group", multi=True)
 if grouping.empty_groups():  # never a test with an empty group
@@ -123,10 +133,8 @@ with options_box:
     show_median = o2.toggle("Median lines", value=True, key="surv_median")
     show_cum = o2.toggle("Cumulative events in risk table", value=False, key="surv_cum")
     default_lm = ", ".join(f"{v:g}" for v in DEFAULT_LANDMARKS[unit])
-    lm_text = o3.text_input(f"Landmarks ({unit})", value=default_lm, key=f"surv_landmarks_{unit}")
-    tick_text = o3.text_input(
-        f"Risk-table times ({unit}, empty = automatic)", value="", key=f"surv_ticks_{unit}"
-    )
+    lm_text = o3.text_input(f"Landmarks ({unit}; empty = {default_lm})", key="surv_landmarks", placeholder=default_lm)
+    tick_text = o3.text_input(f"Risk-table times ({unit}, empty = automatic)", key="surv_ticks")
     adjust = o3.toggle("Adjust Cox model for age and sex", value=False, key="surv_adjust")
 
 require_clean_columns([origin, endpoint[0], endpoint[1], censor_col, grouping.spec.column]
@@ -175,7 +183,7 @@ if adjust:
     else:
         st.info("No age_at_diagnosis or sex column: the Cox model is not adjusted.")
 
-result = analyze_survival(
+result = cached(cohort, analyze_survival,
     sd.time, sd.event, labels, grouping.order, conf_type=conf_type, landmarks=landmarks,
     covariates=covariates, reference=reference, unit=unit,
 )
@@ -189,7 +197,13 @@ fig = km_figure(
     x_title=f"Time since {_event_name(dictionary.label(origin))} ({unit})",
     y_title="Overall survival" if endpoint[0] == "death" else f"Free of {event_label.lower()}",
 )
-show_figure(fig, "kaplan_meier", key="surv_fig")
+spec = grouping.spec
+split_text = split_title(spec.kind, spec.column, spec.cutoff, dictionary.label(spec.column), spec.values_a)
+what = "survival" if endpoint[0] == "death" else f"free of {event_label.lower()}"
+test_text = logrank_label(result) if result.logrank is not None else "no log-rank test (one group)"
+footnote = (f"Kaplan-Meier; 95% pointwise CI, Greenwood variance, {CONF_TYPE_LABELS[conf_type]}; {test_text}; "
+            f"{sd.n} patients, {sd.n_events} events; time since {_event_name(dictionary.label(origin))} ({unit}).")
+show_figure(fig, "kaplan_meier", key="surv_fig", slide=Slide(f"{what} by {split_text}", sd.n, footnote))
 st.caption(
     f"Kaplan-Meier estimates; shaded bands: 95% pointwise CI, Greenwood variance, "
     f"{CONF_TYPE_LABELS[conf_type]}. Number at risk just before each time, as R reports it. "
@@ -238,6 +252,7 @@ for g in result.groups:
         )
     rows.append(row)
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+slide_table(pd.DataFrame(rows).set_index("Group"), f"{what} by {split_text}: medians and landmarks", sd.n, footnote)
 download_table(result.group_table(), "survival_by_group", key="surv_dl_groups", title="Survival by group")
 risk = result.at_risk_table(ticks)
 download_table(risk, "survival_number_at_risk", key="surv_dl_risk", title="Number at risk")

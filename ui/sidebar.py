@@ -1,40 +1,31 @@
-"""The sidebar shared by every page: cohort source and global filters (kept in the URL)."""
+"""The sidebar shared by every page: cohort source, global filters, views (presets, saved
+views) and presentation mode. Everything here is kept in the address (ui.view_ui)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from core.filters import FilterSpec
+from core.presets import PRESETS
 from core.safe_text import md
 from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
+from ui import view_ui
 from ui.state import (
     SAMPLE_LABEL,
-    filters_from_url,
     init_state,
     load_upload,
     use_sample,
-    write_url,
 )
 
 AGE_LO, AGE_HI = 0, 100
-PRESENTATION_CSS = """
-<style>
-html, body, [class*="css"], .stMarkdown, .stDataFrame, p, li, label { font-size: 1.35rem !important; }
-h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { font-size: 1.8rem !important; }
-[data-testid="stMetricValue"] { font-size: 3rem !important; }
-header, footer, [data-testid="stToolbar"] { visibility: hidden; }
-</style>
-"""
 
 
 def _init_filter_widgets(options: list[str]) -> None:
-    """On a session's first run, take the filters from the URL (a shared link)."""
+    """Put the filters of a link, a preset or a saved view into the filter widgets."""
     ss = st.session_state
-    if ss.get("_filters_initialised"):
+    spec = ss.pop(view_ui.PENDING_FILTERS, None)
+    if not isinstance(spec, FilterSpec):
         return
-    spec, error = filters_from_url()
-    if error:
-        ss["_url_error"] = error
     subtypes = list(spec.antibody_subtype or [])
     unknown = [s for s in subtypes if s not in options]
     if unknown:
@@ -46,7 +37,6 @@ def _init_filter_widgets(options: list[str]) -> None:
     ss["flt_sex"] = [s for s in (spec.sex or []) if s in ("F", "M")]
     ss["flt_yes"] = [c for c, v in spec.features if v == (1.0,)]
     ss["flt_no"] = [c for c, v in spec.features if v == (0.0,)]
-    ss["_filters_initialised"] = True
 
 
 def _reset_filters() -> None:
@@ -91,9 +81,15 @@ def render_sidebar() -> None:
     sb.markdown("### Filters")
     df = cohort.data
     options = [v for v in SUBTYPE_VALUES if "antibody_subtype" in df and (df["antibody_subtype"] == v).any()]
+    ss["_subtype_options"] = options
     _init_filter_widgets(options)
     if ss.get("_url_error"):
-        sb.warning(ss.pop("_url_error"))
+        view_ui.note(ss.pop("_url_error"))
+    shown = view_ui.notes()
+    for text in shown:
+        sb.warning(text)
+    if shown:
+        sb.button("Dismiss these notes", key="notes_dismiss", on_click=view_ui.clear_notes)
     ss["flt_subtype"] = [s for s in ss.get("flt_subtype", []) if s in options]
     sb.multiselect("Antibody subtype (empty = all)", options, key="flt_subtype", format_func=lambda v: SUBTYPE_LABELS.get(v, v))
     sb.slider("Age at diagnosis (years)", AGE_LO, AGE_HI, key="flt_age", help=f"Full range ({AGE_LO}–{AGE_HI}) = no age filter; {AGE_HI} means {AGE_HI} and over.")
@@ -116,11 +112,32 @@ def render_sidebar() -> None:
         features=features,
     )
     ss["filters"] = spec
-    write_url(spec)
-    if not spec.is_empty:
-        sb.caption("The filters are in the page address: bookmark or share it to come back to this view.")
+    sb.caption("The whole view (filters, splits, options) is in the page address: bookmark or share it.")
 
+    _views(sb)
     sb.markdown("### Display")
-    if sb.toggle("Presentation mode", key="presentation", help="Large fonts for a projector."):
-        st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+    sb.toggle("Presentation mode", key="presentation",
+              help="Slides: one figure or table per screen, large type, controls hidden; arrows ← → to move, "
+                   "a what-if bar to change the subtype or age live. In the address as g.present=1.")
     sb.caption("Your data stays on this computer: nothing is sent anywhere, no usage statistics are collected.")
+
+
+def _views(sb: st.delta_generator.DeltaGenerator) -> None:
+    """Presets (one click each), the session's own presets, save / load view.json."""
+    ss = st.session_state
+    sb.markdown("### Views")
+    for name in PRESETS:
+        sb.button(name, key=f"preset_{name}", on_click=view_ui.apply_preset, args=(name,), width="stretch")
+    mine = ss.get(view_ui.USER_PRESETS, {})
+    for name in mine:
+        sb.button(f"★ {name}", key=f"user_preset_{name}", on_click=view_ui.apply_preset, args=(name,), width="stretch")
+    with sb.expander("Save or load a view"):
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        c1.text_input("Name", key="preset_name", placeholder="e.g. Mi2 women by cancer")
+        c2.button("Save as preset", key="preset_save", on_click=view_ui.save_preset)
+        page = ss.get("_view_page", "")
+        st.download_button("⬇ Save view (view.json)", data=view_ui.view_json(page), file_name="view.json",
+                           mime="application/json", key="view_save", on_click="ignore",
+                           help="Filters and every page's settings, the cohort file's name and SHA-256, versions. "
+                                "No patient data (the selected patient is left out).")
+        st.file_uploader("Load a view (view.json)", type=["json"], key="view_upload", on_change=view_ui.load_view_upload)

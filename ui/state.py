@@ -5,8 +5,10 @@ Streamlit-only glue; every computation is a call into :mod:`core`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -29,6 +31,37 @@ from core.schema import DataDictionary
 from core.validate import Problem
 
 SAMPLE_LABEL = "Sample cohort (synthetic, Monseau 2020)"
+
+
+class PageStopped(BaseException):
+    """A page called ``st.stop()``: its run ends, the app's run goes on (URL, slides)."""
+
+
+_IN_PAGE = threading.local()  # Streamlit runs each session's script in its own thread
+_ORIGINAL_STOP = getattr(st.stop, "_myoscope_original", st.stop)
+
+
+def _stop() -> None:
+    """``st.stop`` inside a page ends the page only (see :func:`run_page`)."""
+    if getattr(_IN_PAGE, "active", False):
+        raise PageStopped
+    _ORIGINAL_STOP()
+
+
+_stop._myoscope_original = _ORIGINAL_STOP  # type: ignore[attr-defined]
+st.stop = _stop  # type: ignore[assignment]
+
+
+def run_page(nav: Any) -> None:
+    """Run the current page; its ``st.stop()`` ends the page, not the app's run, so the
+    view is still written to the address and the slides still drawn after it."""
+    _IN_PAGE.active = True
+    try:
+        nav.run()
+    except PageStopped:
+        pass
+    finally:
+        _IN_PAGE.active = False
 
 
 @dataclass(frozen=True)
@@ -187,6 +220,7 @@ def filtered_cohort() -> FilteredCohort | None:
         st.warning(f"{md(exc)} The filter is ignored.")
         res = apply_filters(cohort.data, FilterSpec(), cohort.dictionary)
         spec = FilterSpec()
+    ss["_n_filtered"] = len(res.data)
     return FilteredCohort(res.data, cohort.dictionary, spec, res.description(), res.n_before, ss.get("events"), ss.get("cohort_source", ""))
 
 

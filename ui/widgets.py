@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from core.defaults import default_split, split_columns
 from core.export import (
     ExportError,
     figure_to_image,
@@ -26,28 +27,166 @@ from core.groups import (
 )
 from core.safe_text import figure_safe, md
 from core.schema import SUBTYPE_LABELS, DataDictionary
+from core.view import split_from_values, split_values
+from ui import view_ui
 
 GROUP_KINDS = {
     "subtype": "Antibody subtype vs the rest",
-    "binary": "A yes/no column (e.g. anti-Mi2, cancer)",
+    "binary": "A yes/no column (e.g. cancer, anti-Mi2)",
     "category": "Values of a categorical column",
     "age": "Age at diagnosis cut-off",
+    "cutoff": "A number column cut-off (e.g. CK, MMT-8)",
 }
+#: URL letter of each split picker's settings (``c.kind``, ``s.by``, ...), by widget key.
+PICKER_PREFIX = {"cmp_group": "c", "surv_group": "s"}
+#: Picker (widget key) -> the page whose default split it uses (core.defaults).
+PICKER_PAGE = {"cmp_group": "compare", "surv_group": "survival"}
+
+
+def _cutoff_supported() -> bool:
+    """The other half of the 'cutoff' split lives in core.groups (GroupSpec kind)."""
+    from typing import get_args
+
+    from core import groups
+
+    return "cutoff" in get_args(getattr(groups, "GroupKind", ()))
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "myoscope"
 
 
+def _number_columns(df: pd.DataFrame, dictionary: DataDictionary) -> list[str]:
+    return [c for c in df.columns if dictionary.get(c).type in ("continuous", "ordinal") and c != "patient_id"
+            and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()]
+
+
+def _set_picker(key: str, spec: GroupSpec, df: pd.DataFrame) -> None:
+    """Put a split into the picker's widgets (before they are drawn)."""
+    ss = st.session_state
+    ss[f"{key}_kind"] = spec.kind
+    if spec.kind == "subtype" and spec.values_a:
+        ss[f"{key}_subtype"] = spec.values_a[0]
+    elif spec.kind == "binary":
+        ss[f"{key}_binary"] = spec.column
+    elif spec.kind == "category":
+        ss[f"{key}_cat"] = spec.column
+        ss[f"{key}_cat_a_{spec.column}"] = list(spec.values_a)
+        ss[f"{key}_cat_b_{spec.column}"] = list(spec.values_b)
+    elif spec.kind == "levels":
+        ss[f"{key}_levels"] = spec.column
+    elif spec.kind == "age":
+        ss[f"{key}_age"] = float(spec.cutoff)
+    elif spec.kind == "cutoff":
+        ss[f"{key}_cutcol"] = spec.column
+        ss[f"{key}_cut_{spec.column}"] = float(spec.cutoff)
+
+
+def _picker_state(key: str) -> GroupSpec | None:
+    """The split the picker's widgets hold now (None when not all set)."""
+    ss = st.session_state
+    kind = ss.get(f"{key}_kind")
+    try:
+        if kind == "subtype":
+            return GroupSpec("subtype", "antibody_subtype", (ss[f"{key}_subtype"],))
+        if kind == "binary":
+            return GroupSpec("binary", ss[f"{key}_binary"])
+        if kind == "category":
+            col = ss[f"{key}_cat"]
+            return GroupSpec("category", col, tuple(ss[f"{key}_cat_a_{col}"]), tuple(ss.get(f"{key}_cat_b_{col}", ())))
+        if kind == "levels":
+            return GroupSpec("levels", ss[f"{key}_levels"])
+        if kind == "age":
+            return GroupSpec("age", "age_at_diagnosis", cutoff=float(ss[f"{key}_age"]))
+        if kind == "cutoff":
+            col = ss[f"{key}_cutcol"]
+            return GroupSpec("cutoff", col, cutoff=float(ss[f"{key}_cut_{col}"]))  # type: ignore[arg-type]
+    except KeyError:
+        return None
+    return None
+
+
+def _valid(spec: GroupSpec, kinds: dict[str, str], choices: dict[str, list[str]], numbers: list[str]) -> bool:
+    if spec.kind not in kinds:
+        return False
+    if spec.kind == "subtype":
+        return bool(spec.values_a) and spec.values_a[0] in choices["subtype"]
+    if spec.kind == "binary":
+        return spec.column in choices["binary"]
+    if spec.kind == "category":
+        return spec.column in choices["category"] and bool(spec.values_a)
+    if spec.kind == "levels":
+        return spec.column in ["antibody_subtype", *choices["binary"], *choices["category"]]
+    if spec.kind == "cutoff":
+        return spec.column in numbers
+    return True
+
+
+def _prepare_picker(key: str, df: pd.DataFrame, dictionary: DataDictionary, kinds: dict[str, str],
+                    choices: dict[str, list[str]], numbers: list[str]) -> None:
+    """Decide what the picker shows before it is drawn: the split of the link / view /
+    preset, else the default that follows the filter (core.defaults)."""
+    ss = st.session_state
+    prefix = PICKER_PREFIX.get(key)
+    auto = default_split(df, dictionary, PICKER_PAGE.get(key, "compare"))
+    requested = split_from_values(prefix, view_ui.split_request(prefix)) if prefix else None
+    alive = f"{key}_kind" in ss and ss.get(f"_{key}_shown") is not None
+    if not alive:
+        spec = None
+        if requested is not None:
+            try:
+                spec = GroupSpec(**requested)
+            except TypeError:
+                spec = None
+            if spec is None or not _valid(spec, kinds, choices, numbers):
+                view_ui.note(f"The split of the link or view ({md(requested.get('kind'))} {md(requested.get('column', ''))}) "
+                             "cannot be used on this cohort: the default split is shown.")
+                spec = None
+        ss[f"_{key}_auto"] = spec is None
+        spec = spec or auto
+        if spec is not None:
+            _set_picker(key, spec, df)
+        ss[f"_{key}_shown"] = spec or GroupSpec("binary")
+        return
+    if ss.get(f"_{key}_auto") and auto is not None and _picker_state(key) == ss.get(f"_{key}_shown") and auto != ss.get(f"_{key}_shown"):
+        _set_picker(key, auto, df)  # untouched by the user: the split follows the filter
+        ss[f"_{key}_shown"] = auto
+
+
+def _remember_split(key: str, spec: GroupSpec, grouping: Grouping) -> None:
+    ss = st.session_state
+    prefix = PICKER_PREFIX.get(key)
+    ss[f"_grouping_{key}"] = (grouping.description, int(sum(grouping.sizes().values())))
+    if prefix is None:
+        return
+    if ss.get(f"_{key}_auto") and spec == ss.get(f"_{key}_shown"):
+        for k in split_values(prefix, None):
+            view_ui.values().pop(k, None)
+        return
+    ss[f"_{key}_auto"] = False
+    ss[f"_{key}_shown"] = spec
+    for k, v in split_values(prefix, spec).items():
+        if v is None or v == ():
+            view_ui.values().pop(k, None)
+        else:
+            view_ui.values()[k] = v
+
+
 def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: bool = False) -> Grouping:
     """Let the user choose how to split the (filtered) cohort; returns the grouping.
 
     ``multi=True`` adds "every level of a column" (for survival curves with > 2 groups).
+    The split is kept in the address (``c.*`` for ``key="cmp_group"``, ``s.*`` for
+    ``key="surv_group"``: kind, by, a, b, cut); when the user has not chosen one, it is
+    the default of :func:`core.defaults.default_split`, which follows the filter (never a
+    split with an empty group). Yes/no columns are listed outcomes first (cancer, death).
     Stops the page with a message when the choice cannot be applied.
     """
     choices = grouping_choices(df, dictionary)
+    choices["binary"] = split_columns(df, dictionary)
+    numbers = _number_columns(df, dictionary)
     kinds = dict(GROUP_KINDS)
-    if multi:  # a yes/no split first (anti-Mi2 by default), then any number of levels
+    if multi:  # a yes/no split first, then any number of levels
         kinds = {"binary": kinds.pop("binary"), "levels": "Every level of a column (2 or more groups)", **kinds}
     if not choices["subtype"]:
         kinds.pop("subtype", None)
@@ -57,9 +196,12 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
         kinds.pop("category", None)
     if "age_at_diagnosis" not in df:
         kinds.pop("age", None)
+    if not numbers or not _cutoff_supported():
+        kinds.pop("cutoff", None)
     if not kinds:
         st.warning("This cohort has no column to split it by.")
         st.stop()
+    _prepare_picker(key, df, dictionary, kinds, choices, numbers)
     c1, c2 = st.columns([1, 2])
     kind = c1.selectbox("Split patients by", list(kinds), format_func=kinds.get, key=f"{key}_kind")
     try:
@@ -82,14 +224,23 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
             options = ["antibody_subtype"] + choices["binary"] + [c for c in choices["category"] if c != "antibody_subtype"]
             col = c2.selectbox("Column", options, format_func=dictionary.label, key=f"{key}_levels")
             spec = GroupSpec("levels", col)
+        elif kind == "cutoff":
+            d1, d2 = c2.columns([2, 1])
+            col = d1.selectbox("Column (group A: ≥ cut-off)", numbers, format_func=dictionary.label, key=f"{key}_cutcol")
+            med = float(df[col].median())
+            cut = d2.number_input("Cut-off", value=float(f"{med:.3g}"), key=f"{key}_cut_{col}",
+                                  help="Group A: value ≥ cut-off; group B: value < cut-off; missing: in neither group.")
+            spec = GroupSpec("cutoff", col, cutoff=float(cut))  # type: ignore[arg-type]
         else:
             cut = c2.number_input("Cut-off (years): group A is age ≥ cut-off", min_value=1.0, max_value=110.0, value=50.0, step=1.0, key=f"{key}_age")
             spec = GroupSpec("age", "age_at_diagnosis", cutoff=float(cut))
-        return assign_groups(df, spec, dictionary)
+        grouping = assign_groups(df, spec, dictionary)
     except GroupingError as exc:
         st.warning(md(exc))
         st.stop()
         raise  # pragma: no cover - st.stop raises
+    _remember_split(key, spec, grouping)
+    return grouping
 
 
 def download_table(df: pd.DataFrame, basename: str, key: str, title: str = "", footnote: str = "") -> None:
@@ -125,12 +276,25 @@ def download_figure(fig: object, basename: str, key: str) -> None:
     c2.download_button("⬇ SVG", data=_render(fig, "svg"), file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
 
 
-def show_figure(fig: object, basename: str, key: str) -> None:
+def show_figure(fig: object, basename: str, key: str, slide: view_ui.Slide | None = None) -> None:
     """A plotly figure whose camera button saves a slide-sized PNG in the browser.
 
-    ``theme=None`` keeps the figure's own (journal) fonts and colours.
+    ``theme=None`` keeps the figure's own (journal) fonts and colours. In presentation
+    mode the figure becomes a slide (``slide``: its title, n and footnote; a default from
+    its name otherwise) instead of being drawn in the page.
     """
+    if view_ui.presenting():
+        s = slide or view_ui.default_slide(basename)
+        s.figure = fig
+        view_ui.add_slide(s)
+        return
     st.plotly_chart(figure_safe(fig), config=plotly_config(_safe(basename)), key=key, theme=None, width="stretch")
+
+
+def slide_table(table: pd.DataFrame, title: str, n: int | None, footnote: str) -> None:
+    """In presentation mode, a table slide (the page shows its own table otherwise)."""
+    if view_ui.presenting():
+        view_ui.add_slide(view_ui.Slide(title, n, footnote, table=table))
 
 
 def show_guardrails(messages: list[str]) -> None:

@@ -61,7 +61,7 @@ def test_splits(at, split):
     sb = at.selectbox(key="cr_split")
     if SPLIT_LABELS[split] not in sb.options:
         pytest.skip(f"split {split} not offered for this cohort")
-    sb.set_value(SPLIT_LABELS[split]).run()
+    sb.set_value(split).run()  # the value is the split key (r.by in the address), shown by its label
     assert not at.exception, at.exception
     assert len(at.dataframe) >= 2  # subgroup table and more
 

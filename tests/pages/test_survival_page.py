@@ -49,7 +49,9 @@ def test_survival_page_options() -> None:
     assert not at.exception, [e.value for e in at.exception]
     at.radio(key="surv_unit").set_value("years").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.text_input(key="surv_landmarks_years").value == "1, 3, 5"
+    assert at.text_input(key="surv_landmarks").value == ""  # empty = the unit's defaults
+    assert "1, 3, 5" in at.text_input(key="surv_landmarks").label
+    assert any("S(3 years)" in " ".join(map(str, d.value.columns)) for d in at.dataframe)
     at.selectbox(key="surv_conf_type").set_value("log-log").run()
     at.toggle(key="surv_adjust").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
