@@ -1,0 +1,113 @@
+"""Cache of core computations, keyed by the cohort and the inputs of each computation.
+
+Streamlit glue (no statistic here). ``cached(fc, fn, *args, **kwargs)`` returns
+``fn(*args, **kwargs)``, computed once per distinct input: going back to a filter, a
+grouping or an option already seen costs a dictionary look-up, not a recomputation.
+
+What identifies an input (never a re-hash of the uploaded file):
+
+* the filtered cohort ``fc.data`` (and the loaded cohort's full frame): the cohort
+  object's token (a random id given to each loaded cohort object, so an upload or a new
+  mapping is a new cohort) plus the filters (``fc.filters``);
+* a numpy array or a pandas Series: a digest of its values (BLAKE2b of the bytes for
+  numbers, ``pandas.util.hash_array`` for text; a few ms at 100,000 patients);
+* numbers, text, ``None``, tuples / lists / dicts of those: their ``repr``;
+* any other object (a rate table, a dictionary): its identity, the object being kept
+  alive with the cache entry so the identity cannot be reused.
+
+Results are shared, not copied (``st.cache_resource``): the core returns frozen
+dataclasses and pages must not modify them. At most ``MAX_ENTRIES`` results are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ui.state import FilteredCohort
+
+T = TypeVar("T")
+MAX_ENTRIES = 48
+_PINNED: dict[int, Any] = {}
+
+
+def cohort_token() -> str:
+    """A random id of the cohort object loaded in this session (new for each upload,
+    mapping change or switch of source)."""
+    ss = st.session_state
+    cohort = ss.get("cohort")
+    if ss.get("_cache_cohort_obj") is not cohort:
+        ss["_cache_cohort_obj"] = cohort
+        ss["_cache_cohort_token"] = uuid.uuid4().hex
+    return str(ss["_cache_cohort_token"])
+
+
+def _digest(values: np.ndarray) -> str:
+    arr = np.ascontiguousarray(values)
+    if arr.dtype.kind in "biufcmM":
+        body = arr.view(np.uint8).tobytes() if arr.size else b""
+    else:
+        body = pd.util.hash_array(np.asarray(arr, dtype=object).astype(str)).tobytes()
+    return f"{arr.dtype}:{arr.shape}:" + hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def _key_part(x: Any, fc: FilteredCohort, frames: dict[int, str]) -> Any:
+    """A hashable description of one argument (see the module docstring)."""
+    if isinstance(x, pd.DataFrame):
+        if id(x) in frames:
+            return frames[id(x)]
+        return ("frame", _digest(pd.util.hash_pandas_object(x, index=True).to_numpy()), tuple(map(str, x.columns)))
+    if isinstance(x, pd.Series):
+        return ("series", str(x.name), _digest(x.to_numpy()), _digest(x.index.to_numpy()))
+    if isinstance(x, np.ndarray):
+        return ("array", _digest(x))
+    if x is None or isinstance(x, (bool, int, float, str, np.generic)):
+        return repr(x)
+    if isinstance(x, (tuple, list)):
+        return (type(x).__name__, *(_key_part(v, fc, frames) for v in x))
+    if isinstance(x, dict):
+        return ("dict", *sorted((repr(k), _key_part(v, fc, frames)) for k, v in x.items()))
+    if len(_PINNED) > 4 * MAX_ENTRIES:
+        _PINNED.clear()
+    _PINNED[id(x)] = x  # keep it alive: its id cannot be reused while the entry exists
+    return ("object", type(x).__qualname__, id(x))
+
+
+@st.cache_resource(max_entries=MAX_ENTRIES, show_spinner=False)
+def _compute(key: tuple, _fn: Callable[..., Any], _args: tuple, _kwargs: dict) -> Any:
+    return _fn(*_args, **_kwargs)
+
+
+def cached(fc: FilteredCohort, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)``, cached by the cohort, the filters and every argument.
+
+    Parameters
+    ----------
+    fc : FilteredCohort
+        The page's filtered cohort: ``fc.data`` as an argument is keyed by the cohort
+        token and the filters, without hashing its values.
+    fn : callable
+        A core function (deterministic: same inputs, same result).
+    *args, **kwargs
+        Its arguments.
+
+    Exceptions raised by ``fn`` are not cached (they propagate each time).
+    """
+    token = cohort_token()
+    view = (token, repr(fc.filters))
+    frames = {id(fc.data): ("filtered", *view)}
+    cohort = st.session_state.get("cohort")
+    if cohort is not None and hasattr(cohort, "data"):
+        frames[id(cohort.data)] = ("cohort", token)
+    key = (
+        f"{fn.__module__}.{getattr(fn, '__qualname__', repr(fn))}",
+        tuple(_key_part(a, fc, frames) for a in args),
+        tuple(sorted((k, _key_part(v, fc, frames)) for k, v in kwargs.items())),
+    )
+    return _compute(key, fn, args, kwargs)
