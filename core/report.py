@@ -173,6 +173,8 @@ def build_bundle(cohort: Cohort, view: ViewState, cohort_name: str, cohort_bytes
     """
     options = options or BundleOptions()
     say = progress or (lambda stage, fraction: None)
+    if options.render_figures:
+        _start_renderer()
     say("Computing analyses", 0.02)
     ctx = _context(cohort, view, options, events, rates)
     sections = _sections(ctx)
@@ -196,11 +198,29 @@ def build_bundle(cohort: Cohort, view: ViewState, cohort_name: str, cohort_bytes
     return out
 
 
+def _start_renderer() -> None:
+    """Start kaleido's warm local browser now, so it starts while the analyses run.
+
+    The same call :func:`core.export.figure_to_image` makes (it returns at once and the
+    browser starts in kaleido's own thread); when it fails, rendering reports why later.
+    """
+    try:
+        import kaleido
+
+        from core.export import RENDERER_OPTIONS
+
+        kaleido.start_sync_server(n=1, silence_warnings=True, **RENDERER_OPTIONS)
+    except Exception:  # noqa: BLE001 - figure_to_image raises the explained ExportError
+        return
+
+
 def _zip(files: dict[str, bytes]) -> bytes:
+    """The zip; PNG, Office files (already compressed) stored, text deflated."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(buf, "w") as z:
         for name, data in files.items():
-            z.writestr(name, data)
+            packed = name.endswith((".png", ".pptx", ".docx", ".xlsx"))
+            z.writestr(name, data, compress_type=zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
