@@ -12,7 +12,8 @@ The cohort is synthetic. It reproduces the published figures of Monseau et al. 2
   the other 35 controls seronegative).
 * every Table I feature with exactly the published n/N per group (the other patients
   missing); anti-Mi2+ age median 55.5 (quartiles 38.1/65.8, R type 7), 39/64 women; CK
-  near the published medians (IQR).
+  exactly the published median (IQR), 3748 (1159–8799) vs 1680 (893–5818), Mann-Whitney
+  P = .23 (:func:`ck_values`).
 * 14 cancers among anti-Mi2+ patients, all within 3 years of the DM diagnosis, all but
   one in patients older than 50, median 61.5 days from DM diagnosis to cancer.
 * follow-up and deaths tuned so that, with the bundled France rates and the default
@@ -95,6 +96,73 @@ def _ages_mi2() -> np.ndarray:
     for i, target in ((15, 38.1), (16, 38.1), (31, 55.5), (32, 55.5), (47, 65.8), (48, 65.8)):
         v[i] = target
     return np.sort(v)
+
+
+#: Table I, CK level (IU/L): median (Q1–Q3) per group, R type-7 quartiles.
+CK_TABLE1 = {"mi2_pos": (1159.0, 3748.0, 8799.0), "mi2_neg": (893.0, 1680.0, 5818.0)}
+#: Table I's P for CK (Mann-Whitney U, as core.compare computes it).
+CK_P = 0.23
+#: Jalles et al. 2020: CK 3000 IU/L.
+JALLES_CK = 3000.0
+#: Shape of the CK values between the quartiles (found by :func:`ck_shape`; see :func:`ck_values`).
+CK_SHAPE = 1.73
+
+
+def _log_segment(a: float, b: float, steps: int, shape: float) -> np.ndarray:
+    """``steps + 1`` values from ``a`` to ``b`` on the log scale, at ``t ** shape``
+    (``t`` evenly spaced in [0, 1]; shape > 1 crowds them near ``a``, < 1 near ``b``)."""
+    t = np.linspace(0.0, 1.0, steps + 1) ** shape
+    return np.exp(np.log(a) + (np.log(b) - np.log(a)) * t)
+
+
+def _through(points: list[tuple[int, float]], shapes: list[float]) -> np.ndarray:
+    """Sorted values through ``(index, value)`` points, one log segment between each pair."""
+    out = np.empty(points[-1][0] + 1)
+    for (i0, v0), (i1, v1), g in zip(points[:-1], points[1:], shapes):
+        out[i0:i1 + 1] = _log_segment(v0, v1, i1 - i0, g)
+    return np.round(out)
+
+
+def ck_values(shape: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted CK values of the 64 anti-Mi2+ and the 55 anti-Mi2− patients.
+
+    Type-7 quartiles are pinned by the values at their order statistics: n = 64 gives
+    Q1 = x(16) + .75 (x(17) − x(16)), median = (x(32) + x(33)) / 2, Q3 = x(48) + .25 (x(49) − x(48))
+    (1-based), so each pair equals the published value; n = 55 gives Q1 = (x(14) + x(15)) / 2,
+    median = x(28), Q3 = (x(41) + x(42)) / 2. The 6 (anti-Mi2+) and 9 (anti-Mi2−) lowest values
+    are normal (< 168, ``elevated_ck`` = 0, Table I), the others elevated (> 200). Between the
+    quartiles the values follow a log segment of exponent ``shape`` for anti-Mi2+ (``1 / shape``
+    for anti-Mi2−): a larger shape brings the groups closer, so ``shape`` sets the Mann-Whitney P
+    without moving any quartile. One anti-Mi2− value between the median and Q3 is the Jalles
+    patient's 3000 IU/L.
+    """
+    q1, med, q3 = CK_TABLE1["mi2_pos"]
+    pos = _through([(0, 60), (5, 160), (6, 240), (15, q1), (16, q1), (31, med), (32, med), (47, q3), (48, q3),
+                    (63, 32000)], [1, 1, 1, 1, shape, 1, shape, 1, 1])
+    q1, med, q3 = CK_TABLE1["mi2_neg"]
+    neg = _through([(0, 45), (8, 160), (9, 220), (13, q1), (14, q1), (27, med), (40, q3), (41, q3), (54, 24000)],
+                   [1, 1, 1, 1, 1 / shape, 1 / shape, 1, 1])
+    between = np.arange(28, 40)  # strictly between the median (x28) and Q3 (x41, x42), 0-based
+    neg[between[np.argmin(np.abs(neg[between] - JALLES_CK))]] = JALLES_CK
+    return pos, np.sort(neg)
+
+
+def ck_shape() -> float:
+    """The shape (grid 1.00, 1.01, ..., 2.50) whose Mann-Whitney P (:func:`core.stats.mann_whitney`)
+    is closest to Table I's .23; prints nothing, used to set :data:`CK_SHAPE`."""
+    from core.stats import mann_whitney
+
+    grid = np.round(np.arange(1.0, 2.5001, 0.01), 2)
+    return float(min(grid, key=lambda g: abs(mann_whitney(*ck_values(float(g))).p_value - CK_P)))
+
+
+def _give_jalles_her_ck(cohort: pd.DataFrame, jalles_idx: int, members: pd.Index) -> None:
+    """Swap CK values so the Jalles patient has 3000 IU/L (the group's values are unchanged)."""
+    holders = [i for i in members if cohort.at[i, "ck_max_ul"] == JALLES_CK]
+    if not holders:
+        raise RuntimeError("no anti-Mi2− CK value equals the Jalles patient's 3000 IU/L")
+    other = holders[0]
+    cohort.loc[[other, jalles_idx], "ck_max_ul"] = [cohort.at[jalles_idx, "ck_max_ul"], JALLES_CK]
 
 
 def _assign_table1(rng: np.random.Generator, cohort: pd.DataFrame, table: pd.DataFrame) -> None:
@@ -218,20 +286,18 @@ def build(seed: int = SEED, fu_scale: float = 1.0, death_seed: int = 0) -> tuple
     # amyopathic anti-Mi2+ patient: no proximal weakness, no severe weakness
     # (guaranteed: severe weakness positives are drawn among proximal weakness positives)
 
-    # CK, consistent with elevated_ck (upper limit of normal 168 IU/L)
+    # CK, consistent with elevated_ck (upper limit of normal 168 IU/L), Table I's quartiles
+    # exactly and Mann-Whitney P = .23 (the Jalles patient keeps her 3000 IU/L)
     cohort["ck_max_ul"] = np.nan
-    for grp, knots in (
-        (cohort.index[:n_pos], [(0, 60.0), (6 / 64, 168.0), (0.25, 1159.0), (0.5, 3748.0), (0.75, 8799.0), (1, 32000.0)]),
-        (cohort.index[n_pos:], [(0, 45.0), (9 / 55, 168.0), (0.25, 893.0), (0.5, 1680.0), (0.75, 5818.0), (1, 24000.0)]),
-    ):
-        vals = np.round(_quantile_values(len(grp), knots, log=True))
+    ck_pos, ck_neg = ck_values(CK_SHAPE)
+    for grp, vals in ((cohort.index[:n_pos], ck_pos), (cohort.index[n_pos:], ck_neg)):
         low = [i for i in grp if cohort.at[i, "elevated_ck"] == 0]
         high = [i for i in grp if cohort.at[i, "elevated_ck"] == 1]
         hv = vals[len(low):]
         rng.shuffle(hv)
         cohort.loc[low, "ck_max_ul"] = np.minimum(vals[: len(low)], 165)
         cohort.loc[high, "ck_max_ul"] = np.maximum(hv, 200)
-    cohort.loc[jalles_idx, "ck_max_ul"] = 3000.0
+    _give_jalles_her_ck(cohort, jalles_idx, cohort.index[n_pos:])
 
     # outcomes ------------------------------------------------------------------------------
     cohort["cancer"] = 0.0

@@ -92,3 +92,26 @@ def test_heatmap_on_sample(cohort) -> None:
     assert len(heat) == 6 * len(feats)
     mi2 = heat[(heat["subtype"] == "Mi2") & (heat["feature"] == "gottron")].iloc[0]
     assert (mi2["n"], mi2["N"]) == (38, 53)
+
+
+def test_ck_row_equals_the_published_one(cohort) -> None:
+    """Table I prints CK 3748 (1159–8799) vs 1680 (893–5818), P = .23. Before the generator
+    was tuned, the sample gave 3731 (1164–8716) vs 1839 (871–5704), P = .08."""
+    from core.compare import display_table
+    from core.formatting import format_p
+
+    df = cohort.data
+    labels = pd.Series(np.where(df["anti_mi2"] == 1, "anti-Mi2+", np.where(df["anti_mi2"] == 0, "anti-Mi2−", None)),
+                       index=df.index, dtype=object)
+    res = compare_groups(df, labels, "anti-Mi2+", "anti-Mi2−", ["ck_max_ul"], cohort.dictionary)
+    row = res.rows.iloc[0]
+    assert (row["median_a"], row["q1_a"], row["q3_a"]) == (3748, 1159, 8799)
+    assert (row["median_b"], row["q1_b"], row["q3_b"]) == (1680, 893, 5818)
+    assert format_p(row["p_value"]) == ".23"
+    shown = display_table(res).iloc[1]
+    assert shown["anti-Mi2+"].startswith("3748 (1159–8799)") and shown["anti-Mi2−"].startswith("1680 (893–5818)")
+    assert shown["P"] == ".23"
+    # the Jalles patient keeps her 3000 IU/L, and CK agrees with "elevated CK" (ULN 168)
+    assert df.loc[df["patient_id"] == "MYO-070", "ck_max_ul"].item() == 3000
+    assert (df.loc[df["elevated_ck"] == 1, "ck_max_ul"] > 168).all()
+    assert (df.loc[df["elevated_ck"] == 0, "ck_max_ul"] < 168).all()
