@@ -14,6 +14,14 @@ For each feature the two groups (A and B) are compared:
 * optionally Benjamini-Hochberg q-values over all P values of the table (Benjamini &
   Hochberg 1995; :func:`scipy.stats.false_discovery_control`, as R ``p.adjust(, "BH")``).
 
+Any number of groups (:func:`compare_multi`, gtsummary's ``tbl_summary(by =) |>
+add_overall()``): an Overall column, ``n/N (%)`` per binary feature or per level of a
+categorical one, median (IQR) for continuous and ordinal ones, explicit Unknown rows
+(missing counts per group); overall P by Fisher's exact test of the r x c table
+(enumeration, Freeman & Halton 1951; Pearson's chi-square with a warning when infeasible)
+or Kruskal-Wallis (Kruskal & Wallis 1952); pairwise and one-vs-rest P (Fisher /
+Mann-Whitney) with Benjamini-Hochberg q-values within each feature.
+
 The tests themselves are in :mod:`core.stats` (hand-written Fisher and Mann-Whitney, for
 speed and R parity); reading and checking a published table is in :mod:`core.published`.
 This module counts, tests feature by feature, and formats the table (display table,

@@ -6,6 +6,14 @@
 * the two-sided Mann-Whitney U test (normal approximation, tie and continuity corrections,
   as R ``wilcox.test(exact = FALSE, correct = TRUE)``): :func:`mann_whitney`;
 * sample quantiles, R ``quantile`` type 7 (Hyndman & Fan 1996): :func:`quantiles_type7`;
+* r x c tables: Fisher's exact test by complete enumeration of the tables with the
+  observed margins (Freeman & Halton 1951; as R ``fisher.test``, which uses the FEXACT
+  network algorithm of Mehta & Patel 1983 -- SciPy has no r x c Fisher test), feasible up
+  to :data:`FISHER_MAX_TABLES` tables, and Pearson's chi-square without continuity
+  correction (``chisq.test(correct = FALSE)``): :func:`fisher_rxc_p`, :func:`chisq_rxc`,
+  :func:`contingency_test` (Fisher when feasible, else chi-square with a warning);
+* the Kruskal-Wallis test, tie-corrected (``kruskal.test``; :func:`scipy.stats.kruskal`):
+  :func:`kruskal_wallis`;
 * Benjamini-Hochberg q-values (Benjamini & Hochberg 1995; as R ``p.adjust(, "BH")``):
   :func:`bh_qvalues`;
 * confidence intervals of a ratio observed / expected of Poisson counts (an SIR) and the
@@ -43,7 +51,7 @@ Three statistics are hand-written, on purpose:
   SciPy has no one-sample Poisson test with this two-sided rule.
 
 All are tested against R fixtures (``tests/reference/compare``,
-``tests/reference/cancer_risk``) and against SciPy.
+``tests/reference/compare_multi``, ``tests/reference/cancer_risk``) and against SciPy.
 """
 
 from __future__ import annotations

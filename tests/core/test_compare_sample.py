@@ -115,3 +115,21 @@ def test_ck_row_equals_the_published_one(cohort) -> None:
     assert df.loc[df["patient_id"] == "MYO-070", "ck_max_ul"].item() == 3000
     assert (df.loc[df["elevated_ck"] == 1, "ck_max_ul"] > 168).all()
     assert (df.loc[df["elevated_ck"] == 0, "ck_max_ul"] < 168).all()
+
+
+def test_generator_ck_shape_is_the_one_its_search_finds() -> None:
+    """sample_data/generate.py keeps CK_SHAPE equal to what ck_shape() finds (P closest to
+    .23), and ck_values pins every published quartile whatever the shape."""
+    import importlib.util
+
+    from core.stats import quantiles_type7
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "sample_data" / "generate.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert gen.ck_shape() == gen.CK_SHAPE
+    for shape in (1.0, gen.CK_SHAPE, 2.0):
+        pos, neg = gen.ck_values(shape)
+        assert quantiles_type7(pos) == list(gen.CK_TABLE1["mi2_pos"])
+        assert quantiles_type7(neg) == list(gen.CK_TABLE1["mi2_neg"])
+        assert (pos[:6] < 168).all() and (pos[6:] > 200).all() and (neg[:9] < 168).all() and (neg[9:] > 200).all()
