@@ -976,16 +976,31 @@ def _patch_values(sheet_xml: bytes, cells: dict[str, float]) -> bytes:
 
 
 # ------------------------------------------------------------------ JSON
-def _results_json(sections: list[Section], ctx: _Context) -> str:
-    from core.cli import _clean_json, _json_default
+def _jsonable(o: Any) -> Any:
+    """Strict-JSON value: NaN/inf -> null, numpy scalars -> Python, dates -> ISO text."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, (pd.Timestamp, _dt.date)):
+        return o.isoformat()
+    if hasattr(o, "tolist") and not isinstance(o, (str, bytes)):
+        return _jsonable(o.tolist())
+    if o is None or isinstance(o, (str, int, bool)):
+        return o
+    return str(o)
 
+
+def _results_json(sections: list[Section], ctx: _Context) -> str:
     obj = {"filters": ctx.filters, "n_patients": len(ctx.df), "privacy": ctx.options.privacy.describe(),
            "sections": {s.key: {"title": s.title, "notes": s.notes, "result": s.payload if ctx.options.include_ids or s.key != "sir"
                                 else _without_ids(s.payload)} for s in sections}}
     if ctx.options.privacy.suppressing:  # the JSON holds raw counts: leave the results out
         for s in obj["sections"].values():
             s["result"] = None
-    return json.dumps(_clean_json(obj), ensure_ascii=False, indent=2, default=_json_default, allow_nan=False)
+    return json.dumps(_jsonable(obj), ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def _without_ids(payload: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -286,3 +286,35 @@ def test_subgroup_label():
     assert subgroup_label(FilterSpec(antibody_subtype=("Mi2",), age_min=50)) == "Anti-Mi2, age ≥ 50"
     assert subgroup_label(FilterSpec(sex=("F",), age_min=18, age_max=65)) == "Age 18–65, women"
     assert subgroup_label(FilterSpec()) == "All patients"
+
+
+# ------------------------------------------------------------------ the view's settings, hostile text
+def test_view_settings_choose_the_groupings(cohort):
+    from core.report import view_grouping
+
+    df, dic = cohort.data, cohort.dictionary
+    assert view_grouping(df, dic, ViewState(), "c", "anti_mi2", two_groups=True).order == ["anti-Mi2+", "anti-Mi2−"]
+    age = view_grouping(df, dic, ViewState().with_values(**{"s.kind": "age", "s.cut": 60}), "s", "cancer", two_groups=False)
+    assert age.order == ["age ≥ 60", "age < 60"]
+    sub = view_grouping(df, dic, ViewState().with_values(**{"c.kind": "subtype", "c.a": "MDA5"}), "c", "anti_mi2", True)
+    assert sub.order[0] == "anti-MDA5"
+    sex = view_grouping(df, dic, ViewState().with_values(**{"c.by": "sex", "c.kind": "category", "c.a": "F"}), "c", "x", True)
+    assert sex.order == ["F", "other than F"]
+
+
+def test_user_text_stays_text_in_every_file(cohort):
+    import dataclasses
+
+    hostile = '=HYPERLINK("http://evil","x")'
+    data = cohort.data.assign(site=[hostile if i % 2 else "<a href='http://evil'>y</a>" for i in range(len(cohort.data))])
+    view = ViewState().with_values(**{"c.by": "site", "c.kind": "category", "c.a": (hostile,)})
+    files = _open(build_bundle(dataclasses.replace(cohort, data=data), view, "=evil.csv", "", BundleOptions(render_figures=False)))
+    rows = _deck_rows(files) + _doc_rows(files)
+    assert any(hostile[1:] in c for r in rows for c in r)  # shown ...
+    assert not any(c.startswith(("=", "@", "+")) for r in rows for c in r)  # ... never as a formula
+    page = files["report.html"].decode("utf-8")
+    assert external_urls(page) == [] and "<a href='http://evil'" not in page
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(files["tables.xlsx"]))
+    assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row)
