@@ -23,7 +23,7 @@ from core.survival import (
 from core.view import split_title
 from ui.cache import cached
 from ui.state import require_clean_columns, require_filtered_cohort
-from ui.view_ui import Slide
+from ui.view_ui import Slide, page_default
 from ui.widgets import (
     download_figure,
     download_table,
@@ -162,10 +162,14 @@ if missing:
 
 reference = present[0]
 if len(present) >= 2:
+    ref_default = len(present) - 1 if len(present) == 2 else 0
+    page_default("surv_reference", present[ref_default])  # the address holds another choice only
+    if st.session_state.get("surv_reference") not in present:
+        st.session_state.pop("surv_reference", None)  # a group of another split
     reference = options_box.selectbox(
         "Reference group for hazard ratios",
         present,
-        index=len(present) - 1 if len(present) == 2 else 0,
+        index=ref_default,
         key="surv_reference",
         help="Hazard ratios compare each other group with this one.",
     )

@@ -105,6 +105,12 @@ def current_view(page: str = "") -> ViewState:
     return ViewState(spec if isinstance(spec, FilterSpec) else FilterSpec(), dict(values()), page)
 
 
+def page_default(widget: str, value: Any) -> None:
+    """Declare the page's default of a bound widget whose default depends on the data
+    (e.g. the reference group): the address holds the value only when it differs."""
+    st.session_state.setdefault(FIRST, {})[widget] = value
+
+
 def begin(page: str) -> None:
     """Before the sidebar and the page: read the address once, then put the view's values
     into the widgets that are not on screen yet."""
@@ -125,6 +131,8 @@ def begin(page: str) -> None:
             if loaded is not None:  # the address's own settings win over the file's
                 view = ViewState(view.filters if not view.filters.is_empty else loaded.filters,
                                  {**loaded.values, **view.values}, loaded.page)
+                if loaded.page in PAGES and page == "cohort":  # the app's front door: open the view's page
+                    ss["_goto"] = loaded.page
         ss[VIEW] = dict(view.values)
         ss[PENDING_FILTERS] = view.filters
     goto = ss.pop("_goto", None)

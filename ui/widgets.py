@@ -139,8 +139,10 @@ def _prepare_picker(key: str, df: pd.DataFrame, dictionary: DataDictionary, kind
             except TypeError:
                 spec = None
             if spec is None or not _valid(spec, kinds, choices, numbers):
-                view_ui.note(f"The split of the link or view ({md(requested.get('kind'))} {md(requested.get('column', ''))}) "
-                             "cannot be used on this cohort: the default split is shown.")
+                why = (f"The split of the link or view ({md(requested.get('kind'))} {md(requested.get('column', ''))}) "
+                       "cannot be used on this cohort: the default split is shown.")
+                view_ui.note(why)
+                st.warning(why)
                 spec = None
         ss[f"_{key}_auto"] = spec is None
         spec = spec or auto
