@@ -26,6 +26,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -214,6 +215,38 @@ def suppress_small_counts(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
     return out
 
 
+_FIG_COUNT = re.compile(r"\b(n|O|N) = (\d+)\b")
+_FIG_SIR = re.compile(r"SIR [\d.]+ \([^)]*\)")
+_FIG_RATIO = re.compile(r"^(\d+) / (\S+)(\s+)(.*)$")
+
+
+def _figure_string(text: str, threshold: int) -> str:
+    def count(m: re.Match[str]) -> str:
+        return f"{m.group(1)} = <{threshold}" if is_small(m.group(2), threshold) else m.group(0)
+
+    out = _FIG_COUNT.sub(count, text)
+    if out != text:  # a ratio shown next to a suppressed count would give it back
+        out = _FIG_SIR.sub("SIR —", out)
+    m = _FIG_RATIO.match(out)
+    if m and is_small(m.group(1), threshold):  # "O / E   SIR (CI)" of a forest plot: O hidden, SIR blank
+        out = f"<{threshold} / {m.group(2)}{m.group(3)}—"
+    return out
+
+
+def suppress_figure_text(fig: Any, threshold: int = DEFAULT_THRESHOLD) -> Any:
+    """A figure dict (:func:`core.safe_text.figure_safe`) whose texts show no small count:
+    ``n = 3`` and ``O = 3`` (legends, hover, annotations) become ``n = <5``, and a forest
+    plot's ``3 / 2.7   1.1 (0.4–3.4)`` becomes ``<5 / 2.7   —``. Numbers drawn as
+    positions (curves, markers) are unchanged; drop a number-at-risk table separately."""
+    if isinstance(fig, str):
+        return _figure_string(fig, threshold)
+    if isinstance(fig, dict):
+        return {k: suppress_figure_text(v, threshold) for k, v in fig.items()}
+    if isinstance(fig, (list, tuple)):
+        return [suppress_figure_text(v, threshold) for v in fig]
+    return fig
+
+
 def drop_identifiers(df: pd.DataFrame, include_ids: bool = False) -> pd.DataFrame:
     """``df`` without patient-identifier columns (:data:`IDENTIFIER_COLUMNS`), unless
     ``include_ids``."""
@@ -260,5 +293,5 @@ def apply_privacy(df: pd.DataFrame, options: PrivacyOptions) -> pd.DataFrame:
 __all__ = [
     "COUNT_COLUMNS", "DEFAULT_THRESHOLD", "DERIVED_COLUMNS", "IDENTIFIER_COLUMNS", "PrivacyOptions",
     "apply_privacy", "drop_identifiers", "is_small", "private_table", "pseudonym", "pseudonyms",
-    "suppress_small_counts", "suppress_text",
+    "suppress_figure_text", "suppress_small_counts", "suppress_text",
 ]

@@ -50,7 +50,13 @@ from core.groups import (
     require_groups,
 )
 from core.io import Cohort
-from core.privacy import PrivacyOptions, apply_privacy, pseudonyms, suppress_text
+from core.privacy import (
+    PrivacyOptions,
+    apply_privacy,
+    pseudonyms,
+    suppress_figure_text,
+    suppress_text,
+)
 from core.safe_text import cell, figure_safe, neutralise_frame
 from core.schema import SUBTYPE_LABELS, DataDictionary
 from core.view import ViewState
@@ -659,11 +665,20 @@ def _size(fig: dict[str, Any]) -> tuple[int, int]:
     return int(lay.get("width") or 960), int(lay.get("height") or 540)
 
 
+def _figure(fig: Any, options: BundleOptions, section: str) -> dict[str, Any]:
+    """The figure as written: :func:`figure_safe`, and its small counts suppressed when
+    asked (not for the one-patient course, which shows no count)."""
+    out = figure_safe(fig)
+    if options.privacy.suppressing and section != "patient":
+        out = suppress_figure_text(out, options.suppress_below or 0)
+    return out
+
+
 def _render_all(sections: list[Section], options: BundleOptions, say: Progress) -> dict[tuple[str, str], bytes]:
     """PNG and SVG of every figure, rendered once by the warm local browser."""
     from core.export import ExportError, figure_to_image
 
-    figs = [(s, name, figure_safe(fig)) for s in sections for name, fig in s.figures]
+    figs = [(s, name, _figure(fig, options, s.key)) for s in sections for name, fig in s.figures]
     out: dict[tuple[str, str], bytes] = {}
     if not options.render_figures:
         return out
@@ -811,7 +826,7 @@ def write_html(sections: list[Section], ctx: _Context) -> str:
     for s in sections:
         parts.append(f"<section><h2>{_esc(s.title)}</h2>")
         for _name, fig in s.figures:
-            parts.append(pio.to_html(figure_safe(fig), include_plotlyjs=first, full_html=False, include_mathjax=False,
+            parts.append(pio.to_html(_figure(fig, ctx.options, s.key), include_plotlyjs=first, full_html=False, include_mathjax=False,
                                      config={"displaylogo": False}))
             first = False
         for t in s.tables:

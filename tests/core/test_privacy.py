@@ -77,3 +77,16 @@ def test_pseudonyms():
     assert [pseudonym(i) for i in (0, 1, 25, 26, 27)] == ["Patient A", "Patient B", "Patient Z", "Patient AA", "Patient AB"]
     m = pseudonyms(["P1", "P2", "P3"], first="P3")
     assert m == {"P3": "Patient A", "P1": "Patient B", "P2": "Patient C"}
+
+
+def test_figure_texts_show_no_small_count():
+    from core.privacy import suppress_figure_text
+
+    fig = {"data": [{"name": "Cancer: no (n = 3)", "hovertext": ["O = 2, E = 1.10<br>SIR 1.82 (0.22–6.57)", "O = 14, E = 2.74"]}],
+           "layout": {"annotations": [{"text": "2 / 1.1   1.8 (0.5–7.3)"}, {"text": "14 / 2.7   5.1 (3.0–8.6)"}],
+                      "width": 960}}
+    out = suppress_figure_text(fig)
+    assert out["data"][0]["name"] == "Cancer: no (n = <5)"
+    assert out["data"][0]["hovertext"] == ["O = <5, E = 1.10<br>SIR —", "O = 14, E = 2.74"]
+    assert [a["text"] for a in out["layout"]["annotations"]] == ["<5 / 1.1   —", "14 / 2.7   5.1 (3.0–8.6)"]
+    assert out["layout"]["width"] == 960

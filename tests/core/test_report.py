@@ -275,6 +275,11 @@ def test_small_counts_suppressed_in_every_file(cohort):
     table1 = _open(build_bundle(cohort, ViewState(), "c.csv", "", BundleOptions(suppress_below=5, render_figures=False)))
     holster = next(r for r in _deck_rows(table1) if r[0] == "Holster sign")
     assert holster[1:3] == ["12/55 (21.8%)", "<5/55"] and holster[4] == ""  # percentage and OR blanked
+    by_subtype = ViewState().with_values(**{"r.by": "subtype"})
+    page = _open(build_bundle(cohort, by_subtype, "c.csv", "", BundleOptions(suppress_below=5, render_figures=False)))
+    figures = page["report.html"].decode("utf-8").split("* plotly.js v", 1)[1].replace("\\u002f", "/")
+    assert "O = \\u003c5" in figures and not re.search(r"O = [1-4],", figures)  # SIR forest hover
+    assert not re.search(r'"[1-4] / \d', figures)  # the forest plot's O / E column
 
 
 def test_refuses_a_view_with_no_patient(cohort):
