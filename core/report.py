@@ -196,12 +196,24 @@ def build_bundle(cohort: Cohort, view: ViewState, cohort_name: str, cohort_bytes
     files["tables.xlsx"] = write_xlsx(sections, ctx)
     for (name, fmt), data in images.items():
         files[f"figures/{name}.{fmt}"] = data
-    files["view.json"] = view.to_json(cohort_name, cohort_bytes_sha256).encode("utf-8")
+    files["view.json"] = _view_json(view, cohort_name, cohort_bytes_sha256, options).encode("utf-8")
     files["results.json"] = _results_json(sections, ctx).encode("utf-8")
     say("Writing zip", 0.97)
     out = _zip(files)
     say("Done", 1.0)
     return out
+
+
+def _view_json(view: ViewState, cohort_name: str, sha256: str, options: BundleOptions) -> str:
+    """``view.json`` (:meth:`ViewState.to_json`) with the bundle's privacy options and the
+    versions of the libraries that wrote its files (``ViewState.from_json`` reads it back)."""
+    from core.view import versions
+
+    obj = json.loads(view.to_json(cohort_name, sha256))
+    obj["bundle"] = {"suppress_below": options.suppress_below if options.privacy.suppressing else None,
+                     "include_ids": options.include_ids}
+    obj["versions"].update(versions(("python-pptx", "python-docx", "openpyxl", "kaleido")))
+    return json.dumps(obj, ensure_ascii=False, indent=2)
 
 
 def _start_renderer() -> None:

@@ -187,7 +187,8 @@ def test_progress_names_each_stage(mi2_bundle):
 def test_view_json_records_the_view(table1_bundle, mi2_bundle):
     v = json.loads(table1_bundle["view.json"])
     assert v["cohort"] == {"file": "cohort.csv", "sha256": file_sha256(Path(SAMPLE).read_bytes())}
-    assert {"myoscope", "pandas", "plotly"} <= set(v["versions"])
+    assert {"myoscope", "pandas", "plotly", "python-pptx", "kaleido"} <= set(v["versions"])
+    assert v["bundle"] == {"suppress_below": None, "include_ids": False}
     back, _ = ViewState.from_json(mi2_bundle["view.json"])
     assert back.filters.antibody_subtype == ("Mi2",) and back.get("r.ci") == "wald"
 
