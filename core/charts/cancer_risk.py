@@ -18,10 +18,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from core.cancer_risk import CI_METHOD_LABELS, SIRHeadline, SIRResult
 from core.cancer_timing import CumulativeIncidenceResult, TimingResult
-from core.charts.common import rgba
+from core.charts.common import new_figure, rgba
 from core.constants import (
     BLACK,
     DAYS_PER_UNIT,
@@ -49,8 +50,8 @@ __all__ = [
 
 def _layout(fig: go.Figure, title: str, font_size: int, width: int, height: int) -> None:
     fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"} if title else None,
-        template="simple_white",
+        title={"text": title, "x": 0.01, "xanchor": "left"} if title else {},
+        template=pio.templates["simple_white"],
         font={"family": FONT_FAMILY, "size": font_size, "color": TEXT_COLOR},
         width=width,
         height=height,
@@ -111,7 +112,7 @@ def forest_figure(
     hi_ax = max(vals + [1.0]) * 1.6
     n = len(rows)
     y = list(range(n, 0, -1))
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_vline(x=1.0, line={"color": "#555", "dash": "dash", "width": 1.2})
     for (h, overall), yy, lab in zip(rows, y, labels):
         color = BLACK if overall else PALETTE[0]
@@ -194,7 +195,7 @@ def timing_figure(
     bins = np.round(x / (span / 60.0)) if len(x) else np.array([])
     k = pd.Series(bins).groupby(bins, sort=False).cumcount().to_numpy() if len(x) else np.array([], int)
     yv = (k % 2 * 2 - 1) * ((k + 1) // 2) * 0.12
-    fig = go.Figure()
+    fig = new_figure()
     w = win * DAYS_PER_YEAR / div
     fig.add_vrect(x0=-w, x1=w, fillcolor=WINDOW_COLOR, line_width=0, layer="below")
     fig.add_annotation(x=0, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
@@ -285,7 +286,7 @@ def cumulative_incidence_figure(
     """
     c = result.curves
     groups = list(order) if order is not None else list(dict.fromkeys(c["group"]))
-    fig = go.Figure()
+    fig = new_figure()
     for i, g in enumerate(groups):
         d = c[c["group"] == g]
         if d.empty:

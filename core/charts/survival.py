@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from core.charts.common import rgba
+from core.charts.common import rgba, unvalidated
 from core.constants import FONT_FAMILY, PALETTE, TEXT_COLOR
 from core.formatting import format_p
 from core.survival import GroupSurvival, SurvivalResult, default_tick_times
@@ -108,6 +109,7 @@ def km_figure(
     x_max = max([max_time, *(ticks or [0.0])]) or 1.0
     with_table = bool(show_risk_table and groups)
     fig, height = _subplots(len(groups), with_table, height)
+    unvalidated(fig)
     colours = {g.group: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
     for g in groups:
         _add_group(fig, g, colours[g.group], show_ci, show_censors, show_median, unit_label)
@@ -123,11 +125,11 @@ def km_figure(
     if with_table:
         _add_risk_table(fig, result, ticks, colours, show_cumulative_events, font_size, axis_font)
     fig.update_layout(
-        template="simple_white",
+        template=pio.templates["simple_white"],
         paper_bgcolor="white",
         plot_bgcolor="white",
         font={"family": FONT_FAMILY, "size": font_size, "color": TEXT_COLOR},
-        title={"text": title, "x": 0.5, "xanchor": "center"} if title else None,
+        title={"text": title, "x": 0.5, "xanchor": "center"} if title else {},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1, "font": axis_font},
         margin={"l": 90, "r": 30, "t": 70 if title else 40, "b": 40},
         width=width,

@@ -111,3 +111,26 @@ def test_timing_points_stack_as_before_and_large_cohorts_are_binned():
     assert all(tr.type == "bar" for tr in fig.data)
     assert sum(sum(tr.y) for tr in fig.data) == len(days)
     assert sum(len(tr.x) for tr in fig.data) <= 2 * 121
+
+
+def test_unvalidated_cancer_figures_send_the_same_json(cohort):
+    """Timing and cumulative-incidence figures built without validation serialise as
+    the validated ones (the template included)."""
+    import json
+
+    import plotly.io as pio
+
+    import core.charts.cancer_risk as cr
+
+    t = cancer_timing(cohort)
+    c = cumulative_incidence(cohort, labels=cohort["sex"])
+    fast = [cr.timing_figure(t), cr.cumulative_incidence_figure(c)]
+    original = cr.new_figure
+    try:
+        cr.new_figure = go.Figure
+        slow = [cr.timing_figure(t), cr.cumulative_incidence_figure(c)]
+    finally:
+        cr.new_figure = original
+    for f, s in zip(fast, slow):
+        assert f._validate is False and s._validate is True
+        assert json.loads(pio.to_json(f)) == json.loads(pio.to_json(s))  # key order aside

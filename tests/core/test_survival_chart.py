@@ -99,3 +99,30 @@ def test_km_figure_payload_is_bounded() -> None:
     idx = np.searchsorted(curve.time, np.asarray(main.x[1:]))
     np.testing.assert_allclose(curve.survival[idx], main.y[1:])
     assert main.x[-1] == curve.time[-1]
+
+
+def test_unvalidated_figures_send_the_same_json() -> None:
+    """Building without plotly's per-property validation changes nothing sent."""
+    import json
+
+    import numpy as np
+    import plotly.io as pio
+
+    import core.charts.survival as cs
+    from core.survival import analyze_survival
+
+    rng = np.random.default_rng(3)
+    t = np.round(rng.exponential(60, 150))
+    e = (rng.random(150) < 0.6).astype(int)
+    lab = np.where(rng.random(150) < 0.5, "A", "B")
+    res = analyze_survival(t, e, lab, ["A", "B"])
+    fast = cs.km_figure(res)
+    assert fast._validate is False
+    original = cs.unvalidated
+    try:
+        cs.unvalidated = lambda fig: fig
+        slow = cs.km_figure(res)
+    finally:
+        cs.unvalidated = original
+    assert slow._validate is True
+    assert json.loads(pio.to_json(fast)) == json.loads(pio.to_json(slow))  # key order aside
