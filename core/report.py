@@ -39,7 +39,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.filters import FilterSpec, apply_filters
+from core.filters import apply_filters
 from core.formatting import format_p
 from core.groups import (
     Grouping,
@@ -59,7 +59,13 @@ from core.privacy import (
 )
 from core.safe_text import cell, figure_safe, neutralise_frame
 from core.schema import SUBTYPE_LABELS, DataDictionary
-from core.view import ViewState
+from core.view import (
+    ViewState,
+    filter_title,
+    resolve_patient,
+    split_from_values,
+    split_title,
+)
 
 Progress = Callable[[str, float], None]
 
@@ -148,6 +154,7 @@ class _Context:
     ids: dict[str, str]
     events: Any
     rates: Any
+    patient: str | None = None
 
 
 # ------------------------------------------------------------------ entry point
@@ -182,7 +189,7 @@ def build_bundle(cohort: Cohort, view: ViewState, cohort_name: str, cohort_bytes
     if options.render_figures:
         _start_renderer()
     say("Computing analyses", 0.02)
-    ctx = _context(cohort, view, options, events, rates)
+    ctx = _context(cohort, view, options, events, rates, cohort_bytes_sha256)
     sections = _sections(ctx)
     images = _render_all(sections, options, say)
     files: dict[str, bytes] = {}
@@ -242,27 +249,29 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def _context(cohort: Cohort, view: ViewState, options: BundleOptions, events: Any, rates: Any) -> _Context:
-    """Filter the cohort; replace patient ids by pseudonyms unless opted in."""
+def _context(cohort: Cohort, view: ViewState, options: BundleOptions, events: Any, rates: Any, sha256: str) -> _Context:
+    """Filter the cohort; find the view's patient (``p.id``: an id or its address
+    pseudonym, salted with the file's SHA-256); replace ids by pseudonyms unless opted in."""
     if cohort.blocking(()):
         raise ReportError(f"The cohort has {len(cohort.blocking(()))} whole-file problem(s); fix them first.")
     res = apply_filters(cohort.data, view.filters, cohort.dictionary)
     if res.data.empty:
         raise ReportError(f"No patient matches the filters ({res.description()}).")
     df = res.data
+    patient = resolve_patient(view.get("p.id"), df["patient_id"].astype(str), sha256) if "patient_id" in df else None
     ids: dict[str, str] = {}
     if not options.include_ids and "patient_id" in df:
-        ids = pseudonyms(df["patient_id"].astype(str).tolist(), first=view.get("p.id"))
+        ids = pseudonyms(df["patient_id"].astype(str).tolist(), first=patient)
         df = df.assign(patient_id=df["patient_id"].astype(str).map(ids))
-    return _Context(cohort, df, cohort.dictionary, view, res.description(), subgroup_label(view.filters, cohort.dictionary),
-                    options, ids, events, rates)
+    return _Context(cohort, df, cohort.dictionary, view, res.description(), filter_title(view.filters),
+                    options, ids, events, rates, patient)
 
 
 def _sections(ctx: _Context) -> list[Section]:
     out = [_safely("compare", "Table I", _compare_section, ctx),
            _safely("survival", "Survival", _survival_section, ctx),
            _safely("sir", "Cancer risk (SIR)", _sir_section, ctx)]
-    if ctx.view.get("p.id"):
+    if ctx.view.get("p.id"):  # asked for: a patient not found is said on its slide
         out.append(_safely("patient", "Patient course", _patient_section, ctx))
     return out
 
@@ -277,27 +286,6 @@ def _safely(key: str, name: str, make: Callable[[_Context], Section], ctx: _Cont
 
 
 # ------------------------------------------------------------------ labels
-def subgroup_label(spec: FilterSpec, dictionary: DataDictionary | None = None) -> str:
-    """Short name of the filtered subgroup for slide titles ("Anti-Mi2, age ≥ 50")."""
-    dictionary = dictionary or DataDictionary()
-    parts: list[str] = []
-    if spec.antibody_subtype is not None:
-        parts.append(" or ".join(SUBTYPE_LABELS.get(s, s) for s in spec.antibody_subtype) or "no subtype")
-    if spec.age_min is not None and spec.age_max is not None:
-        parts.append(f"age {spec.age_min:g}–{spec.age_max:g}")
-    elif spec.age_min is not None:
-        parts.append(f"age ≥ {spec.age_min:g}")
-    elif spec.age_max is not None:
-        parts.append(f"age ≤ {spec.age_max:g}")
-    if spec.sex is not None:
-        parts.append(" and ".join({"F": "women", "M": "men"}.get(s, s) for s in spec.sex))
-    for col, values in spec.features:
-        shown = ", ".join({1.0: "yes", 0.0: "no"}.get(v, str(v)) if isinstance(v, float) else str(v) for v in values)
-        parts.append(f"{dictionary.label(col)}: {shown}")
-    text = ", ".join(parts) or "all patients"
-    return text[0].upper() + text[1:]
-
-
 def _lower(label: str) -> str:
     """'Cancer' -> 'cancer'; 'CK level' and 'anti-Mi2' unchanged."""
     return label[0].lower() + label[1:] if len(label) > 1 and label[0].isupper() and label[1].islower() else label
@@ -315,24 +303,31 @@ def _title(ctx: _Context, what: str, n: int) -> str:
 
 
 # ------------------------------------------------------------------ groupings from the view
-def view_grouping(df: pd.DataFrame, dictionary: DataDictionary, view: ViewState, prefix: str,
-                  default_column: str, two_groups: bool) -> Grouping:
-    """The grouping of a page's ``<prefix>.by/kind/a/b/cut`` settings, as the page and the
-    CLI's ``--group-by``/``--group-a`` build it (``default_column`` when ``by`` is unset).
+def view_grouping(df: pd.DataFrame, dictionary: DataDictionary, view: ViewState, prefix: str, page: str,
+                  two_groups: bool) -> Grouping:
+    """The grouping of a page's ``<prefix>.kind/by/a/b/cut`` settings, as the page builds it:
+    the stored split (:func:`core.view.split_from_values`); a column alone (a hand-written
+    view) as the CLI's ``--group-by``; no split: the page's default that follows the filter
+    (:func:`core.defaults.default_split`).
 
     Raises
     ------
     GroupingError
         Unknown column, bad values, no group or an empty group.
     """
-    column = view.get(f"{prefix}.by") or default_column
-    kind = view.get(f"{prefix}.kind")
-    a, b = tuple(view.get(f"{prefix}.a") or ()), tuple(view.get(f"{prefix}.b") or ())
-    cut = view.get(f"{prefix}.cut")
-    if kind is None and column == "age_at_diagnosis" and a and cut is None:
-        cut = float(a[0])
-    spec = _spec(df, dictionary, column, kind, a, b, cut, two_groups)
-    if spec.column not in df:
+    from core.defaults import default_split
+
+    stored = split_from_values(prefix, view.values)
+    column = view.get(f"{prefix}.by")
+    if stored:
+        spec = GroupSpec(**stored)
+    elif column:
+        spec = _infer_spec(df, dictionary, column, tuple(view.get(f"{prefix}.a") or ()), two_groups)
+    else:
+        spec = default_split(df, dictionary, page)
+        if spec is None:
+            raise GroupingError("no split of the filtered cohort leaves two groups with patients.")
+    if spec.column and spec.column not in df:
         raise GroupingError(f"the split column {spec.column!r} is not in this cohort.")
     grouping = assign_groups(df, spec, dictionary)
     if not grouping.order:
@@ -341,25 +336,27 @@ def view_grouping(df: pd.DataFrame, dictionary: DataDictionary, view: ViewState,
     return grouping
 
 
-def _spec(df: pd.DataFrame, dictionary: DataDictionary, column: str, kind: str | None, a: tuple[str, ...],
-          b: tuple[str, ...], cut: float | None, two_groups: bool) -> GroupSpec:
-    """:class:`GroupSpec` of a setting; without ``kind``, the CLI's inference."""
-    if kind in ("age", "cutoff") or (kind is None and column == "age_at_diagnosis"):
-        return GroupSpec("age", "age_at_diagnosis", cutoff=50.0 if cut is None else float(cut))
-    if kind == "subtype" or (kind is None and column == "antibody_subtype" and len(a) == 1):
-        return GroupSpec("subtype", "antibody_subtype", a or ("Mi2",))
-    if kind in ("binary", "levels", "category"):
-        return GroupSpec(kind, column, a, b)  # type: ignore[arg-type]
+def _infer_spec(df: pd.DataFrame, dictionary: DataDictionary, column: str, a: tuple[str, ...], two_groups: bool) -> GroupSpec:
+    """A split from a column (and group A values) alone, as ``myoscope --group-by/--group-a``."""
+    if column == "age_at_diagnosis":
+        return GroupSpec("age", column, cutoff=float(a[0]) if a else 50.0)
     if dictionary.get(column).type == "binary" or column.startswith("anti_"):
         return GroupSpec("binary", column)
+    if column == "antibody_subtype" and len(a) == 1:
+        return GroupSpec("subtype", column, a)
     if a:
-        return GroupSpec("category", column, a, b)
+        return GroupSpec("category", column, a)
     if two_groups and column in df:
         first = category_levels(df[column])[:1]
         if not first:
             raise GroupingError(f"the column {column!r} has no values (after filters).")
         return GroupSpec("category", column, tuple(first))
     return GroupSpec("levels", column)
+
+
+def _split_text(grouping: Grouping, dictionary: DataDictionary) -> str:
+    spec = grouping.spec
+    return split_title(spec.kind, spec.column, spec.cutoff, dictionary.label(spec.column), spec.values_a)
 
 
 def _column_errors(ctx: _Context, columns: Sequence[str]) -> None:
@@ -388,7 +385,7 @@ def _compare_section(ctx: _Context) -> Section:
         methods_text,
     )
 
-    grouping = view_grouping(ctx.df, ctx.dictionary, ctx.view, "c", "anti_mi2", two_groups=True)
+    grouping = view_grouping(ctx.df, ctx.dictionary, ctx.view, "c", "compare", two_groups=True)
     if len(grouping.order) != 2:
         raise ReportError(f"Table I needs exactly two groups, got {len(grouping.order)}.")
     _column_errors(ctx, [grouping.spec.column])
@@ -419,7 +416,7 @@ def _survival_inputs(ctx: _Context) -> tuple[Any, Grouping, pd.Series]:
     v = ctx.view
     event = v.get("s.event")
     event_date = dict(endpoint_options(ctx.df)).get(event, f"{event}_date")
-    grouping = view_grouping(ctx.df, ctx.dictionary, v, "s", "cancer", two_groups=False)
+    grouping = view_grouping(ctx.df, ctx.dictionary, v, "s", "survival", two_groups=False)
     _column_errors(ctx, [v.get("s.origin"), event, event_date, v.get("s.censor"), grouping.spec.column])
     sd = survival_data(ctx.df, origin=v.get("s.origin"), event=event, event_date=event_date,
                        censor_date=v.get("s.censor"), unit=v.get("s.unit"))
@@ -450,13 +447,16 @@ def _survival_section(ctx: _Context) -> Section:
     unit = v.get("s.unit")
     sd, grouping, labels = _survival_inputs(ctx)
     order = grouping.order
+    ref = v.get("s.ref") if v.get("s.ref") in order else (order[-1] if len(order) == 2 else order[0])
     res = analyze_survival(sd.time, sd.event, labels, order, conf_type=v.get("s.ci"), covariates=_covariates(ctx, sd.index),
-                           landmarks=DEFAULT_LANDMARKS[unit], unit=unit, reference=order[-1] if len(order) == 2 else None)
+                           landmarks=_times(v.get("s.lm")) or list(DEFAULT_LANDMARKS[unit]), unit=unit, reference=ref)
     event_label = ctx.dictionary.label(sd.event_column)
-    what = ("survival" if sd.event_column == "death" else f"{_lower(event_label)}-free survival")
-    what += f" by {_lower(ctx.dictionary.label(grouping.spec.column))}"
-    ticks = default_tick_times(max((float(g.curve.time[-1]) for g in res.groups), default=0.0), unit)
-    fig = km_figure(res, unit_label=unit, risk_table_times=ticks, show_risk_table=not ctx.options.privacy.suppressing,
+    what = "survival" if sd.event_column == "death" else f"free of {event_label.lower()}"
+    what += f" by {_split_text(grouping, ctx.dictionary)}"
+    ticks = _times(v.get("s.ticks")) or default_tick_times(max((float(g.curve.time[-1]) for g in res.groups), default=0.0), unit)
+    fig = km_figure(res, show_ci=v.get("s.bands"), show_censors=v.get("s.marks"), show_median=v.get("s.median"),
+                    show_cumulative_events=v.get("s.cum"), unit_label=unit, risk_table_times=ticks,
+                    show_risk_table=not ctx.options.privacy.suppressing,
                     x_title=f"Time since {_lower(ctx.dictionary.label(sd.origin)).removeprefix('date of ')} ({unit})",
                     y_title="Overall survival" if sd.event_column == "death" else f"Free of {_lower(event_label)}")
     payload = survival_payload(res, sd)
@@ -478,6 +478,15 @@ def _survival_section(ctx: _Context) -> Section:
                         (sd.origin, sd.event_column, sd.event_date, sd.censor_date, "age_at_diagnosis", "sex")})
     return Section("survival", _title(ctx, what, sum(g.n for g in res.groups)), figures=[("kaplan_meier", fig)], tables=tables,
                    footnote=foot, methods=text, payload=payload, notes=[*res.guardrails, *res.notes, *sd.notes])
+
+
+def _times(text: str | None) -> list[float]:
+    """Times typed on the survival page ("12, 36, 60"); [] when empty or unreadable (the
+    page then uses its defaults)."""
+    try:
+        return [t for t in (float(x) for x in str(text or "").replace(";", ",").split(",") if x.strip()) if t >= 0]
+    except ValueError:
+        return []
 
 
 def _num(x: float | None, digits: int = 1) -> str:
@@ -637,7 +646,9 @@ def _patient_section(ctx: _Context) -> Section:
     from core.charts.patient import patient_timeline_figure
     from core.events import patient_course, with_cohort_events
 
-    pid = str(ctx.view.get("p.id"))
+    if ctx.patient is None:
+        raise ReportError("the view's patient is not in the filtered cohort.")
+    pid = ctx.patient
     shown = ctx.ids.get(pid, pid)
     rows = ctx.df[ctx.df["patient_id"].astype(str) == shown]
     if rows.empty:
@@ -1034,5 +1045,4 @@ def _without_ids(payload: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if payload is None else {k: v for k, v in payload.items() if k not in ("excluded", "patients")}
 
 
-__all__ = ["BundleOptions", "ReportError", "Section", "Table", "build_bundle", "external_urls", "subgroup_label",
-           "view_grouping", "write_docx", "write_html", "write_pptx", "write_xlsx"]
+__all__ = ["BundleOptions", "ReportError", "Section", "Table", "build_bundle", "external_urls", "view_grouping", "write_docx", "write_html", "write_pptx", "write_xlsx"]

@@ -19,13 +19,8 @@ from core.filters import FilterSpec
 from core.formatting import format_p
 from core.groups import GroupSpec, assign_groups
 from core.io import SAMPLE_DIR, load_sample_cohort
-from core.report import (
-    BundleOptions,
-    ReportError,
-    build_bundle,
-    external_urls,
-    subgroup_label,
-)
+from core.presets import PRESETS
+from core.report import BundleOptions, ReportError, build_bundle, external_urls
 from core.view import ViewState, file_sha256
 
 CHROMIUM = bool(shutil.which("chromium") or shutil.which("chromium-browser"))
@@ -59,17 +54,19 @@ def _open(data: bytes) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def table1_bundle(cohort):
-    """The paper's Table I view: anti-Mi2 yes vs no, no filter (figures rendered when possible)."""
-    data = build_bundle(cohort, ViewState(), "cohort.csv", file_sha256(Path(SAMPLE).read_bytes()),
+    """The paper's Table I view (preset): anti-Mi2 yes vs no, no filter (figures rendered when possible)."""
+    data = build_bundle(cohort, PRESETS["Monseau 2020 · Table I"], "cohort.csv", file_sha256(Path(SAMPLE).read_bytes()),
                         BundleOptions(render_figures=CHROMIUM))
     return _open(data)
 
 
 @pytest.fixture(scope="module")
 def mi2_bundle(cohort, events, mi2_patient):
-    """The paper's anti-Mi2 view: survival by cancer, SIR with the log-Wald CI, one patient."""
+    """The paper's anti-Mi2 view (the Figure 1 and SIR presets): survival by cancer, SIR with
+    the log-Wald CI; one patient; Table I by the page's default split, which follows the filter."""
     stages: list[tuple[str, float]] = []
-    view = ViewState(FilterSpec(antibody_subtype=("Mi2",))).with_values(**{"r.ci": "wald", "p.id": mi2_patient})
+    values = {**PRESETS["Monseau 2020 · Figure 1"].values, **PRESETS["Monseau 2020 · SIR"].values, "p.id": mi2_patient}
+    view = ViewState(FilterSpec(antibody_subtype=("Mi2",))).with_values(**values)
     data = build_bundle(cohort, view, "cohort.csv", "0" * 64, BundleOptions(render_figures=CHROMIUM),
                         progress=lambda s, f: stages.append((s, f)), events=events)
     files = _open(data)
@@ -165,7 +162,7 @@ def test_titles_state_subgroup_and_n_with_footnote_and_methods_notes(mi2_bundle,
     titles = [s.shapes.title.text for s in slides if s.shapes.title is not None]
     assert "Anti-Mi2 · survival by cancer · n = 64" in titles
     assert any(t.startswith("Anti-Mi2 · cancer risk (SIR) · n = 64") for t in titles)
-    assert any(t.startswith("Anti-Mi2 · Table I · not computed") for t in titles)  # one group only: said, not hidden
+    assert "Anti-Mi2 · Table I: Cancer: yes vs Cancer: no · n = 64" in titles  # the compare page's default split
     km = next(s for s in slides if s.shapes.title is not None and s.shapes.title.text == "Anti-Mi2 · survival by cancer · n = 64")
     texts = " ".join(sh.text_frame.text for sh in km.shapes if sh.has_text_frame)
     assert "Log-rank χ²(1) = 7.05, P = .008" in texts and "Greenwood" in texts  # footnote: test and CI method
@@ -190,7 +187,8 @@ def test_view_json_records_the_view(table1_bundle, mi2_bundle):
     assert {"myoscope", "pandas", "plotly", "python-pptx", "kaleido"} <= set(v["versions"])
     assert v["bundle"] == {"suppress_below": None, "include_ids": False}
     back, _ = ViewState.from_json(mi2_bundle["view.json"])
-    assert back.filters.antibody_subtype == ("Mi2",) and back.get("r.ci") == "wald"
+    assert back.filters.antibody_subtype == ("Mi2",) and back.get("r.ci") == "wald" and back.get("s.by") == "cancer"
+    assert back.get("p.id") is None  # a saved view never names a patient
 
 
 def test_every_table_is_a_sheet_at_full_precision(table1_bundle):
@@ -273,7 +271,7 @@ def test_small_counts_suppressed_in_every_file(cohort):
     assert [r["observed"] for r in _sheet(files, "Log-rank numbers")] == [5, "<5"]
     assert ["Cancer: no", "50", "<5"] == next(r for r in _doc_rows(files) if r[0] == "Cancer: no")[:3]
     assert json.loads(files["results.json"])["sections"]["survival"]["result"] is None  # raw counts left out
-    table1 = _open(build_bundle(cohort, ViewState(), "c.csv", "", BundleOptions(suppress_below=5, render_figures=False)))
+    table1 = _open(build_bundle(cohort, PRESETS["Monseau 2020 · Table I"], "c.csv", "", BundleOptions(suppress_below=5, render_figures=False)))
     holster = next(r for r in _deck_rows(table1) if r[0] == "Holster sign")
     assert holster[1:3] == ["12/55 (21.8%)", "<5/55"] and holster[4] == ""  # percentage and OR blanked
     by_subtype = ViewState().with_values(**{"r.by": "subtype"})
@@ -288,10 +286,15 @@ def test_refuses_a_view_with_no_patient(cohort):
         build_bundle(cohort, ViewState(FilterSpec(age_min=200)), "c.csv", "", BundleOptions(render_figures=False))
 
 
-def test_subgroup_label():
-    assert subgroup_label(FilterSpec(antibody_subtype=("Mi2",), age_min=50)) == "Anti-Mi2, age ≥ 50"
-    assert subgroup_label(FilterSpec(sex=("F",), age_min=18, age_max=65)) == "Age 18–65, women"
-    assert subgroup_label(FilterSpec()) == "All patients"
+def test_no_split_set_follows_the_pages_defaults(cohort):
+    from core.report import view_grouping
+
+    df, dic = cohort.data, cohort.dictionary
+    mi2 = df[df["antibody_subtype"] == "Mi2"]
+    assert view_grouping(mi2, dic, ViewState(), "s", "survival", two_groups=False).order == ["Cancer: yes", "Cancer: no"]
+    assert view_grouping(mi2, dic, ViewState(), "c", "compare", two_groups=True).order == ["Cancer: yes", "Cancer: no"]
+    cut = ViewState().with_values(**{"c.kind": "cutoff", "c.by": "age_at_diagnosis", "c.cut": 40})
+    assert view_grouping(df, dic, cut, "c", "compare", two_groups=True).order[0].endswith("≥ 40")
 
 
 # ------------------------------------------------------------------ the view's settings, hostile text
@@ -299,12 +302,13 @@ def test_view_settings_choose_the_groupings(cohort):
     from core.report import view_grouping
 
     df, dic = cohort.data, cohort.dictionary
-    assert view_grouping(df, dic, ViewState(), "c", "anti_mi2", two_groups=True).order == ["anti-Mi2+", "anti-Mi2−"]
-    age = view_grouping(df, dic, ViewState().with_values(**{"s.kind": "age", "s.cut": 60}), "s", "cancer", two_groups=False)
+    by = ViewState().with_values(**{"c.by": "anti_mi2"})  # a column alone: as the CLI's --group-by
+    assert view_grouping(df, dic, by, "c", "compare", two_groups=True).order == ["anti-Mi2+", "anti-Mi2−"]
+    age = view_grouping(df, dic, ViewState().with_values(**{"s.kind": "age", "s.cut": 60}), "s", "survival", two_groups=False)
     assert age.order == ["age ≥ 60", "age < 60"]
-    sub = view_grouping(df, dic, ViewState().with_values(**{"c.kind": "subtype", "c.a": "MDA5"}), "c", "anti_mi2", True)
+    sub = view_grouping(df, dic, ViewState().with_values(**{"c.kind": "subtype", "c.a": "MDA5"}), "c", "compare", True)
     assert sub.order[0] == "anti-MDA5"
-    sex = view_grouping(df, dic, ViewState().with_values(**{"c.by": "sex", "c.kind": "category", "c.a": "F"}), "c", "x", True)
+    sex = view_grouping(df, dic, ViewState().with_values(**{"c.by": "sex", "c.kind": "category", "c.a": "F"}), "c", "compare", True)
     assert sex.order == ["F", "other than F"]
 
 
