@@ -15,27 +15,34 @@ from typing import Any
 
 import streamlit as st
 
-from core.io import SAMPLE_DIR, Cohort
+from core.io import Cohort
 from core.privacy import DEFAULT_THRESHOLD
 from core.report import BundleOptions, ReportError, build_bundle
 from core.safe_text import md
-from core.view import ViewState, file_sha256
+from core.view import ViewState
 
 _STORE = "_bundle_zip"
 
 
 def cohort_identity() -> tuple[str, str]:
-    """(file name, SHA-256) of the loaded cohort: the uploaded bytes, or the sample file."""
+    """(file name, SHA-256) of the loaded cohort (:func:`ui.view_ui.cohort_sha`, cached)."""
+    from ui.view_ui import cohort_sha
+
     ss = st.session_state
-    data = ss.get("upload_bytes") if ss.get("upload_id") else None
-    if data is None:
-        return "cohort.csv", _sample_sha()
-    return str(ss.get("cohort_source", "")), file_sha256(data)
+    name = str(ss.get("cohort_source", "")) if ss.get("upload_id") else "cohort.csv"
+    return name, cohort_sha()
 
 
-@st.cache_resource(show_spinner=False)
-def _sample_sha() -> str:
-    return file_sha256((SAMPLE_DIR / "cohort.csv").read_bytes())
+def sidebar_bundle(page: str = "") -> None:
+    """The bundle of the view on screen, in the sidebar: the session's cohort, its view
+    (:func:`ui.view_ui.current_view`) and its events table. One call for ``ui/sidebar.py``."""
+    from ui.view_ui import current_view
+
+    cohort = st.session_state.get("cohort")
+    if cohort is None or cohort.blocking(()) or cohort.data.empty:
+        return
+    st.sidebar.markdown("### Meeting bundle")
+    bundle_button(cohort, current_view(page), st.session_state.get("events"))
 
 
 def bundle_button(cohort: Cohort, view: ViewState, events: Any = None, key: str = "bundle", where: Any = None) -> None:
@@ -95,4 +102,4 @@ def _build(box: Any, cohort: Cohort, view: ViewState, name: str, sha: str, optio
     return signature, data
 
 
-__all__ = ["bundle_button", "cohort_identity"]
+__all__ = ["bundle_button", "cohort_identity", "sidebar_bundle"]
