@@ -328,3 +328,18 @@ def test_user_text_stays_text_in_every_file(cohort):
 
     wb = load_workbook(io.BytesIO(files["tables.xlsx"]))
     assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row)
+
+
+@needs_chromium
+def test_html_draws_its_figures_with_the_network_off(table1_bundle, tmp_path):
+    """Headless Chromium, every request sent to a dead proxy: the figures are still drawn."""
+    import subprocess
+
+    page = tmp_path / "report.html"
+    page.write_bytes(table1_bundle["report.html"])
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    dom = subprocess.run([browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+                          "--proxy-bypass-list=<-loopback>", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=False).stdout
+    n_figures = sum(name.endswith(".svg") for name in table1_bundle if name.startswith("figures/"))
+    assert dom.count('class="main-svg"') >= n_figures >= 3  # each plotly figure drew its SVG
