@@ -16,7 +16,8 @@ browser tab to the Cohort page rendered) and the 100,000-patient upload.
 Run: ``python -m bench browser`` (about 3–6 minutes). It is opt-in: ``python -m bench``
 without arguments skips it unless ``MYOSCOPE_BENCH_BROWSER=1``. ``MYOSCOPE_BENCH_SIZES``
 (default ``119,100000``), ``MYOSCOPE_BENCH_REPEATS`` (default 3) and
-``MYOSCOPE_BENCH_PAGES`` (comma-separated page titles) tune it.
+``MYOSCOPE_BENCH_PAGES`` (comma-separated page titles) tune it;
+``MYOSCOPE_BENCH_STREAMLIT_ARGS`` adds server options (e.g. ``--runner.postScriptGC false``).
 
 Targets (issue 12): median ≤ 0.25 s on the sample cohort, ≤ 1 s at 100,000 patients.
 Times are wall-clock on a shared 2-core machine: noisy when others work.
@@ -78,7 +79,7 @@ def _server() -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("STREAMLIT_SERVER_ADDRESS",)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true"],
+         "--server.headless", "true", *os.environ.get("MYOSCOPE_BENCH_STREAMLIT_ARGS", "").split()],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
