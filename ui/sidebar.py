@@ -135,9 +135,5 @@ def _views(sb: st.delta_generator.DeltaGenerator) -> None:
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         c1.text_input("Name", key="preset_name", placeholder="e.g. Mi2 women by cancer")
         c2.button("Save as preset", key="preset_save", on_click=view_ui.save_preset)
-        page = ss.get("_view_page", "")
-        st.download_button("⬇ Save view (view.json)", data=view_ui.view_json(page), file_name="view.json",
-                           mime="application/json", key="view_save", on_click="ignore",
-                           help="Filters and every page's settings, the cohort file's name and SHA-256, versions. "
-                                "No patient data (the selected patient is left out).")
+        ss[view_ui.SAVE_SLOT] = st.empty()  # filled after the page (ui.view_ui.end): the view as shown
         st.file_uploader("Load a view (view.json)", type=["json"], key="view_upload", on_change=view_ui.load_view_upload)

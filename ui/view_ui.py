@@ -47,6 +47,7 @@ FIRST = "_view_first"           # widget key -> the page's own default (first va
 SEEDED = "_view_seeded"         # widget key -> value put there from the view in this run
 DECK = "_deck"                  # slides registered by this run's page
 USER_PRESETS = "_user_presets"  # name -> ViewState saved in this session
+SAVE_SLOT = "_view_save_slot"   # the sidebar's place for the "Save view" button (filled after the page)
 PAGES = ("cohort", "compare", "survival", "cancer_risk", "patient")
 MAX_VIEW_FILE = 1_000_000       # bytes: a view file is a few hundred bytes
 
@@ -189,6 +190,12 @@ def end(page: str) -> None:
             else:
                 vals[k] = v
     write_url(page)
+    slot = ss.pop(SAVE_SLOT, None)
+    if slot is not None:
+        slot.download_button("⬇ Save view (view.json)", data=view_json(page), file_name="view.json",
+                             mime="application/json", key="view_save", on_click="ignore",
+                             help="Filters and every page's settings, the cohort file's name and SHA-256, versions. "
+                                  "No patient data (the selected patient is left out).")
 
 
 def write_url(page: str) -> None:
@@ -361,11 +368,21 @@ def _exit() -> None:
     values().pop("g.slide", None)
 
 
+def _pin_splits() -> None:
+    """A what-if keeps the slide: the splits on screen stop following the filter."""
+    ss = st.session_state
+    for key in ("cmp_group", "surv_group"):
+        if ss.get(f"_{key}_auto") and ss.get(f"_{key}_shown") is not None:
+            ss[f"_{key}_auto"] = False
+
+
 def _whatif_subtype() -> None:
+    _pin_splits()
     st.session_state["flt_subtype"] = list(st.session_state.get("wi_subtype", []))
 
 
 def _whatif_age() -> None:
+    _pin_splits()
     st.session_state["flt_age"] = tuple(st.session_state.get("wi_age", (0, 100)))
 
 

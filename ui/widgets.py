@@ -212,8 +212,9 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
             spec = GroupSpec("subtype", "antibody_subtype", (sub,))
         elif kind == "binary":
             cols = choices["binary"]
-            default = cols.index("anti_mi2") if "anti_mi2" in cols else 0
-            col = c2.selectbox("Column (group A = yes/positive)", cols, index=default, format_func=dictionary.label, key=f"{key}_binary")
+            if st.session_state.get(f"{key}_binary") not in cols:  # first shown: anti-Mi2 (before: the default)
+                st.session_state[f"{key}_binary"] = "anti_mi2" if "anti_mi2" in cols else cols[0]
+            col = c2.selectbox("Column (group A = yes/positive)", cols, format_func=dictionary.label, key=f"{key}_binary")
             spec = GroupSpec("binary", col)
         elif kind == "category":
             col = c2.selectbox("Column", choices["category"], format_func=dictionary.label, key=f"{key}_cat")
