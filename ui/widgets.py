@@ -186,7 +186,7 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
     """
     choices = grouping_choices(df, dictionary)
     choices["binary"] = split_columns(df, dictionary)
-    numbers = _number_columns(df, dictionary)
+    numbers = choices.get("cutoff") or _number_columns(df, dictionary)
     kinds = dict(GROUP_KINDS)
     if multi:  # a yes/no split first, then any number of levels
         kinds = {"binary": kinds.pop("binary"), "levels": "Every level of a column (2 or more groups)", **kinds}
