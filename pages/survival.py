@@ -23,7 +23,7 @@ from core.survival import (
 from core.view import split_title
 from ui.cache import cached
 from ui.state import require_clean_columns, require_filtered_cohort
-from ui.view_ui import Slide, page_default
+from ui.view_ui import Slide, page_default, presenting
 from ui.widgets import (
     download_figure,
     download_table,
@@ -195,8 +195,9 @@ if ticks is None:
     ticks = default_tick_times(max((float(g.curve.time[-1]) for g in result.groups), default=0.0), unit)
 
 event_label = dictionary.label(endpoint[0])
+slides = presenting()  # large type for the back of the room, the slide's height
 fig = km_figure(
-    result, show_ci=show_ci, show_censors=show_censors, show_median=show_median,
+    result, **({"font_size": 20, "height": 500, "width": 1240} if slides else {}), show_ci=show_ci, show_censors=show_censors, show_median=show_median,
     risk_table_times=ticks, show_cumulative_events=show_cum, unit_label=unit,
     x_title=f"Time since {_event_name(dictionary.label(origin))} ({unit})",
     y_title="Overall survival" if endpoint[0] == "death" else f"Free of {event_label.lower()}",
@@ -207,7 +208,7 @@ what = "survival" if endpoint[0] == "death" else f"free of {event_label.lower()}
 test_text = logrank_label(result) if result.logrank is not None else "no log-rank test (one group)"
 footnote = (f"Kaplan-Meier; 95% pointwise CI, Greenwood variance, {CONF_TYPE_LABELS[conf_type]}; {test_text}; "
             f"{sd.n} patients, {sd.n_events} events; time since {_event_name(dictionary.label(origin))} ({unit}).")
-show_figure(fig, "kaplan_meier", key="surv_fig", slide=Slide(f"{what} by {split_text}", sd.n, footnote))
+show_figure(fig, "kaplan_meier", key="surv_fig", slide=Slide(f"{what} by {split_text}", sd.n, footnote, styled=True))
 st.caption(
     f"Kaplan-Meier estimates; shaded bands: 95% pointwise CI, Greenwood variance, "
     f"{CONF_TYPE_LABELS[conf_type]}. Number at risk just before each time, as R reports it. "

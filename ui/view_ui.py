@@ -18,7 +18,7 @@ explained in the sidebar (:func:`notes`), never raised.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -321,7 +321,7 @@ class Slide:
     footnote: str
     figure: Any = None
     table: pd.DataFrame | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    styled: bool = False  # the page drew the figure for a slide (large type): shown as is
 
 
 FOOTNOTES = {
@@ -441,7 +441,8 @@ def render_deck(slot: Any) -> bool:
         st.markdown(f"## {md(filter_title(spec))} · {md(s.title)}{n_text}")
         if s.figure is not None:
             fig = go.Figure(s.figure)  # a copy: large type for the back of the room
-            fig.update_layout(height=430, font={"size": 20}, margin={"t": 40, "b": 40})
+            if not s.styled:
+                fig.update_layout(height=470, font={"size": 18})
             st.plotly_chart(figure_safe(fig), key="slide_figure", theme=None, width="stretch",
                             config={"displaylogo": False, "displayModeBar": False})
         elif s.table is not None:
