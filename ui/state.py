@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.constants import QUERY_KEYS
 from core.events import EventsError, EventsTable, load_events
 from core.filters import FilterError, FilterSpec, apply_filters
 from core.io import (
@@ -185,26 +184,6 @@ def current_filters() -> FilterSpec:
     """The filter spec held in session state (set by the sidebar)."""
     spec = st.session_state.get("filters")
     return spec if isinstance(spec, FilterSpec) else FilterSpec()
-
-
-def filters_from_url() -> tuple[FilterSpec, str | None]:
-    """Filters from the URL's query parameters (and an error message if unreadable)."""
-    try:
-        return FilterSpec.from_query_params(st.query_params.to_dict()), None
-    except FilterError as exc:
-        return FilterSpec(), f"The filters in the address bar could not be read ({md(exc)}); showing all patients."
-
-
-def write_url(spec: FilterSpec) -> None:
-    """Keep the URL's filter parameters in step with ``spec`` (other parameters kept)."""
-    wanted = spec.to_query_params()
-    current = st.query_params.to_dict()
-    for k in QUERY_KEYS:
-        if k in current and k not in wanted:
-            del st.query_params[k]
-    for k, v in wanted.items():
-        if current.get(k) != v:
-            st.query_params[k] = v
 
 
 def filtered_cohort() -> FilteredCohort | None:

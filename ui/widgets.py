@@ -246,11 +246,31 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
     return grouping
 
 
+#: Tables that become slides in presentation mode (by download name), rows per slide.
+SLIDE_TABLES = {"comparison_table": 9}
+
+
+def _table_slides(df: pd.DataFrame, basename: str) -> None:
+    """A long table as slides of a few rows each (its first row, the group sizes, on each)."""
+    per = SLIDE_TABLES[basename]
+    grouping = st.session_state.get("_grouping_cmp_group")
+    title, n = (f"Table I, {grouping[0]}", grouping[1]) if grouping else ("Table I", None)
+    head, body = df.iloc[:1], df.iloc[1:]
+    parts = max(1, -(-len(body) // per))
+    note = ("n/N (%): two-sided Fisher's exact test, OR by conditional MLE with exact 95% CI; median (IQR): "
+            "Mann-Whitney U (Kruskal-Wallis for three groups or more); missing values left out of each row.")
+    for i in range(parts):
+        chunk = pd.concat([head, body.iloc[i * per:(i + 1) * per]]).set_index(df.columns[0])
+        view_ui.add_slide(view_ui.Slide(f"{title} ({i + 1}/{parts})", n, note, table=chunk))
+
+
 def download_table(df: pd.DataFrame, basename: str, key: str, title: str = "", footnote: str = "") -> None:
     """CSV (full precision), XLSX and DOCX download buttons for a table.
 
     Files are produced when clicked (deferred), not at every rerun.
     """
+    if view_ui.presenting() and basename in SLIDE_TABLES:
+        _table_slides(df, basename)
     name = _safe(basename)
     c1, c2, c3 = st.columns(3)
     c1.download_button("⬇ CSV", data=lambda: table_to_csv(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")

@@ -268,3 +268,11 @@ def test_number_cutoff_split_round_trips() -> None:
         return f[~f["Feature"].str.startswith("CK level")].reset_index(drop=True)
 
     assert rows(again).equals(rows(table)) and again.iloc[0].tolist() == table.iloc[0].tolist()
+
+
+def test_compare_presents_table_one_as_slides() -> None:
+    at = _open("compare", {"g.present": "1"})
+    titles = _text([m for m in at.markdown if m.value.startswith("## ")])
+    assert titles.startswith("## All patients · Table I, anti-Mi2 vs other antibody subtypes (1/") and "n = 119" in titles
+    assert at.table[0].value.index[0] == "Patients, n" and len(at.table[0].value) <= 10
+    assert "Fisher" in _text(at.caption)
