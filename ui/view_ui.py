@@ -324,9 +324,13 @@ class Slide:
     styled: bool = False  # the page drew the figure for a slide (large type): shown as is
 
 
+#: Footnotes of the figures whose page gives no slide of its own (by figure name).
 FOOTNOTES = {
     "forest_plot": "Odds ratios (conditional MLE) with exact 95% CI; Fisher's exact test.",
     "subtype_heatmap": "Each subtype vs all other patients with a known subtype; * P < .05, Fisher's exact test.",
+    "context_km": "Kaplan-Meier, overall survival from diagnosis, the patient's subtype vs the others; log-rank test.",
+    "ifn_fc_chart": "Fold change of each interferon-stimulated gene vs healthy controls (2^-ΔΔCt, Rice et al. 2013).",
+    "ifn_score_chart": "Interferon score: median fold change of 6 genes (Rice et al. 2013); positive above the threshold.",
 }
 
 
