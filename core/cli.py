@@ -258,10 +258,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
 
     cohort, df, desc = _load(args.cohort, args.filters, args.dictionary)
-    grouping = grouping_for(df, cohort.dictionary, args.group_by, args.group_a, two_groups=True)
-    if len(grouping.order) != 2:
-        raise CliError(f"--group-by {args.group_by!r}: compare needs exactly two groups, got {len(grouping.order)}.")
+    grouping = grouping_for(df, cohort.dictionary, args.group_by, args.group_a, two_groups=not args.all_levels)
     features = _features(args, cohort, df)
+    if len(grouping.order) != 2:
+        return _compare_multi(args, cohort, df, desc, grouping, features)
     try:
         res = compare_groups(df, grouping.labels, grouping.order[0], grouping.order[1], features, cohort.dictionary, fdr=args.fdr)
     except CompareError as exc:
@@ -273,6 +273,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         print(f"{grouping.description} — {desc}")
         print(display_table(res).to_string(index=False))
+        for g in res.guardrails:
+            print(f"note: {g}")
+    return 0
+
+
+def _compare_multi(args: argparse.Namespace, cohort: Cohort, df: pd.DataFrame, desc: str, grouping: Grouping,
+                   features: list[str]) -> int:
+    """Table 1 of three or more groups (``--all-levels``), with Overall and pairwise BH."""
+    from core.compare import (
+        CompareError,
+        compare_multi,
+        compare_multi_payload,
+        display_multi_table,
+    )
+
+    try:
+        res = compare_multi(df, grouping.labels, grouping.order, features, cohort.dictionary)
+    except CompareError as exc:
+        raise CliError(f"--features: {_one_line(exc)}" if args.features else _one_line(exc)) from exc
+    if args.json:
+        payload = compare_multi_payload(res)
+        payload["filters"] = desc
+        _print_json(payload)
+    else:
+        print(f"{grouping.description} — {desc}")
+        print(display_multi_table(res).to_string(index=False))
         for g in res.guardrails:
             print(f"note: {g}")
     return 0
@@ -651,6 +677,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--group-a", nargs="+", help="value(s) of group A (categorical), cut-off for age")
     c.add_argument("--features", help="comma-separated features (default: all in the dictionary)")
     c.add_argument("--fdr", action="store_true", help="add Benjamini-Hochberg q-values")
+    c.add_argument("--all-levels", action="store_true",
+                   help="one group per level of --group-by (Table 1 with Overall, overall and pairwise BH P values)")
     c.set_defaults(fn=cmd_compare)
 
     v = sub.add_parser("survival", help="Kaplan-Meier, log-rank and Cox by group")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import zipfile
 
 import pandas as pd
 
@@ -73,9 +75,12 @@ def table_to_xlsx(df: pd.DataFrame, sheet: str = "Table", title: str = "", footn
         r = 3
     for j, c in enumerate(df.columns, start=1):
         ws.cell(row=r, column=j, value=str(c)).font = Font(bold=True)
+    exact: dict[str, float] = {}
     for i, row in enumerate(df.itertuples(index=False), start=r + 1):
         for j, v in enumerate(row, start=1):
-            ws.cell(row=i, column=j, value=_cell(v))
+            c = ws.cell(row=i, column=j, value=_cell(v))
+            if isinstance(c.value, float) and f"{c.value:.16g}" != repr(c.value):
+                exact[c.coordinate] = c.value
     if footnote:
         ws.cell(row=r + len(df) + 2, column=1, value=footnote).font = Font(italic=True, size=9)
     for j, c in enumerate(df.columns, start=1):
@@ -83,13 +88,40 @@ def table_to_xlsx(df: pd.DataFrame, sheet: str = "Table", title: str = "", footn
         ws.column_dimensions[ws.cell(row=r, column=j).column_letter].width = min(60, max(8, width + 2))
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return exact_floats(buf.getvalue(), {1: exact})
 
 
 #: Word table styles of :func:`table_to_docx`.
 DOCX_STYLES: tuple[str, ...] = ("grid", "journal")
 #: Rule widths of the journal (three-line) table, in eighths of a point (Word's unit).
 _RULE_OUTER, _RULE_HEADER = 12, 6
+
+
+def exact_floats(xlsx: bytes, exact: dict[int, dict[str, float]]) -> bytes:
+    """An .xlsx whose listed float cells hold their 17 significant digits (``repr``).
+
+    openpyxl writes 16 (``%.16g``), which can change the last bit; Excel reads 17 digits
+    back exactly. ``exact`` maps a sheet's position (1-based) to ``{cell ref: value}``.
+    """
+    if not any(exact.values()):
+        return xlsx
+    src, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
+            if m and exact.get(int(m.group(1))):
+                data = _patch_values(data, exact[int(m.group(1))])
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def _patch_values(sheet_xml: bytes, cells: dict[str, float]) -> bytes:
+    def sub(m: re.Match[bytes]) -> bytes:
+        ref = m.group(2).decode()
+        return m.group(1) + b"<v>" + repr(cells[ref]).encode() + b"</v>" if ref in cells else m.group(0)
+
+    return re.sub(rb'(<c r="([A-Z]+\d+)"[^>]*>)<v>[^<]*</v>', sub, sheet_xml)
 
 
 def table_to_docx(df: pd.DataFrame, title: str = "", footnote: str = "", style: str = "grid") -> bytes:

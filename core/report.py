@@ -39,6 +39,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.export import exact_floats
 from core.filters import apply_filters
 from core.formatting import format_p
 from core.groups import (
@@ -986,31 +987,7 @@ def write_xlsx(sections: list[Section], ctx: _Context) -> bytes:
         wb.create_sheet("No table")
     buf = io.BytesIO()
     wb.save(buf)
-    return _exact_floats(buf.getvalue(), exact)
-
-
-def _exact_floats(xlsx: bytes, exact: dict[int, dict[str, float]]) -> bytes:
-    """Write each float with its 17 significant digits (``repr``): openpyxl writes 16
-    (``%.16g``), which can change the last bit; Excel reads 17 digits back exactly."""
-    if not any(exact.values()):
-        return xlsx
-    src, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
-            if m and exact.get(int(m.group(1))):
-                data = _patch_values(data, exact[int(m.group(1))])
-            dst.writestr(item, data)
-    return out.getvalue()
-
-
-def _patch_values(sheet_xml: bytes, cells: dict[str, float]) -> bytes:
-    def sub(m: re.Match[bytes]) -> bytes:
-        ref = m.group(2).decode()
-        return m.group(1) + b"<v>" + repr(cells[ref]).encode() + b"</v>" if ref in cells else m.group(0)
-
-    return re.sub(rb'(<c r="([A-Z]+\d+)"[^>]*>)<v>[^<]*</v>', sub, sheet_xml)
+    return exact_floats(buf.getvalue(), exact)
 
 
 # ------------------------------------------------------------------ JSON

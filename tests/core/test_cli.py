@@ -271,3 +271,12 @@ def test_report_refuses_a_file_as_out_and_a_bad_view(tmp_path, capsys):
                           "not a Myoscope view file")
     assert_one_line_error(*_run(capsys, "report", SAMPLE, "--out", str(tmp_path), "--filters", '{"age_min": 200}'),
                           "report", "No patient matches")
+
+
+def test_compare_all_levels_gives_table_one_with_overall(capsys):
+    """``--all-levels``: one group per subtype, Overall column, Fisher r x c / Kruskal-Wallis."""
+    assert cli(["compare", SAMPLE, "--group-by", "antibody_subtype", "--all-levels", "--features", "gottron,ck_max_ul", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [g["label"] for g in out["groups"]][:2] == ["anti-Mi2", "anti-MDA5"] and out["overall"]["n"] == 119
+    tests = {f["feature"]: f["test"] for f in out["features"]}
+    assert "Fisher" in tests["gottron"] and "Kruskal" in tests["ck_max_ul"]

@@ -157,3 +157,12 @@ def test_docx_grid_style_is_the_default_and_unknown_styles_are_refused():
     assert doc.tables[0].style.name == "Table Grid"
     with pytest.raises(ValueError, match="unknown table style"):
         table_to_docx(DF.astype(str), style="fancy")
+
+
+def test_xlsx_keeps_every_bit_of_a_float():
+    """openpyxl writes 16 significant digits; the export writes 17 (repr) where needed."""
+    from openpyxl import load_workbook
+
+    x = 0.1 + 0.2  # 0.30000000000000004 needs 17 digits
+    ws = load_workbook(io.BytesIO(table_to_xlsx(pd.DataFrame({"p": [x, 1 / 3]})))).active
+    assert [ws.cell(row=r, column=1).value for r in (2, 3)] == [x, 1 / 3]
