@@ -13,6 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import view_ui
+from ui.bundle import sidebar_bundle
 from ui.errors import guarded
 from ui.sidebar import render_sidebar
 from ui.state import run_page
@@ -41,3 +42,5 @@ with guarded("the view"):
     view_ui.end(page)
     if slot is not None:
         view_ui.render_deck(slot)
+with guarded("the meeting bundle"):  # after the page: the bundle of the view as shown
+    sidebar_bundle(page)
