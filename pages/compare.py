@@ -141,7 +141,7 @@ fdr = c2.toggle("Benjamini-Hochberg q-values", key="cmp_fdr",
 if not features:
     st.info("Select at least one feature.")
     st.stop()
-features = [f for f in options if f in features]  # keep dictionary order
+features = [f for f in options if f in features and f != group_col]  # keep dictionary order; never the split column
 features, with_errors = usable_columns(features)
 if with_errors:
     st.warning("Left out of the table because their values have errors (see the Cohort page): "

@@ -34,6 +34,7 @@ from core.interferon import (
 )
 from core.safe_text import md
 from core.schema import SUBTYPE_LABELS
+from core.summary import patient_labels
 from core.view import THRESHOLD_CHOICES
 from ui.state import require_filtered_cohort
 from ui.view_ui import Slide
@@ -116,24 +117,13 @@ with tab_course:
         events_table.data["patient_id"].value_counts() if events_table is not None else pd.Series(
             dtype=int)
     )
-    default_id = max(ids, key=lambda p: (int(n_events.get(p, 0)), -ids.index(p)))
+    default_id = ids[int(pd.Series(ids).map(n_events).fillna(0).to_numpy().argmax())] if len(n_events) else ids[0]  # most events, first in order
     rows_by_id = df.set_index(df["patient_id"].astype(str))
 
-    def _option_label(pid: str) -> str:
-        r = rows_by_id.loc[pid]
-        parts = [pid, _subtype_label(r.get("antibody_subtype"))]
-        if isinstance(r.get("sex"), str):
-            parts.append(str(r.get("sex")))
-        age = r.get("age_at_diagnosis")
-        if age is not None and not pd.isna(age):
-            parts.append(f"{age:.0f} y")
-        if n_events.get(pid, 0):
-            parts.append(f"{int(n_events.get(pid, 0))} events")
-        return " · ".join(parts)
-
+    option_labels = patient_labels(df, n_events)
     patient_id = st.selectbox(
         f"Patient (type to search; {len(ids)} patients in the filtered cohort)", ids,
-        index=ids.index(default_id), format_func=_option_label, key="patient_id",
+        index=ids.index(default_id), format_func=lambda p, _l=option_labels: _l.get(p, p), key="patient_id",
     )
     row = rows_by_id.loc[patient_id]
     subtype = row.get("antibody_subtype")
