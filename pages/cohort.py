@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.cleaning import can_set_aside, error_rows, set_aside_table
 from core.io import (
     FEATURE_TYPES,
     NOT_IMPORTED,
@@ -12,10 +13,12 @@ from core.io import (
     load_mapping,
     mapping_from_table,
     mapping_table,
+    sample_dictionary,
     save_mapping,
 )
 from core.safe_text import md
 from core.schema import CORE_COLUMNS
+from core.suggest import near_misses
 from core.summary import cohort_summary, subtype_table
 from core.validate import problems_frame
 from ui.state import (
@@ -25,6 +28,7 @@ from ui.state import (
     filtered_cohort,
     load_events_upload,
     load_upload,
+    set_aside_error_rows,
 )
 from ui.widgets import download_table
 
@@ -84,7 +88,31 @@ if cohort.problems:
         st.dataframe(pf, hide_index=True, width="stretch", key="problems_table")
         download_table(pf, "myoscope_problems", key="dl_problems", title="Validation report")
 
+# ------------------------------------------------------------------ keep going without the bad rows
+full = ss.get("cohort_full")
+if full is not None:
+    st.info(f"{len(error_rows(full))} row(s) with errors are set aside from every analysis (listed below).")
+    download_table(set_aside_table(full), "myoscope_rows_set_aside", key="dl_aside", title="Rows set aside")
+    if st.button("Put these rows back", key="aside_off"):
+        set_aside_error_rows(False)
+        st.rerun()
+elif errors and can_set_aside(cohort):
+    n_bad = len(error_rows(cohort))
+    if st.button(f"Analyse without the {n_bad} row(s) with errors", key="aside_on",
+                 help="The rows are set aside (counted and listed, downloadable); your file is not changed."):
+        set_aside_error_rows(True)
+        st.rerun()
+
 # ------------------------------------------------------------------ mapping
+if ss.get("raw") is not None:
+    hints = near_misses(dict(ss.get("mapping") or cohort.mapping), sample_dictionary())
+    if hints:
+        st.info("Some columns look like Myoscope columns: "
+                + "; ".join(f"**{md(c)}** → `{h[0][0]}`?" for c, h in hints.items())
+                + " Use the suggestions, or correct the mapping below.")
+        if st.button("Use these suggestions", key="apply_hints"):
+            apply_mapping({**dict(ss.get("mapping") or cohort.mapping), **{c: h[0][0] for c, h in hints.items()}})
+            st.rerun()
 if ss.get("raw") is not None:
     with st.expander("Column mapping", expanded=bool(errors)):
         st.caption("Each of your columns, the Myoscope column it feeds and how its values are read. Correct any "

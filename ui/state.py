@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.cleaning import without_error_rows
 from core.events import EventsError, EventsTable, load_events
 from core.filters import FilterError, FilterSpec, apply_filters
 from core.io import (
@@ -120,6 +121,7 @@ def use_sample() -> None:
     ss["types"] = {}
     ss["upload_id"] = None
     ss.pop("upload_error", None)
+    ss.pop("cohort_full", None)
 
 
 def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | None = None) -> None:
@@ -137,6 +139,7 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
         return
     else:
         ss.pop("upload_error", None)
+        ss.pop("cohort_full", None)
         ss["raw"] = raw
         same = ss.get("upload_id") == upload_id
         if not same:
@@ -150,6 +153,20 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
     ss["events_source"] = ""
 
 
+def set_aside_error_rows(on: bool) -> None:
+    """Analyse without the rows that have errors (``on``), or put them back.
+
+    The full cohort is kept aside in the session so the choice can be undone; a new
+    file, mapping or the sample cohort clears it (:func:`core.cleaning.without_error_rows`).
+    """
+    ss = st.session_state
+    if on and ss.get("cohort_full") is None:
+        ss["cohort_full"] = ss["cohort"]
+        ss["cohort"] = without_error_rows(ss["cohort"])
+    elif not on and ss.get("cohort_full") is not None:
+        ss["cohort"] = ss.pop("cohort_full")
+
+
 def apply_mapping(mapping: dict[str, str], types: dict[str, str] | None = None) -> None:
     """Rebuild the uploaded cohort with a corrected column mapping and chosen types
     (canonical name -> type, overriding the guesses)."""
@@ -160,6 +177,7 @@ def apply_mapping(mapping: dict[str, str], types: dict[str, str] | None = None) 
     ss["mapping"] = dict(mapping)
     if types is not None:
         ss["types"] = dict(types)
+    ss.pop("cohort_full", None)
     ss["cohort"] = build_cohort(raw, mapping, sample_dictionary(), types=ss.get("types") or {})
 
 

@@ -25,6 +25,7 @@ from core.groups import (
     category_levels,
     grouping_choices,
 )
+from core.privacy import DEFAULT_THRESHOLD, private_table, suppress_figure_text
 from core.safe_text import figure_safe, md
 from core.schema import SUBTYPE_LABELS, DataDictionary
 from core.view import split_from_values, split_values
@@ -272,16 +273,26 @@ def download_table(df: pd.DataFrame, basename: str, key: str, title: str = "", f
     if view_ui.presenting() and basename in SLIDE_TABLES:
         _table_slides(df, basename)
     name = _safe(basename)
+    df = _private(df)
     c1, c2, c3 = st.columns(3)
     c1.download_button("⬇ CSV", data=lambda: table_to_csv(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")
     c2.download_button("⬇ Excel", data=lambda: table_to_xlsx(df, title=title, footnote=footnote), file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx", on_click="ignore")
     c3.download_button("⬇ Word", data=lambda: table_to_docx(df, title=title, footnote=footnote), file_name=f"{name}.docx", mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", key=f"{key}_docx", on_click="ignore")
 
 
+def _private(df: pd.DataFrame) -> pd.DataFrame:
+    """The sharing options of the sidebar (meeting bundle section), for every page export:
+    counts below 5 suppressed when asked, patient identifiers left out unless included."""
+    ss = st.session_state
+    return private_table(df, DEFAULT_THRESHOLD if ss.get("bundle_suppress") else None, bool(ss.get("bundle_ids", False)))
+
+
 def _render(fig: object, fmt: str) -> Callable[[], bytes]:
+    suppress = bool(st.session_state.get("bundle_suppress"))
+
     def make() -> bytes:
         try:
-            return figure_to_image(fig, fmt)
+            return figure_to_image(suppress_figure_text(figure_safe(fig), DEFAULT_THRESHOLD) if suppress else fig, fmt)
         except ExportError as exc:
             return str(exc).encode("utf-8")
 

@@ -142,3 +142,32 @@ def test_every_page_copes_with_a_minimal_cohort(page, name):
     at = upload(new_app().run(), CORPUS / name)
     at.switch_page(page).run()
     assert not at.exception, (page, name, at.exception)
+
+
+def test_keep_going_without_the_rows_with_errors(tmp_path):
+    """A duplicated id blocks everything; one click sets the two rows aside, lists them,
+    and every page works on the rest; one click puts them back."""
+    f = tmp_path / "dup.csv"
+    f.write_text("patient_id,anti_mi2,age_at_diagnosis\n" + "".join(f"P{i},{i % 2},{40 + i}\n" for i in range(12)) + "P3,1,70\n")
+    at = upload(new_app().run(), f)
+    assert "must be fixed before analysis" in at.error[0].value
+    at.button(key="aside_on").click().run()
+    assert not at.exception
+    assert any("2 row(s) with errors are set aside" in i.value for i in at.info)
+    assert metric(at, "Patients") == "11"
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not any("No valid cohort" in i.value for i in at.info)
+    at.switch_page("pages/cohort.py").run()
+    at.button(key="aside_off").click().run()
+    assert "must be fixed before analysis" in at.error[0].value
+
+
+def test_near_miss_headers_are_suggested_and_applied(tmp_path):
+    f = tmp_path / "fr.csv"
+    f.write_text("patient_id,Age a diag.,Date dernieres nouvelle\nP1,50,2020-01-01\nP2,60,2021-01-01\n")
+    at = upload(new_app().run(), f)
+    hint = [i.value for i in at.info if "look like Myoscope columns" in i.value]
+    assert hint and "age_at_diagnosis" in hint[0] and "last_followup_date" in hint[0]
+    at.button(key="apply_hints").click().run()
+    assert at.session_state["mapping"]["Age a diag."] == "age_at_diagnosis"
+    assert at.session_state["mapping"]["Date dernieres nouvelle"] == "last_followup_date"
