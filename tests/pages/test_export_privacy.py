@@ -7,7 +7,7 @@ import types
 
 import pandas as pd
 
-import ui.widgets as widgets
+from ui import widgets
 
 
 def test_page_exports_follow_the_sharing_options(monkeypatch):
