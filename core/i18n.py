@@ -86,12 +86,31 @@ def _plural_rule(expr: str) -> Any:
     return gettext.c2py(expr)
 
 
+#: Test-only hook: while a set is installed here (:func:`recording_missing`), every msgid
+#: looked up in a non-English language without a translation is added to it.
+_MISSING: ContextVar[set | None] = ContextVar("myoscope_missing_msgids", default=None)
+
+
+@contextlib.contextmanager
+def recording_missing() -> Iterator[set]:
+    """Record the msgids looked up without a translation during the block (for tests)."""
+    found: set = set()
+    token = _MISSING.set(found)
+    try:
+        yield found
+    finally:
+        _MISSING.reset(token)
+
+
 def _lookup(msgid: str | tuple[str, str], n: int | None = None) -> str | None:
     cat = catalog(language())
     if cat is None:
         return None
     msg = cat.get(msgid)
     if msg is None or not msg.string:
+        missing = _MISSING.get()
+        if missing is not None:
+            missing.add(msgid)
         return None
     if isinstance(msg.string, (tuple, list)):
         index = _plural_rule(cat.plural_expr)(n if n is not None else 1)
@@ -137,15 +156,31 @@ def fmt_pct(x: float | None, decimals: int = 1) -> str:
     return fmt_number(x, decimals) + (f"{NNBSP}%" if language() == "fr" else "%")
 
 
+def _p_text_en(p: float, digits: int) -> str:
+    """The English journal form of a (non-missing) P value."""
+    if p < 0.001:
+        return "<.001"
+    if p > 0.99:
+        return ">.99"
+    if p < 0.01:
+        text = f"{p:.3f}"
+    else:
+        text = f"{p:.{digits}f}"
+        if text == "1.00":
+            return ">.99"
+    return text.removeprefix("0")
+
+
 def fmt_p(p: float | None, digits: int = 2) -> str:
     """A P value as journals print it: ``.008``, ``<.001``, ``>.99`` in English;
-    ``0,008``, ``<0,001``, ``>0,99`` in French (French keeps the leading zero)."""
-    from core.formatting import format_p
-
-    text = format_p(p, digits)
-    if language() != "fr" or text == "—":
+    ``0,008``, ``<0,001``, ``>0,99`` in French (French keeps the leading zero).
+    ``core.formatting.format_p`` is this function."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    text = _p_text_en(float(p), digits)
+    if language() != "fr":
         return text
-    return text.replace("<.", "<0,").replace(">.", ">0,").replace(".", "0,") if "." in text else text
+    return text.replace(".", "0,", 1)
 
 
 def fmt_p_equals(p: float | None, digits: int = 2) -> str:
@@ -173,5 +208,5 @@ def fmt_date(d: date | datetime | None) -> str:
 
 __all__ = [
     "LANGUAGES", "LANGUAGE_NAMES", "_", "catalog", "fmt_ci_label", "fmt_date", "fmt_number", "fmt_p",
-    "fmt_p_equals", "fmt_pct", "has_translation", "language", "n_", "set_language", "using",
+    "fmt_p_equals", "fmt_pct", "has_translation", "language", "n_", "recording_missing", "set_language", "using",
 ]
