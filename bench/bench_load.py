@@ -29,7 +29,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_browser import CHROMIUM, CHROMIUM_ARGS, SETTLED_JS, _cohort_file, _Finished, _free_port, _settle, _sex_input
+from bench.bench_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SETTLED_JS,
+    _cohort_file,
+    _Finished,
+    _free_port,
+    _settle,
+    _sex_input,
+)
 from bench.common import print_table
 
 OPT_IN = True

@@ -38,7 +38,7 @@ def _sessions() -> int | None:
 
         if not runtime.exists():
             return None
-        return len(runtime.get_instance()._session_mgr.list_sessions())  # noqa: SLF001 - read only
+        return len(runtime.get_instance()._session_mgr.list_sessions())
     except Exception:  # noqa: BLE001 - the janitor never disturbs the app
         return None
 
