@@ -87,19 +87,20 @@ def _plural_rule(expr: str) -> Any:
 
 
 #: Test-only hook: while a set is installed here (:func:`recording_missing`), every msgid
-#: looked up in a non-English language without a translation is added to it.
-_MISSING: ContextVar[set | None] = ContextVar("myoscope_missing_msgids", default=None)
+#: looked up in a non-English language without a translation is added to it. Process-wide
+#: (not a context variable), so that it also sees the threads Streamlit's AppTest runs pages in.
+_MISSING: list[set] = []
 
 
 @contextlib.contextmanager
 def recording_missing() -> Iterator[set]:
     """Record the msgids looked up without a translation during the block (for tests)."""
     found: set = set()
-    token = _MISSING.set(found)
+    _MISSING.append(found)
     try:
         yield found
     finally:
-        _MISSING.reset(token)
+        _MISSING.remove(found)
 
 
 def _lookup(msgid: str | tuple[str, str], n: int | None = None) -> str | None:
@@ -108,8 +109,7 @@ def _lookup(msgid: str | tuple[str, str], n: int | None = None) -> str | None:
         return None
     msg = cat.get(msgid)
     if msg is None or not msg.string:
-        missing = _MISSING.get()
-        if missing is not None:
+        for missing in _MISSING:
             missing.add(msgid)
         return None
     if isinstance(msg.string, (tuple, list)):
