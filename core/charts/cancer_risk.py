@@ -22,7 +22,7 @@ import plotly.io as pio
 
 from core.cancer_risk import CI_METHOD_LABELS, SIRHeadline, SIRResult
 from core.cancer_timing import CumulativeIncidenceResult, TimingResult
-from core.charts.common import new_figure, rgba
+from core.charts.common import new_figure, num_g, rgba, unit_name
 from core.constants import (
     BLACK,
     DAYS_PER_UNIT,
@@ -33,7 +33,7 @@ from core.constants import (
     PALETTE,
     TEXT_COLOR,
 )
-from core.formatting import format_p
+from core.i18n import _, fmt_ci_label, fmt_number, fmt_p, language, n_
 
 WINDOW_COLOR = rgba(ORANGE, 0.18)
 #: Above this many cancers the timing figure shows counts per bin instead of one point
@@ -58,6 +58,13 @@ def _layout(fig: go.Figure, title: str, font_size: int, width: int, height: int)
         margin={"l": 20, "r": 20, "t": 60 if title else 30, "b": 60},
         showlegend=False,
     )
+    if language() == "fr":
+        fig.update_layout(separators=", ")
+
+
+def _years(x: float) -> str:
+    """``3 years`` / ``1 year`` (plural form by the language's rule)."""
+    return n_("{x} year", "{x} years", 1 if x == 1 else 2, x=num_g(x))
 
 
 def sir_label(h: SIRHeadline | SIRResult, decimals: int = 1) -> str:
@@ -65,7 +72,7 @@ def sir_label(h: SIRHeadline | SIRResult, decimals: int = 1) -> str:
     sir, lo, hi = h.sir, h.ci_low, h.ci_high
 
     def f(x: float) -> str:
-        return "—" if x is None or not math.isfinite(x) else f"{x:.{decimals}f}"
+        return "—" if x is None or not math.isfinite(x) else fmt_number(x, decimals)
 
     if not math.isfinite(sir):
         return "—"
@@ -105,8 +112,8 @@ def forest_figure(
     rows: list[tuple[SIRHeadline, bool]] = [(h, False) for h in result.subgroups]
     if include_overall or not rows:
         rows.append((result.headline, True))
-    labels = [("All patients" if overall else str(h.group)) for h, overall in rows]
-    vals = [v for h, _ in rows for v in (h.sir, h.ci_low, h.ci_high)
+    labels = [(_("All patients") if overall else str(h.group)) for h, overall in rows]
+    vals = [v for h, _o in rows for v in (h.sir, h.ci_low, h.ci_high)
             if v is not None and math.isfinite(v) and v > 0]
     lo_ax = min(vals + [1.0]) / 1.6
     hi_ax = max(vals + [1.0]) * 1.6
@@ -125,24 +132,23 @@ def forest_figure(
                                      line={"color": color, "width": 2.5}, hoverinfo="skip"))
         if math.isfinite(sir):
             xs = sir if sir > 0 else lo_ax
-            hover = (f"{lab}<br>O = {h.observed}, E = {h.expected:.2f}<br>"
-                     f"PY = {h.person_years:.1f}<br>SIR {sir_label(h, 2)}<br>"
-                     f"P = {format_p(h.p_value)}")
+            hover = _("{label}<br>O = {observed}, E = {expected}<br>PY = {py}<br>SIR {sir}<br>P = {p}",
+                      label=lab, observed=h.observed, expected=fmt_number(h.expected, 2),
+                      py=fmt_number(h.person_years, 1), sir=sir_label(h, 2), p=fmt_p(h.p_value))
             fig.add_trace(go.Scatter(
                 x=[xs], y=[yy], mode="markers",
                 marker={"symbol": "diamond" if overall else "square", "color": color,
                         "size": 16 if overall else max(8, min(18, 6 + 2 * math.sqrt(h.observed)))},
                 hovertext=[hover], hoverinfo="text"))
     text_left = [f"{lab}" for lab in labels]
-    text_right = [f"{h.observed} / {h.expected:.1f}   {sir_label(h, decimals)}" for h, _ in rows]
+    text_right = [f"{h.observed} / {fmt_number(h.expected, 1)}   {sir_label(h, decimals)}" for h, _o in rows]
     for yy, tl, tr in zip(y, text_left, text_right):
         fig.add_annotation(x=0, xref="paper", xanchor="right", y=yy, yref="y", text=tl,
                            showarrow=False, xshift=-10, align="right")
         fig.add_annotation(x=1, xref="paper", xanchor="left", y=yy, yref="y", text=tr,
                            showarrow=False, xshift=10, align="left")
     fig.add_annotation(x=1, xref="paper", xanchor="left", y=n + 0.8, yref="y",
-                       text="<b>O / E   SIR (95% CI)</b>".replace(
-                           "95%", f"{100 * result.conf_level:g}%"),
+                       text=_("<b>O / E   SIR ({ci})</b>", ci=fmt_ci_label(result.conf_level)),
                        showarrow=False, xshift=10)
     _layout(fig, title, font_size, width, height or (110 + 60 * n))
     longest = max(len(t) for t in text_left)
@@ -150,9 +156,9 @@ def forest_figure(
                               "r": 30 + int(font_size * 0.6 * 26)})
     ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200) if lo_ax <= t <= hi_ax]
     fig.update_xaxes(type="log", range=[math.log10(lo_ax), math.log10(hi_ax)],
-                     tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
-                     title=f"Standardized incidence ratio ({CI_METHOD_LABELS[result.ci_method]} "
-                           "CI, log scale)")
+                     tickvals=ticks, ticktext=[num_g(t) for t in ticks],
+                     title=_("Standardized incidence ratio ({method} CI, log scale)",
+                             method=_(CI_METHOD_LABELS[result.ci_method])))
     fig.update_yaxes(visible=False, range=[0.4, n + 1.2])
     return fig
 
@@ -197,9 +203,10 @@ def timing_figure(
     yv = (k % 2 * 2 - 1) * ((k + 1) // 2) * 0.12
     fig = new_figure()
     w = win * DAYS_PER_YEAR / div
+    unit_text = unit_name(unit)
     fig.add_vrect(x0=-w, x1=w, fillcolor=WINDOW_COLOR, line_width=0, layer="below")
     fig.add_annotation(x=0, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
-                       text=f"window ±{win:g} year{'s' if win != 1 else ''}",
+                       text=_("window ±{years}", years=_years(win)),
                        font={"color": "#9a6a00"})
     fig.add_vline(x=0, line={"color": "#444", "width": 1.5})
     if timing.n and math.isfinite(timing.median_days):
@@ -209,18 +216,18 @@ def timing_figure(
                           fillcolor=rgba(PALETTE[1], 0.15), line_width=0, layer="below")
         fig.add_vline(x=m, line={"color": PALETTE[1], "dash": "dash", "width": 2})
         fig.add_annotation(x=m, y=0.0, yref="paper", yanchor="top", showarrow=False,
-                           text=f"median {m:.1f} {unit}", font={"color": PALETTE[1]}, yshift=-2)
+                           text=_("median {value} {unit}", value=fmt_number(m, 1), unit=unit_text), font={"color": PALETTE[1]}, yshift=-2)
     inside = t["within_window"].to_numpy(dtype=bool) if len(t) else np.array([], bool)
     if len(x) > MAX_TIMING_POINTS:
-        _add_timing_histogram(fig, x, inside, bins, span / 60.0, unit)
+        _add_timing_histogram(fig, x, inside, bins, span / 60.0, unit_text)
     else:
         _add_timing_points(fig, x, yv, inside, t)
     _layout(fig, title, font_size, width, height)
     lim = max(w * 1.1, span * 1.05)
     fig.update_xaxes(range=[-lim, lim], zeroline=False,
-                     title=f"Time from DM diagnosis to cancer ({unit}; negative = before)")
+                     title=_("Time from DM diagnosis to cancer ({unit}; negative = before)", unit=unit_text))
     if len(x) > MAX_TIMING_POINTS:
-        fig.update_yaxes(title="Cancers per bar", rangemode="tozero")
+        fig.update_yaxes(title=_("Cancers per bar"), rangemode="tozero")
     else:
         ymax = max(0.6, float(np.max(np.abs(yv))) + 0.3) if len(yv) else 0.6
         fig.update_yaxes(visible=False, range=[-ymax, ymax])
@@ -230,13 +237,13 @@ def timing_figure(
 def _add_timing_points(fig: go.Figure, x: np.ndarray, yv: np.ndarray, inside: np.ndarray,
                        t: pd.DataFrame) -> None:
     """One point per cancer, inside / outside the window in two colours."""
-    for mask, color, name in ((inside, PALETTE[0], "inside window"),
-                              (~inside, MID_GREY, "outside window")):
+    for mask, color, name in ((inside, PALETTE[0], _("inside window")),
+                              (~inside, MID_GREY, _("outside window"))):
         if mask.any():
             fig.add_trace(go.Scatter(
                 x=x[mask], y=yv[mask], mode="markers", name=name,
                 marker={"color": color, "size": 11, "line": {"color": "white", "width": 1}},
-                hovertext=[f"{pid}: {d:.0f} days" for pid, d in
+                hovertext=[_("{patient}: {days} days", patient=pid, days=f"{d:.0f}") for pid, d in
                            zip(t["patient_id"][mask], t["days"][mask])],
                 hoverinfo="text"))
 
@@ -246,14 +253,14 @@ def _add_timing_histogram(fig: go.Figure, x: np.ndarray, inside: np.ndarray, bin
     """Beyond ``MAX_TIMING_POINTS`` cancers: counts per bin (the same bins that stack the
     points), stacked inside / outside the window, so the payload stays bounded (about
     121 bars whatever the cohort size)."""
-    for mask, color, name in ((inside, PALETTE[0], "inside window"),
-                              (~inside, MID_GREY, "outside window")):
+    for mask, color, name in ((inside, PALETTE[0], _("inside window")),
+                              (~inside, MID_GREY, _("outside window"))):
         if mask.any():
             centre, count = np.unique(bins[mask], return_counts=True)
             fig.add_trace(go.Bar(
                 x=centre * width, y=count, width=width, name=name,
                 marker={"color": color, "line": {"width": 0}},
-                hovertemplate="%{x:.0f} " + unit + ": %{y} cancers<extra>" + name + "</extra>"))
+                hovertemplate=_("%{{x:.0f}} {unit}: %{{y}} cancers<extra>{name}</extra>", unit=unit, name=name)))
     fig.update_layout(barmode="stack", bargap=0)
 
 
@@ -304,13 +311,13 @@ def cumulative_incidence_figure(
                                      fillcolor=rgba(color, 0.15), hoverinfo="skip",
                                      showlegend=False))
         fig.add_trace(go.Scatter(
-            x=d["time"], y=100 * d["cif"], mode="lines", name=f"{g} (n = {n})",
+            x=d["time"], y=100 * d["cif"], mode="lines", name=_("{group} (n = {n})", group=g, n=n),
             line={"color": color, "width": 2.5, "shape": "hv"},
-            hovertemplate="%{x:.1f} " + result.unit + ": %{y:.1f}%<extra>" + str(g)
-                          + "</extra>"))
+            hovertemplate=_("%{{x:.1f}} {unit}: %{{y:.1f}}%<extra>{group}</extra>",
+                            unit=unit_name(result.unit), group=g)))
     _layout(fig, title, font_size, width, height)
     fig.update_layout(showlegend=True, legend={"x": 0.02, "y": 0.98, "traceorder": "normal",
                                                "bgcolor": "rgba(255,255,255,0.7)"})
-    fig.update_xaxes(title=f"Time since DM diagnosis ({result.unit})", rangemode="tozero")
-    fig.update_yaxes(title="Cumulative incidence of cancer (%)", rangemode="tozero")
+    fig.update_xaxes(title=_("Time since DM diagnosis ({unit})", unit=unit_name(result.unit)), rangemode="tozero")
+    fig.update_yaxes(title=_("Cumulative incidence of cancer (%)"), rangemode="tozero")
     return fig

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.charts.common import num_g
 from core.compare import ComparisonResult, format_or_ci
 from core.constants import BLUE, FONT_FAMILY, GREY, GRID_COLOR, VERMILLION
-from core.formatting import format_p
+from core.i18n import _, fmt_ci_label, fmt_p, fmt_pct, language
 
 SIGNIFICANT_COLOR = VERMILLION
 NEUTRAL_COLOR = BLUE
@@ -72,8 +73,8 @@ def forest_plot(
     ticks = [t for t in (0.001, 0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100, 1000) if xmin <= t <= xmax]
     fig.update_xaxes(
         type="log", range=[math.log10(xmin), math.log10(xmax)],
-        tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
-        title_text=f"Odds ratio, {result.group_a} vs {result.group_b} (log scale)",
+        tickmode="array", tickvals=ticks, ticktext=[num_g(t) for t in ticks],
+        title_text=_("Odds ratio, {a} vs {b} (log scale)", a=result.group_a, b=result.group_b),
         showgrid=True, gridcolor=GRID_COLOR, zeroline=False, showline=True, linecolor="black",
         ticks="outside",
     )
@@ -91,8 +92,10 @@ def forest_plot(
         legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"} if n else None,
         plot_bgcolor="white",
     )
+    if language() == "fr":
+        fig.update_layout(separators=", ")
     if n == 0:
-        fig.add_annotation(text="No binary feature with an estimable odds ratio", xref="paper",
+        fig.add_annotation(text=_("No binary feature with an estimable odds ratio"), xref="paper",
                            yref="paper", x=0.5, y=0.5, showarrow=False)
     return fig
 
@@ -132,10 +135,11 @@ def _forest_marks(result: ComparisonResult, est_rows: pd.DataFrame, ys: list[int
             px, sym = xmax, "triangle-right"
         else:
             px, sym = o, "square"
-        hover = (
-            f"<b>{rec['label']}</b><br>{result.group_a}: {int(rec['n_a'])}/{int(rec['N_a'])}"
-            f"<br>{result.group_b}: {int(rec['n_b'])}/{int(rec['N_b'])}"
-            f"<br>OR {format_or_ci(o, lo, hi)}<br>P {format_p(rec['p_value'])}"
+        hover = _(
+            "<b>{label}</b><br>{a}: {n_a}/{N_a}<br>{b}: {n_b}/{N_b}<br>OR {or_ci}<br>P {p}",
+            label=rec["label"], a=result.group_a, n_a=int(rec["n_a"]), N_a=int(rec["N_a"]),
+            b=result.group_b, n_b=int(rec["n_b"]), N_b=int(rec["N_b"]),
+            or_ci=format_or_ci(o, lo, hi), p=fmt_p(rec["p_value"]),
         )
         m["x"].append(px)
         m["y"].append(y)
@@ -146,7 +150,7 @@ def _forest_marks(result: ComparisonResult, est_rows: pd.DataFrame, ys: list[int
 
 def _add_forest_traces(fig: go.Figure, marks: _MarkLists, alpha: float) -> None:
     """Whiskers, arrowheads and estimates, non-significant first (drawn below)."""
-    names = {"sig": f"P < {format_p(alpha)}", "ns": f"P ≥ {format_p(alpha)}"}
+    names = {"sig": _("P < {alpha}", alpha=fmt_p(alpha)), "ns": _("P ≥ {alpha}", alpha=fmt_p(alpha))}
     colors = {"sig": SIGNIFICANT_COLOR, "ns": NEUTRAL_COLOR}
     for key in ("ns", "sig"):
         m = marks[key]
@@ -186,7 +190,7 @@ def _add_or_column(fig: go.Figure, result: ComparisonResult, est_rows: pd.DataFr
         fig.add_annotation(text=format_or_ci(rec["odds_ratio"], rec["or_ci_low"], rec["or_ci_high"]),
                            xref="paper", yref="y", x=1, y=y, xshift=12, xanchor="left", showarrow=False,
                            font=font)
-    fig.add_annotation(text=f"<b>OR ({pct}% CI)</b>", xref="paper", yref="y", x=1, y=len(ys) + 0.5,
+    fig.add_annotation(text=_("<b>OR ({ci})</b>", ci=fmt_ci_label(pct / 100)), xref="paper", yref="y", x=1, y=len(ys) + 0.5,
                        xshift=12, xanchor="left", yanchor="bottom", showarrow=False, font=font)
 
 
@@ -195,17 +199,18 @@ def _add_forest_notes(fig: go.Figure, result: ComparisonResult, skipped: list[st
     which side favours which group."""
     fig.add_vline(x=1.0, line={"color": GREY, "width": 1, "dash": "dash"})
     pct = round(100 * result.conf_level)
-    note = f"Conditional MLE odds ratio with exact {pct}% CI; arrowheads: limit beyond the axis or unbounded (zero cell)."
+    note = _("Conditional MLE odds ratio with exact {ci}; arrowheads: limit beyond the axis or unbounded (zero cell).",
+             ci=fmt_ci_label(pct / 100))
     if skipped:
-        note += "<br>Not estimable (no variation): " + ", ".join(skipped)
+        note = _("{note}<br>Not estimable (no variation): {features}", note=note, features=", ".join(skipped))
     fig.add_annotation(
         text=note, xref="paper", yref="paper", x=0, y=0, yshift=-70, showarrow=False,
         xanchor="left", yanchor="top", align="left", font={"size": max(10, font_size - 3), "color": GREY},
     )
-    fig.add_annotation(text=f"← higher in {result.group_b}", xref="paper", yref="paper", x=0, y=1,
+    fig.add_annotation(text=_("← higher in {group}", group=result.group_b), xref="paper", yref="paper", x=0, y=1,
                        yshift=8, xanchor="left", yanchor="bottom", showarrow=False,
                        font={"size": max(10, font_size - 2), "color": GREY})
-    fig.add_annotation(text=f"higher in {result.group_a} →", xref="paper", yref="paper", x=1, y=1,
+    fig.add_annotation(text=_("higher in {group} →", group=result.group_a), xref="paper", yref="paper", x=1, y=1,
                        yshift=8, xanchor="right", yanchor="bottom", showarrow=False,
                        font={"size": max(10, font_size - 2), "color": GREY})
 
@@ -228,7 +233,7 @@ def heatmap_figure(
     """
     fig = go.Figure()
     if heat.empty:
-        fig.add_annotation(text="No binary feature to show", xref="paper", yref="paper",
+        fig.add_annotation(text=_("No binary feature to show"), xref="paper", yref="paper",
                            x=0.5, y=0.5, showarrow=False)
         fig.update_layout(template="plotly_white", width=width, height=height or 300)
         return fig
@@ -238,21 +243,21 @@ def heatmap_figure(
     feat_labels = [heat.loc[heat["feature"] == f, "label"].iloc[0] for f in features]
     idx = heat.set_index(["feature", "subtype"])
     z = np.full((len(features), len(subtypes)), np.nan)
-    text = [["" for _ in subtypes] for _ in features]
-    hover = [["" for _ in subtypes] for _ in features]
+    text = [["" for _s in subtypes] for _f in features]
+    hover = [["" for _s in subtypes] for _f in features]
     for i, f in enumerate(features):
         for j, s in enumerate(subtypes):
             r = idx.loc[(f, s)]
             pct = float(r["pct"])
             z[i, j] = pct
             if not math.isnan(pct):
-                text[i][j] = f"{int(r['n'])}/{int(r['N'])}<br>{pct:.0f}%{'*' if bool(r['significant']) else ''}"
-            rest = "—" if math.isnan(float(r["pct_rest"])) else f"{float(r['pct_rest']):.0f}%"
-            hover[i][j] = (
-                f"<b>{feat_labels[i]}</b><br>{sub_labels[j]}: {int(r['n'])}/{int(r['N'])}"
-                + ("" if math.isnan(pct) else f" ({pct:.1f}%)")
-                + f"<br>rest: {int(r['n_rest'])}/{int(r['N_rest'])} ({rest})"
-                + f"<br>P vs rest {format_p(float(r['p_value']))}"
+                text[i][j] = f"{int(r['n'])}/{int(r['N'])}<br>{fmt_pct(pct, 0)}{'*' if bool(r['significant']) else ''}"
+            rest = "—" if math.isnan(float(r["pct_rest"])) else fmt_pct(float(r["pct_rest"]), 0)
+            share = "" if math.isnan(pct) else f" ({fmt_pct(pct, 1)})"
+            hover[i][j] = _(
+                "<b>{feature}</b><br>{subtype}: {n}/{N}{share}<br>rest: {n_rest}/{N_rest} ({rest})<br>P vs rest {p}",
+                feature=feat_labels[i], subtype=sub_labels[j], n=int(r["n"]), N=int(r["N"]), share=share,
+                n_rest=int(r["n_rest"]), N_rest=int(r["N_rest"]), rest=rest, p=fmt_p(float(r["p_value"])),
             )
     fig.add_trace(go.Heatmap(
         z=z, x=sub_labels, y=feat_labels, text=text, texttemplate="%{text}",
@@ -263,8 +268,8 @@ def heatmap_figure(
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(side="top", showgrid=False)
     fig.add_annotation(
-        text="Cells: n/N and % of the subtype with the feature (missing excluded). "
-             "* P < .05 vs all other patients with a known subtype (Fisher exact).",
+        text=_("Cells: n/N and % of the subtype with the feature (missing excluded). "
+               "* P < {alpha} vs all other patients with a known subtype (Fisher exact).", alpha=fmt_p(0.05)),
         xref="paper", yref="paper", x=0, y=0, yshift=-12, xanchor="left", yanchor="top",
         showarrow=False, font={"size": max(9, font_size - 3), "color": GREY},
     )
@@ -277,4 +282,6 @@ def heatmap_figure(
         margin={"l": 10, "r": 10, "t": 90 if title else 60, "b": 50},
         plot_bgcolor="white",
     )
+    if language() == "fr":
+        fig.update_layout(separators=", ")
     return fig

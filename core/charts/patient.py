@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.charts.common import num_g
 from core.constants import (
     BLUE,
     BLUISH_GREEN,
@@ -28,6 +29,7 @@ from core.constants import (
     YELLOW,
 )
 from core.events import INTERFERON_SCORE_NAME, LAB_NORMAL_RANGES, PatientCourse
+from core.i18n import _, fmt_number, language
 from core.interferon import DEFAULT_THRESHOLD, InterferonResult
 
 #: Qualitative palette of the timeline (colour-blind friendly: Okabe–Ito in this order,
@@ -75,13 +77,30 @@ def _hline(fig: go.Figure, y: float, text: str, color: str, dash: str, log: bool
 
 
 def _label(name: str) -> str:
-    return name.replace("_", " ")
+    """An event or score name as shown (the known events in the current language)."""
+    known = {"diagnosis": _("diagnosis"), "relapse": _("relapse"), "flare": _("flare"),
+             "remission": _("remission"), "cancer": _("cancer"),
+             "pulmonary_embolism": _("pulmonary embolism"), "death": _("death"),
+             INTERFERON_SCORE_NAME: _("interferon score")}
+    return known.get(str(name).lower(), str(name).replace("_", " "))
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """Dates as text: yyyy-mm-dd in English, dd/mm/yyyy in French."""
+    return values.dt.strftime("%d/%m/%Y" if language() == "fr" else "%Y-%m-%d")
+
+
+def _date(value: object) -> str:
+    return value.strftime("%d/%m/%Y" if language() == "fr" else "%Y-%m-%d")  # type: ignore[attr-defined]
 
 
 def _fmt(x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
-    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+    if abs(x) < 1000:
+        return num_g(x, ".3g")
+    text = f"{x:,.0f}"
+    return text.replace(",", "\u202f") if language() == "fr" else text
 
 
 def patient_timeline_figure(
@@ -116,17 +135,17 @@ def patient_timeline_figure(
     plotly.graph_objects.Figure
     """
     log_set = {s.lower() for s in log_labs}
-    panels: list[tuple[str, str]] = [("events", "Events")]
+    panels: list[tuple[str, str]] = [("events", _("Events"))]
     if not course.treatments.empty:
-        panels.append(("treatments", "Treatments"))
+        panels.append(("treatments", _("Treatments")))
     for lab, df in course.labs.items():
         unit = next((u for u in df["unit"] if u), "")
         panels.append((f"lab:{lab}", f"{lab} ({unit})" if unit else lab))
     if not course.scores.empty:
-        panels.append(("scores", "Scores"))
+        panels.append(("scores", _("Scores")))
     n_tr = course.treatments["name"].nunique() if not course.treatments.empty else 0
     heights = []
-    for key, _ in panels:
+    for key, _title in panels:
         if key == "events":
             heights.append(0.6 + 0.2 * max(0, min(len(course.events), 4) - 2))
         elif key == "treatments":
@@ -167,7 +186,7 @@ def patient_timeline_figure(
                 line={"color": "#888", "width": 1, "dash": "dot"}, layer="below",
             )
     fig.update_xaxes(range=[x0, x1], showgrid=True, gridcolor="#eee", zeroline=False)
-    fig.update_xaxes(title_text="Months since diagnosis", row=len(panels), col=1)
+    fig.update_xaxes(title_text=_("Months since diagnosis"), row=len(panels), col=1)
     fig.update_layout(
         template="plotly_white",
         height=int(160 + 150 * sum(heights)),
@@ -175,11 +194,18 @@ def patient_timeline_figure(
         uniformtext={"minsize": 9, "mode": "hide"},
         hovermode="closest",
         font={"family": FONT, "size": font_size},
-        title={"text": title or f"Patient {course.patient_id}", "x": 0.01},
+        title={"text": title or _("Patient {patient}", patient=course.patient_id), "x": 0.01},
         legend={"orientation": "h", "y": -0.08, "x": 0},
         margin={"l": 140, "r": 30, "t": 60, "b": 60},
     )
+    _french_numbers(fig)
     return fig
+
+
+def _french_numbers(fig: go.Figure) -> None:
+    """Plotly's number formatting with a decimal comma in French."""
+    if language() == "fr":
+        fig.update_layout(separators=", ")
 
 
 def _events_panel(fig: go.Figure, course: PatientCourse, row: int) -> None:
@@ -210,9 +236,9 @@ def _events_panel(fig: go.Figure, course: PatientCourse, row: int) -> None:
                 "color": ["#000" if str(n).lower() in ("death", "cancer") else "#555"
                           for n in ev["name"]],
             },
-            customdata=np.stack([ev["date"].dt.strftime("%Y-%m-%d"), ev["detail"]], axis=-1),
-            hovertemplate="<b>%{text}</b><br>month %{x:.1f} (%{customdata[0]})"
-                          "<br>%{customdata[1]}<extra></extra>",
+            customdata=np.stack([_dates(ev["date"]), ev["detail"]], axis=-1),
+            hovertemplate=_("<b>%{text}</b><br>month %{x:.1f} (%{customdata[0]})"
+                            "<br>%{customdata[1]}<extra></extra>"),
             name="events", showlegend=False,
         ),
         row=row, col=1,
@@ -234,12 +260,13 @@ def _treatments_panel(fig: go.Figure, course: PatientCourse, row: int) -> None:
         def hover(df: pd.DataFrame) -> list[str]:
             out = []
             for r in df.itertuples(index=False):
-                stop = r.stop.strftime("%Y-%m-%d") if not pd.isna(r.stop) else "?"
-                extra = " (no stop date: drawn to the last event)" if r.open_ended else ""
-                out.append(
-                    f"<b>{r.name}</b><br>{r.dose}<br>{r.start.strftime('%Y-%m-%d')} → "
-                    f"{stop}{extra}<br>months {r.start_month:.1f}–{r.stop_month:.1f}"
-                )
+                stop = _date(r.stop) if not pd.isna(r.stop) else "?"
+                extra = _(" (no stop date: drawn to the last event)") if r.open_ended else ""
+                out.append(_(
+                    "<b>{name}</b><br>{dose}<br>{start} → {stop}{extra}<br>months {start_month}–{stop_month}",
+                    name=r.name, dose=r.dose, start=_date(r.start), stop=stop, extra=extra,
+                    start_month=fmt_number(r.start_month, 1), stop_month=fmt_number(r.stop_month, 1),
+                ))
             return out
 
         if not bars.empty:
@@ -280,7 +307,7 @@ def _short_dose(r: object) -> str:
     value = getattr(r, "value", float("nan"))
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return f"{value:g} {getattr(r, 'unit', '')}".strip()
+    return f"{num_g(value)} {getattr(r, 'unit', '')}".strip()
 
 
 def _lab_panel(
@@ -293,14 +320,14 @@ def _lab_panel(
         low, high, _unit = rng
         fig.add_trace(
             go.Scatter(x=[x0, x1], y=[low, low], mode="lines", line={"width": 0},
-                       hoverinfo="skip", showlegend=False, name=f"{lab} normal low"),
+                       hoverinfo="skip", showlegend=False, name=_("{lab} normal low", lab=lab)),
             row=row, col=1,
         )
         fig.add_trace(
             go.Scatter(x=[x0, x1], y=[high, high], mode="lines", line={"width": 0},
                        fill="tonexty", fillcolor="rgba(0,158,115,0.15)",
-                       hovertemplate=f"normal range {low:g}–{high:g}<extra></extra>",
-                       showlegend=False, name=f"{lab} normal range"),
+                       hovertemplate=_("normal range {low}–{high}<extra></extra>", low=num_g(low), high=num_g(high)),
+                       showlegend=False, name=_("{lab} normal range", lab=lab)),
             row=row, col=1,
         )
     unit = next((u for u in df["unit"] if u), "")
@@ -308,9 +335,9 @@ def _lab_panel(
         go.Scatter(
             x=df["month"], y=values, mode="lines+markers", name=lab,
             line={"color": "#333"}, marker={"size": 8},
-            customdata=df["date"].dt.strftime("%Y-%m-%d"),
-            hovertemplate=f"<b>{lab}</b> %{{y:,.4g}} {unit}<br>month %{{x:.1f}} "
-                          "(%{customdata})<extra></extra>",
+            customdata=_dates(df["date"]),
+            hovertemplate=_("<b>{lab}</b> %{{y:,.4g}} {unit}<br>month %{{x:.1f}} (%{{customdata}})<extra></extra>",
+                            lab=lab, unit=unit),
             showlegend=False,
         ),
         row=row, col=1,
@@ -337,9 +364,9 @@ def _scores_panel(
                 text=[_fmt(v) for v in g["value"]], textposition="top right",
                 line={"color": "#999", "dash": "solid"},
                 marker={"size": 11, "color": colors},
-                customdata=np.stack([g["date"].dt.strftime("%Y-%m-%d"), g["detail"]], axis=-1),
-                hovertemplate=f"<b>{_label(name)}</b> %{{y:.3g}}<br>month %{{x:.1f}} "
-                              "(%{customdata[0]})<br>%{customdata[1]}<extra></extra>",
+                customdata=np.stack([_dates(g["date"]), g["detail"]], axis=-1),
+                hovertemplate=_("<b>{name}</b> %{{y:.3g}}<br>month %{{x:.1f}} (%{{customdata[0]}})"
+                                "<br>%{{customdata[1]}}<extra></extra>", name=_label(name)),
                 showlegend=sc["name"].nunique() > 1,
             ),
             row=row, col=1,
@@ -349,8 +376,8 @@ def _scores_panel(
                 go.Scatter(
                     x=[x0, x1], y=[threshold, threshold], mode="lines",
                     line={"color": POSITIVE_COLOR, "dash": "dash", "width": 1.5},
-                    name=f"positivity threshold {threshold:g}",
-                    hovertemplate=f"positive above {threshold:g}<extra></extra>",
+                    name=_("positivity threshold {threshold}", threshold=num_g(threshold)),
+                    hovertemplate=_("positive above {threshold}<extra></extra>", threshold=num_g(threshold)),
                     showlegend=True,
                 ),
                 row=row, col=1,
@@ -398,28 +425,30 @@ def fold_change_figure(
         fig.add_trace(
             go.Bar(
                 x=list(result.genes), y=g["fold_change"],
-                name=f"{sid} (score {score:.3g}, {'positive' if pos else 'negative'})",
+                name=(_("{sample} (score {score}, positive)", sample=sid, score=num_g(score, ".3g")) if pos
+                      else _("{sample} (score {score}, negative)", sample=sid, score=num_g(score, ".3g"))),
                 marker_color=PALETTE[i % len(PALETTE)],
-                hovertemplate=f"<b>{sid}</b> %{{x}}: fold change %{{y:.3g}}<extra></extra>",
+                hovertemplate=_("<b>{sample}</b> %{{x}}: fold change %{{y:.3g}}<extra></extra>", sample=sid),
             )
         )
-    _hline(fig, 1.0, "control<br>median", GREY, "solid", log=True)
+    _hline(fig, 1.0, _("control<br>median"), GREY, "solid", log=True)
     if show_threshold:
-        _hline(fig, result.threshold, f"score<br>threshold<br>{result.threshold:g}",
+        _hline(fig, result.threshold, _("score<br>threshold<br>{threshold}", threshold=num_g(result.threshold)),
                POSITIVE_COLOR, "dash", log=True)
     vals = fc.loc[fc["sample_id"].isin(list(sample_ids)), "fold_change"].astype(float)
     lo = min(float(vals.min()) if len(vals) else 1.0, 1.0) / 1.6
     hi = max(float(vals.max()) if len(vals) else 1.0, result.threshold) * 1.6
     fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)],
                      tickvals=log_ticks(lo, hi),
-                     title_text="Fold change vs healthy controls (log scale)")
-    fig.update_xaxes(title_text="Gene")
+                     title_text=_("Fold change vs healthy controls (log scale)"))
+    fig.update_xaxes(title_text=_("Gene"))
     fig.update_layout(
         template="plotly_white", barmode="group", font={"family": FONT, "size": font_size},
-        title={"text": "Interferon-stimulated genes: fold change per gene", "x": 0.01},
+        title={"text": _("Interferon-stimulated genes: fold change per gene"), "x": 0.01},
         legend={"orientation": "h", "y": -0.25, "x": 0}, height=480,
         margin={"l": 70, "r": 90, "t": 60, "b": 120},
     )
+    _french_numbers(fig)
     return fig
 
 
@@ -433,21 +462,27 @@ def score_figure(result: InterferonResult, font_size: int = 13) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=sc["sample_id"], y=sc["score"], marker_color=colors,
-            text=[f"{v:.3g}" for v in sc["score"]], textposition="outside",
-            customdata=sc["sample_type"],
-            hovertemplate="<b>%{x}</b> (%{customdata})<br>score %{y:.3g}<extra></extra>",
+            text=[num_g(v, ".3g") for v in sc["score"]], textposition="outside",
+            customdata=[_sample_type(t) for t in sc["sample_type"]],
+            hovertemplate=_("<b>%{x}</b> (%{customdata})<br>score %{y:.3g}<extra></extra>"),
             showlegend=False,
         )
     )
-    _hline(fig, result.threshold, f"threshold<br>{result.threshold:g}", POSITIVE_COLOR,
+    _hline(fig, result.threshold, _("threshold<br>{threshold}", threshold=num_g(result.threshold)), POSITIVE_COLOR,
            "dash", log=True)
     lo = min(float(sc["score"].min()), 1.0) / 1.6
     hi = max(float(sc["score"].max()), result.threshold) * 1.8
     fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)],
-                     tickvals=log_ticks(lo, hi), title_text="Interferon score (log scale)")
+                     tickvals=log_ticks(lo, hi), title_text=_("Interferon score (log scale)"))
     fig.update_layout(
         template="plotly_white", font={"family": FONT, "size": font_size},
-        title={"text": "Interferon scores (grey: healthy controls)", "x": 0.01},
+        title={"text": _("Interferon scores (grey: healthy controls)"), "x": 0.01},
         height=420, margin={"l": 70, "r": 90, "t": 60, "b": 80},
     )
+    _french_numbers(fig)
     return fig
+
+
+def _sample_type(kind: object) -> str:
+    """A sample type as shown (patient, healthy control) in the current language."""
+    return {"patient": _("patient"), "healthy_control": _("healthy control")}.get(str(kind), str(kind))

@@ -18,9 +18,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from core.charts.common import rgba, unvalidated
+from core.charts.common import p_equals, rgba, unit_name, unvalidated
 from core.constants import FONT_FAMILY, PALETTE, TEXT_COLOR
-from core.formatting import format_p
+from core.i18n import _, fmt_number, language
 from core.survival import GroupSurvival, SurvivalResult, default_tick_times
 
 #: At most this many points per curve (and per band, per set of censor marks): beyond it,
@@ -46,14 +46,18 @@ def _finite_band(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[list[fl
     return [0.0, *x[ok].tolist()], [1.0, *lo[ok].tolist()], [1.0, *hi[ok].tolist()]
 
 
+def _g3(x: float) -> str:
+    """``x`` with 3 significant digits (``:.3g``), decimal comma in French."""
+    text = f"{x:.3g}"
+    return text.replace(".", ",") if language() == "fr" else text
+
+
 def logrank_label(result: SurvivalResult) -> str:
     """``Log-rank χ²(1) = 7.05, P = .008`` (empty without a test)."""
     lr = result.logrank
     if lr is None:
         return ""
-    p = format_p(lr.p_value)
-    sign = "" if p.startswith(("<", ">")) else "= "
-    return f"Log-rank χ²({lr.df}) = {lr.chi2:.2f}, P {sign}{p}"
+    return _("Log-rank χ²({df}) = {chi2}, {p}", df=lr.df, chi2=fmt_number(lr.chi2, 2), p=p_equals(lr.p_value))
 
 
 def km_figure(
@@ -67,7 +71,7 @@ def km_figure(
     title: str = "",
     *,
     x_title: str | None = None,
-    y_title: str = "Survival probability",
+    y_title: str | None = None,
     show_risk_table: bool = True,
     font_size: int = 14,
     width: int = 960,
@@ -121,7 +125,9 @@ def km_figure(
             bgcolor="rgba(255,255,255,0.8)",
         )
     axis_font = {"size": font_size, "family": FONT_FAMILY, "color": TEXT_COLOR}
-    _style_axes(fig, ticks, x_max, x_title or f"Time ({unit_label})", y_title, axis_font)
+    unit = unit_name(unit_label)
+    _style_axes(fig, ticks, x_max, x_title or _("Time ({unit})", unit=unit),
+                y_title if y_title is not None else _("Survival probability"), axis_font)
     if with_table:
         _add_risk_table(fig, result, ticks, colours, show_cumulative_events, font_size, axis_font)
     fig.update_layout(
@@ -136,6 +142,8 @@ def km_figure(
         height=height,
         hovermode="closest",
     )
+    if language() == "fr":
+        fig.update_layout(separators=", ")
     return fig
 
 
@@ -166,13 +174,14 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
     keep = _thin(c.time)
     x = np.concatenate(([0.0], c.time[keep]))
     y = np.concatenate(([1.0], c.survival[keep]))
-    name = f"{g.group} (n = {g.n})"
+    name = _("{group} (n = {n})", group=g.group, n=g.n)
+    unit = unit_name(unit_label)
     if show_ci and c.time.size:
         bx, blo, bhi = _finite_band(c.time[keep], c.ci_low[keep], c.ci_high[keep])
         fig.add_trace(
             go.Scatter(
                 x=bx, y=bhi, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
-                showlegend=False, legendgroup=g.group, name=f"{g.group} CI",
+                showlegend=False, legendgroup=g.group, name=_("{group} CI", group=g.group),
             ),
             row=1, col=1,
         )
@@ -180,7 +189,7 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
             go.Scatter(
                 x=bx, y=blo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
                 fillcolor=rgba(col, 0.16), hoverinfo="skip", showlegend=False,
-                legendgroup=g.group, name=f"{g.group} CI",
+                legendgroup=g.group, name=_("{group} CI", group=g.group),
             ),
             row=1, col=1,
         )
@@ -189,10 +198,8 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
             x=x, y=y, mode="lines", name=name, legendgroup=g.group,
             line={"color": col, "width": 2.5, "shape": "hv"},
             customdata=np.concatenate(([c.n], c.n_risk[keep])),
-            hovertemplate=(
-                f"<b>{g.group}</b><br>t = %{{x:.3g}} {unit_label}<br>S(t) = %{{y:.3f}}"
-                "<br>at risk: %{customdata}<extra></extra>"
-            ),
+            hovertemplate=_("<b>{group}</b><br>t = %{{x:.3g}} {unit}<br>S(t) = %{{y:.3f}}"
+                            "<br>at risk: %{{customdata}}<extra></extra>", group=g.group, unit=unit),
         ),
         row=1, col=1,
     )
@@ -203,9 +210,9 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
             fig.add_trace(
                 go.Scatter(
                     x=c.time[cm], y=c.survival[cm], mode="markers", legendgroup=g.group,
-                    showlegend=False, name=f"{g.group} censored",
+                    showlegend=False, name=_("{group} censored", group=g.group),
                     marker={"symbol": "line-ns-open", "size": 9, "color": col, "line": {"width": 1.6, "color": col}},
-                    hovertemplate=f"{g.group}: censored at %{{x:.3g}} {unit_label}<extra></extra>",
+                    hovertemplate=_("{group}: censored at %{{x:.3g}} {unit}<extra></extra>", group=g.group, unit=unit),
                 ),
                 row=1, col=1,
             )
@@ -213,9 +220,10 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
         fig.add_trace(
             go.Scatter(
                 x=[0, g.median, g.median], y=[0.5, 0.5, 0], mode="lines", legendgroup=g.group,
-                showlegend=False, name=f"{g.group} median",
+                showlegend=False, name=_("{group} median", group=g.group),
                 line={"color": col, "width": 1.2, "dash": "dash"},
-                hovertemplate=f"{g.group}: median {g.median:.3g} {unit_label}<extra></extra>",
+                hovertemplate=_("{group}: median {median} {unit}<extra></extra>", group=g.group,
+                                median=_g3(g.median), unit=unit),
             ),
             row=1, col=1,
         )
@@ -254,7 +262,7 @@ def _add_risk_table(fig: go.Figure, result: SurvivalResult, ticks: list[float], 
             go.Scatter(
                 x=rows["time"], y=[g.group] * len(rows), mode="text", text=text, showlegend=False,
                 textfont={"size": font_size - 1, "color": colours[g.group], "family": FONT_FAMILY},
-                hoverinfo="skip", name=f"{g.group} at risk", cliponaxis=False,
+                hoverinfo="skip", name=_("{group} at risk", group=g.group), cliponaxis=False,
             ),
             row=2, col=1,
         )
@@ -266,7 +274,7 @@ def _add_risk_table(fig: go.Figure, result: SurvivalResult, ticks: list[float], 
     )
     fig.update_xaxes(showticklabels=False, showline=False, ticks="", showgrid=False, zeroline=False, row=2, col=1)
     fig.add_annotation(
-        text="Number at risk (cumulative events)" if show_cumulative_events else "Number at risk",
+        text=_("Number at risk (cumulative events)") if show_cumulative_events else _("Number at risk"),
         x=0, y=1.0, xref="paper", yref="y2 domain", xanchor="left", yanchor="bottom",
         showarrow=False, font={**axis_font, "size": font_size}, yshift=6,
     )
