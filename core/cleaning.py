@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.io import Cohort
 from core.validate import Problem, problems_frame
+from core.i18n import _, n_
 
 
 def error_rows(cohort: Cohort) -> list[int]:
@@ -54,12 +55,14 @@ def without_error_rows(cohort: Cohort) -> Cohort:
         When some error is not tied to a row (a whole-file problem).
     """
     if not can_set_aside(cohort):
-        raise ValueError("Some problems concern the whole file (not a row): they must be fixed in the file or the mapping.")
+        raise ValueError(_("Some problems concern the whole file (not a row): they must be fixed in the file or the mapping."))
     rows = set(error_rows(cohort))
     kept = [p for p in cohort.problems if p.row not in rows or p.severity == "info"]
     shown = ", ".join(str(r) for r in sorted(rows)[:20]) + (" ..." if len(rows) > 20 else "")
-    note = Problem(None, None, "", f"{len(rows)} row(s) with errors set aside from every analysis (rows {shown}); "
-                   "download the list on the Cohort page.", "info")
+    note = Problem(None, None, "", n_("{n} row(s) with errors set aside from every analysis (rows {rows}); "
+                                      "download the list on the Cohort page.",
+                                      "{n} row(s) with errors set aside from every analysis (rows {rows}); "
+                                      "download the list on the Cohort page.", len(rows), rows=shown), "info")
     return replace(cohort, data=cohort.data.drop(index=sorted(rows)), problems=(*kept, note))
 
 

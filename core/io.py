@@ -34,6 +34,7 @@ from core.schema import (
     FeatureInfo,
 )
 from core.validate import Problem, validate_cohort
+from core.i18n import _, n_
 
 REDCAP_META = re.compile(r"^(redcap_event_name|redcap_repeat_instrument|redcap_repeat_instance|redcap_data_access_group|redcap_survey_identifier|.+_complete|.+_timestamp)$")
 REDCAP_LABEL_CHOICE = re.compile(r"^(?P<field>.+?)\s*\(choice=(?P<choice>.+)\)\s*$")
@@ -146,11 +147,13 @@ def _redcap(raw: RawTable) -> RawTable:
         col = cols[lower.index("redcap_repeat_instrument")]
         rep = data[col].map(lambda v: codes.norm(v) not in ("", "nan", "none"))
         if rep.any():
-            notes.append(f"REDCap: {int(rep.sum())} repeated-instrument row(s) set aside (a cohort has one row per patient).")
+            notes.append(n_("REDCap: {n} repeated-instrument row(s) set aside (a cohort has one row per patient).",
+                            "REDCap: {n} repeated-instrument row(s) set aside (a cohort has one row per patient).",
+                            int(rep.sum())))
             data = data[~rep]
     meta = [c for c in cols if REDCAP_META.match(c.lower()) or c.lower() in ("complete?", "survey identifier", "survey timestamp")]
     if meta:
-        notes.append("REDCap bookkeeping columns not imported: " + ", ".join(meta) + ".")
+        notes.append(_("REDCap bookkeeping columns not imported: {columns}.", columns=", ".join(meta)))
         data = data.drop(columns=meta)
     rename: dict[str, str] = {}
     for c in data.columns:
@@ -227,18 +230,18 @@ def load_mapping(source: str | bytes) -> tuple[dict[str, str], dict[str, str]]:
         Too large, not JSON, not a mapping of column names to canonical names, or an
         unknown type.
     """
-    data, _ = reader.source_bytes(source.encode("utf-8") if isinstance(source, str) else source, "mapping.json")
-    text, _, _ = reader.decode(data, "mapping.json")
+    data, _name = reader.source_bytes(source.encode("utf-8") if isinstance(source, str) else source, "mapping.json")
+    text, _enc, _notes = reader.decode(data, "mapping.json")
     try:
         obj = json.loads(text)
     except ValueError as exc:
-        raise CohortFileError("The mapping file is not valid JSON: download a mapping from Myoscope and edit only the names.") from exc
+        raise CohortFileError(_("The mapping file is not valid JSON: download a mapping from Myoscope and edit only the names.")) from exc
     cols = obj.get("columns") if isinstance(obj, dict) else None
     if not isinstance(cols, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cols.items()):
-        raise CohortFileError('The mapping file must look like {"columns": {"your column": "canonical_name", ...}}.')
+        raise CohortFileError(_('The mapping file must look like {example}.', example='{"columns": {"your column": "canonical_name", ...}}'))
     types = obj.get("types") or {}
     if not isinstance(types, dict) or not all(isinstance(v, str) and v in FEATURE_TYPES for v in types.values()):
-        raise CohortFileError(f"The mapping file's types must each be one of {', '.join(FEATURE_TYPES)}.")
+        raise CohortFileError(_("The mapping file's types must each be one of {types}.", types=", ".join(FEATURE_TYPES)))
     return dict(cols), {str(k): str(v) for k, v in types.items()}
 
 
@@ -281,12 +284,14 @@ _PARSERS = {
     "date": lambda s, dec: codes.parse_date(s),
     "sex": lambda s, dec: codes.parse_sex(s),
 }
-_WHAT = {
-    "binary": "is not a yes/no code: use 1/0, yes/no, oui/non, positive/negative (blank or NA if unknown)",
-    "continuous": "is not a number: write it as a number (decimal point or comma), or leave it blank",
-    "ordinal": "is not a number: write the level as a number, or leave it blank",
-    "date": "is not a date: write it as yyyy-mm-dd or dd/mm/yyyy",
-}
+def _what(ftype: str) -> str:
+    """Why a cell of type ``ftype`` could not be read, and how to fix it (one sentence)."""
+    return {
+        "binary": lambda: _("Value is not a yes/no code: use 1/0, yes/no, oui/non, positive/negative (blank or NA if unknown)."),
+        "continuous": lambda: _("Value is not a number: write it as a number (decimal point or comma), or leave it blank."),
+        "ordinal": lambda: _("Value is not a number: write the level as a number, or leave it blank."),
+        "date": lambda: _("Value is not a date: write it as yyyy-mm-dd or dd/mm/yyyy."),
+    }.get(ftype, lambda: _("Value could not be read."))()
 
 
 def _numeric_kind(values: np.ndarray, n: int) -> str:
@@ -358,11 +363,12 @@ def _resolve_targets(raw: RawTable, mapping: Mapping[str, str] | None, dictionar
         if not tgt:
             continue
         if tgt in targets:
-            problems.append(Problem(1, src, src, f"Columns {targets[tgt]!r} and {src!r} are both mapped to {tgt!r}: map only one of them.", "error"))
+            problems.append(Problem(1, src, src, _("Columns {first!r} and {second!r} are both mapped to {target!r}: map only one of them.",
+                                                   first=targets[tgt], second=src, target=tgt), "error"))
             continue
         targets[tgt] = src
     if "patient_id" not in targets:
-        problems.append(Problem(None, None, "", "No patient id column: add a column of patient identifiers (e.g. 'patient_id') or map one in the column mapping.", "error"))
+        problems.append(Problem(None, None, "", _("No patient id column: add a column of patient identifiers (e.g. 'patient_id') or map one in the column mapping."), "error"))
     return full_map, targets, problems
 
 
@@ -390,18 +396,20 @@ def _value_problems(tgt: str, src: str, series: pd.Series, parsed: codes.Parsed,
     yes/no columns; otherwise a warning, and the cell is read as missing.
     """
     severity = "error" if blocking else "warning"
-    what = _WHAT.get(ftype, "could not be read")
+    what = _what(ftype)
     if blocking:
-        tail = " Correct the value, or change the column's type in the mapping."
+        message = _("{what} Correct the value, or change the column's type in the mapping.", what=what)
     elif declared:
-        tail = " It is treated as missing."
+        message = _("{what} It is treated as missing.", what=what)
     else:
-        tail = (f" It is treated as missing. The column was guessed to be {ftype}: if it is not, change its type "
-                "in the Cohort page's mapping (or with --dictionary).")
+        message = _("{what} It is treated as missing. The column was guessed to be {type}: if it is not, change its type "
+                    "in the Cohort page's mapping (or with --dictionary).", what=what, type=ftype)
     bad = parsed.invalid[parsed.invalid].index
-    problems = [Problem(int(r), src, str(series[r]).strip(), f"Value {what}.{tail}", severity, tgt) for r in bad[:500]]  # type: ignore[arg-type]
+    problems = [Problem(int(r), src, str(series[r]).strip(), message, severity, tgt) for r in bad[:500]]  # type: ignore[arg-type]
     if len(bad) > 500:
-        problems.append(Problem(None, src, "", f"... and {len(bad) - 500} more unreadable value(s) in this column.", severity, tgt))  # type: ignore[arg-type]
+        problems.append(Problem(None, src, "", n_("... and {n} more unreadable value(s) in this column.",
+                                                  "... and {n} more unreadable value(s) in this column.", len(bad) - 500),
+                                severity, tgt))  # type: ignore[arg-type]
     return problems
 
 
@@ -434,8 +442,11 @@ def _subtype_column(df: pd.DataFrame, targets: dict[str, str], problems: list[Pr
         differ = given.notna() & (given.astype(str) != derived.astype(str))
         if differ.any():
             problems.append(Problem(None, targets.get("antibody_subtype", "antibody_subtype"), "",
-                                    f"The file's antibody subtype differs from the one derived from the antibody columns in "
-                                    f"{int(differ.sum())} row(s) (first: row {int(differ[differ].index[0])}); the derived one is used.",
+                                    n_("The file's antibody subtype differs from the one derived from the antibody columns in "
+                                       "{n} row(s) (first: row {row}); the derived one is used.",
+                                       "The file's antibody subtype differs from the one derived from the antibody columns in "
+                                       "{n} row(s) (first: row {row}); the derived one is used.",
+                                       int(differ.sum()), row=int(differ[differ].index[0])),
                                     "warning", "antibody_subtype"))
     df["antibody_subtype"] = derived
 
@@ -456,7 +467,7 @@ def _subtype_from_text(given: pd.Series, targets: dict[str, str], problems: list
     bad = out.isna()
     for r in bad[bad].index[:200]:
         problems.append(Problem(int(r), targets.get("antibody_subtype", "antibody_subtype"), str(given[r]),
-                                f"Unknown antibody subtype: use one of {', '.join(SUBTYPE_VALUES)}. Read as untested.",
+                                _("Unknown antibody subtype: use one of {subtypes}. Read as untested.", subtypes=", ".join(SUBTYPE_VALUES)),
                                 "warning", "antibody_subtype"))
     return out.fillna("untested").astype(object)
 
@@ -558,13 +569,15 @@ def load_dictionary(source: bytes | str | Path, limits: ReadLimits | None = None
     df = raw.data
     need = {"name", "label", "group", "type"}
     if not need <= set(df.columns):
-        raise CohortFileError(f"A data dictionary needs the columns {', '.join(sorted(need))}; found {', '.join(df.columns)}.")
+        raise CohortFileError(_("A data dictionary needs the columns {needed}; found {found}.",
+                                needed=", ".join(sorted(need)), found=", ".join(df.columns)))
     allowed = {"binary", "continuous", "ordinal", "categorical", "date", "sex", "id", "text"}
     entries = []
     for r, row in df.iterrows():
         t = str(row["type"]).strip()
         if t not in allowed:
-            raise CohortFileError(f"Data dictionary row {r}: type {t!r} is not one of {', '.join(sorted(allowed))}.")
+            raise CohortFileError(_("Data dictionary row {row}: type {type!r} is not one of {types}.",
+                                    row=r, type=t, types=", ".join(sorted(allowed))))
         syn = str(row.get("synonyms", "") or "")
         entries.append(
             FeatureInfo(

@@ -40,6 +40,7 @@ import pandas as pd
 
 from core import codes
 from core.validate import Problem
+from core.i18n import _, n_
 
 DELIMITERS = (",", ";", "\t", "|")
 Source = bytes | str | Path | IO[Any]
@@ -145,9 +146,9 @@ def source_bytes(source: Source, filename: str = "", limits: ReadLimits | None =
         path = Path(source)
         filename = filename or path.name
         if path.is_dir():
-            raise InputFileError(f"{str(path)!r} is a folder, not a file.")
+            raise InputFileError(_("{name!r} is a folder, not a file.", name=str(path)))
         if not path.exists():
-            raise InputFileError(f"File not found: {str(path)!r}.")
+            raise InputFileError(_("File not found: {name!r}.", name=str(path)))
         _check_size(path.stat().st_size, filename, limits)
         data = path.read_bytes()
     elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -251,17 +252,17 @@ def _decode_mixed(body: bytes, enc: str, name: str) -> tuple[str, str, tuple[Pro
     problems: list[Problem] = []
     if utf8_nonascii and enc.startswith("utf-8"):
         encoding = "utf-8 + cp1252 lines"
-        problems += [Problem(r, None, "", "This line is not UTF-8 like the rest of the file: it was read as "
-                             "Windows-1252. Check its accented letters, and save the file again as UTF-8.", "warning")
+        problems += [Problem(r, None, "", _("This line is not UTF-8 like the rest of the file: it was read as "
+                                            "Windows-1252. Check its accented letters, and save the file again as UTF-8."), "warning")
                      for r in cp_lines[:200]]
     elif enc == "utf-8-sig":
         encoding = "utf-8-sig + cp1252 lines"
-        problems += [Problem(r, None, "", "The file says it is UTF-8 (byte-order mark) but this line is not: it "
-                             "was read as Windows-1252. Check its accented letters.", "warning") for r in cp_lines[:200]]
+        problems += [Problem(r, None, "", _("The file says it is UTF-8 (byte-order mark) but this line is not: it "
+                                            "was read as Windows-1252. Check its accented letters."), "warning") for r in cp_lines[:200]]
     else:
         encoding = "cp1252"
-    problems += [Problem(r, None, "", "A byte on this line is not a character in Windows-1252: it was read as "
-                         "its Latin-1 control character. Check this line.", "warning") for r in undefined[:200]]
+    problems += [Problem(r, None, "", _("A byte on this line is not a character in Windows-1252: it was read as "
+                                        "its Latin-1 control character. Check this line."), "warning") for r in undefined[:200]]
     return "\n".join(decoded), encoding, tuple(problems)
 
 
@@ -326,16 +327,21 @@ def _ragged(counts: list[int], width: int, rows: pd.DataFrame, name: str, delimi
     arr = np.asarray(counts)
     short = np.flatnonzero(arr < width)
     for i in short[:200]:
-        problems.append(Problem(int(i) + 1, None, "", f"This row has {arr[i]} field(s) while the header has {width}: "
-                                "the missing cells at its end are read as empty. Check the row.", "warning"))
+        problems.append(Problem(int(i) + 1, None, "", n_("This row has {n} field(s) while the header has {width}: "
+                                                         "the missing cells at its end are read as empty. Check the row.",
+                                                         "This row has {n} field(s) while the header has {width}: "
+                                                         "the missing cells at its end are read as empty. Check the row.",
+                                                         int(arr[i]), width=width), "warning"))
     if len(short) > 200:
-        problems.append(Problem(None, None, "", f"... and {len(short) - 200} more short row(s).", "warning"))
+        problems.append(Problem(None, None, "", n_("... and {n} more short row(s).", "... and {n} more short row(s).",
+                                                   len(short) - 200), "warning"))
     long_ = np.flatnonzero(arr > width)
     extra = rows.iloc[long_, width:] if len(long_) else rows.iloc[0:0]
     filled = [int(long_[k]) for k in range(len(long_)) if any(codes.norm(v) not in ("", "nan", "none") for v in extra.iloc[k])]
     for i in filled[:200]:
-        problems.append(Problem(i + 1, None, "", f"This row has {arr[i]} fields while the header has {width}: a value "
-                                f"probably holds the delimiter {delimiter!r} without quotes. Quote it or remove it.", "error"))
+        problems.append(Problem(i + 1, None, "", _("This row has {n} fields while the header has {width}: a value "
+                                                   "probably holds the delimiter {delimiter!r} without quotes. Quote it or remove it.",
+                                                   n=int(arr[i]), width=width, delimiter=delimiter), "error"))
     return problems
 
 
@@ -358,7 +364,7 @@ def _read_text(data: bytes, filename: str, limits: ReadLimits) -> RawTable:
     delimiter = detect_delimiter(text)
     counts = _field_counts(text, delimiter)
     if not counts:
-        raise InputFileError(f"The file {filename!r} is empty.")
+        raise InputFileError(_("The file {name!r} is empty.", name=filename))
     width = max(counts)
     _check_shape(len(counts) - 1, width, filename, limits)
     rows = pd.read_csv(
@@ -403,7 +409,8 @@ def _headers(first: list[object], body: pd.DataFrame, empty: pd.DataFrame) -> tu
             continue
         if not name:
             name = f"column_{j + 1}"
-            problems.append(Problem(1, name, "", f"Column {j + 1} has no header: it was named {name!r}. Give it a name in your file.", "warning"))
+            problems.append(Problem(1, name, "", _("Column {number} has no header: it was named {name!r}. Give it a name in your file.",
+                                                   number=j + 1, name=name), "warning"))
         keep.append((j, name))
     return keep, problems
 
@@ -413,7 +420,7 @@ def _dedupe(names: list[str]) -> tuple[list[str], list[Problem]]:
     seen: dict[str, int] = {}
     for n in names:
         seen[n] = seen.get(n, 0) + 1
-    problems = [Problem(1, n, n, f"The header {n!r} appears {k} times: give each column a distinct name.", "error")
+    problems = [Problem(1, n, n, _("The header {name!r} appears {k} times: give each column a distinct name.", name=n, k=k), "error")
                 for n, k in seen.items() if k > 1]
     count: dict[str, int] = {}
     out = list(names)
@@ -431,7 +438,7 @@ def table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: Any) ->
     unnamed columns with values get a name (warning); duplicated headers are an error.
     """
     if rows.shape[0] == 0 or rows.shape[1] == 0:
-        raise InputFileError(f"The file {filename!r} is empty: it has no header row.")
+        raise InputFileError(_("The file {name!r} is empty: it has no header row.", name=filename))
     body = rows.iloc[1:]
     body.index = pd.RangeIndex(2, 2 + len(body), name="row")
     empty = pd.DataFrame({j: _empty_mask(body.iloc[:, j]) for j in range(body.shape[1])}, index=body.index)
@@ -440,13 +447,13 @@ def table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: Any) ->
     if len(body):
         empty_rows = empty.all(axis=1)
         if empty_rows.any():
-            notes.append(f"{int(empty_rows.sum())} empty row(s) ignored.")
+            notes.append(n_("{n} empty row(s) ignored.", "{n} empty row(s) ignored.", int(empty_rows.sum())))
             body = body[~empty_rows.to_numpy()]
     names, dup = _dedupe([n for _, n in keep])
     data = body.iloc[:, [j for j, _ in keep]]
     data.columns = names
     if len(data) == 0:
-        raise InputFileError(f"The file {filename!r} has a header row but no data rows.")
+        raise InputFileError(_("The file {name!r} has a header row but no data rows.", name=filename))
     return RawTable(data=data, filename=filename, format=fmt, notes=tuple(notes), problems=tuple(problems + dup), **meta)
 
 
@@ -475,7 +482,7 @@ def _pick_sheet(sheets: tuple[str, ...], sheet: str | int | None, name: str) -> 
             raise InputFileError(f"{name!r} has {len(sheets)} sheet(s); there is no sheet number {sheet + 1}.")
         return sheets[sheet]
     if sheet not in sheets:
-        raise InputFileError(f"{name!r} has no sheet named {sheet!r}; its sheets are: {', '.join(sheets)}.")
+        raise InputFileError(_("{name!r} has no sheet named {sheet!r}; its sheets are: {sheets}.", name=name, sheet=sheet, sheets=", ".join(sheets)))
     return sheet
 
 
@@ -520,7 +527,7 @@ def _read_excel(data: bytes, filename: str, sheet: str | int | None, limits: Rea
         wb.close()
     width = max((len(r) for r in grid), default=0)
     if not grid or not width:
-        raise InputFileError(f"The sheet {name!r} of {filename!r} is empty.")
+        raise InputFileError(_("The sheet {sheet!r} of {name!r} is empty.", sheet=name, name=filename))
     rows = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in grid], dtype=object)
     for j in range(width):  # long text cells, as in CSV
         col = rows[j]
@@ -565,9 +572,9 @@ def read_table(
     limits = limits or ReadLimits.from_env()
     data, filename = source_bytes(source, filename, limits)
     if not data or not data.strip():
-        raise InputFileError(f"The file {filename or 'uploaded'!r} is empty.")
+        raise InputFileError(_("The file {name!r} is empty.", name=filename or "uploaded"))
     if filename.lower().endswith(".xls"):
-        raise InputFileError(f"{filename!r} is an old Excel 97-2003 file: save it as .xlsx or CSV.")
+        raise InputFileError(_("{name!r} is an old Excel 97-2003 file: save it as .xlsx or CSV.", name=filename))
     if is_excel(data, filename):
         return _read_excel(data, filename, sheet, limits)
     return _read_text(data, filename, limits)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from core.constants import DAYS_PER_YEAR
 from core.schema import DataDictionary
+from core.i18n import _, fmt_date
 
 Severity = Literal["error", "warning", "info"]
 
@@ -95,8 +96,8 @@ def _implied_birth_problems(df: pd.DataFrame, dictionary: DataDictionary, shown:
         if c in df:
             out += _rows_problems(
                 df[c] < birth, df, c, shown(c),
-                f"{dictionary.label(c)} is before the patient's birth (diagnosis date minus age at diagnosis): "
-                "correct the date, the age or the diagnosis date.",
+                _("{column} is before the patient's birth (diagnosis date minus age at diagnosis): "
+                  "correct the date, the age or the diagnosis date.", column=dictionary.label(c)),
                 "error",
             )
     return out
@@ -111,8 +112,8 @@ def _after_followup_problems(df: pd.DataFrame, dictionary: DataDictionary, shown
         if c in df:
             out += _rows_problems(
                 df[c] > df["last_followup_date"], df, c, shown(c),
-                f"{dictionary.label(c)} is after the last follow-up date: update the last follow-up date "
-                "(time-to-event analyses use the event date).",
+                _("{column} is after the last follow-up date: update the last follow-up date "
+                  "(time-to-event analyses use the event date).", column=dictionary.label(c)),
                 "warning",
             )
     return out
@@ -157,7 +158,7 @@ def validate_cohort(
         pid = df["patient_id"]
         problems += _rows_problems(
             pid.isna(), df, "patient_id", shown("patient_id"),
-            "Patient id is empty: give every row a unique patient id.", "error",
+            _("Patient id is empty: give every row a unique patient id."), "error",
         )
         dup = pid.notna() & pid.duplicated(keep=False)
         if dup.any():
@@ -167,9 +168,9 @@ def validate_cohort(
                 f = int(first[r])
                 problems.append(Problem(
                     int(r), shown("patient_id"), _fmt(pid[r]),
-                    (f"Duplicate patient id (first seen on row {f}): keep one row per patient."
+                    (_("Duplicate patient id (first seen on row {row}): keep one row per patient.", row=f)
                      if f != r else
-                     "Duplicate patient id (it appears again further down): keep one row per patient."),
+                     _("Duplicate patient id (it appears again further down): keep one row per patient.")),
                     "error",
                 ))
 
@@ -177,7 +178,7 @@ def validate_cohort(
         age = df["age_at_diagnosis"]
         problems += _rows_problems(
             (age < 0) | (age > 120), df, "age_at_diagnosis", shown("age_at_diagnosis"),
-            "Age at diagnosis must be between 0 and 120 years: check the value or the birth date.",
+            _("Age at diagnosis must be between 0 and 120 years: check the value or the birth date."),
             "error",
         )
 
@@ -187,7 +188,7 @@ def validate_cohort(
             if c in df:
                 problems += _rows_problems(
                     df[c] < birth, df, c, shown(c),
-                    f"{dictionary.label(c)} is before the date of birth: correct one of the two dates.",
+                    _("{column} is before the date of birth: correct one of the two dates.", column=dictionary.label(c)),
                     "error",
                 )
 
@@ -197,14 +198,14 @@ def validate_cohort(
             if c in df:
                 problems += _rows_problems(
                     df[c] < dx, df, c, shown(c),
-                    f"{dictionary.label(c)} is before the date of diagnosis: correct one of the two dates.",
+                    _("{column} is before the date of diagnosis: correct one of the two dates.", column=dictionary.label(c)),
                     "error",
                 )
         if "death_date" in df and "last_followup_date" in df:
             problems += _rows_problems(
                 df["last_followup_date"] > df["death_date"], df, "last_followup_date",
                 shown("last_followup_date"),
-                "Last follow-up is after the date of death: survival uses the date of death.",
+                _("Last follow-up is after the date of death: survival uses the date of death."),
                 "warning",
             )
 
@@ -215,29 +216,31 @@ def validate_cohort(
         if flag in df and dcol in df:
             problems += _rows_problems(
                 (df[flag] == 1) & df[dcol].isna(), df, flag, shown(flag),
-                f"{dictionary.label(flag)} is yes but {dictionary.label(dcol).lower()} is missing: "
-                "add the date (this patient is left out of time-to-event analyses).",
+                _("{flag} is yes but {date_column} is missing: "
+                  "add the date (this patient is left out of time-to-event analyses).",
+                  flag=dictionary.label(flag), date_column=dictionary.label(dcol).lower()),
                 "warning",
             )
             problems += _rows_problems(
                 (df[flag] != 1) & df[dcol].notna(), df, dcol, shown(dcol),
-                f"A {dictionary.label(dcol).lower()} is given but {dictionary.label(flag).lower()} "
-                "is not marked yes: set the flag to yes or remove the date.",
+                _("A {date_column} is given but {flag} "
+                  "is not marked yes: set the flag to yes or remove the date.",
+                  date_column=dictionary.label(dcol).lower(), flag=dictionary.label(flag).lower()),
                 "warning",
             )
 
     if "diagnosis_date" in df:
         problems += _rows_problems(
             df["diagnosis_date"] > today_ts, df, "diagnosis_date", shown("diagnosis_date"),
-            f"Diagnosis date in the future (after {today_ts.date().isoformat()}): correct the year "
-            "(the patient cannot enter time-to-event analyses).",
+            _("Diagnosis date in the future (after {date}): correct the year "
+              "(the patient cannot enter time-to-event analyses).", date=fmt_date(today_ts.date())),
             "error",
         )
     for c in df.columns:
         if c != "diagnosis_date" and pd.api.types.is_datetime64_any_dtype(df[c]):
             problems += _rows_problems(
                 df[c] > today_ts, df, c, shown(c),
-                f"Date in the future (after {today_ts.date().isoformat()}): check the year.",
+                _("Date in the future (after {date}): check the year.", date=fmt_date(today_ts.date())),
                 "warning",
             )
 
@@ -245,8 +248,8 @@ def validate_cohort(
         s = df["sex"]
         problems += _rows_problems(
             s.notna() & ~s.isin(["F", "M"]), df, "sex", shown("sex"),
-            "Unknown sex code: use F/M (female/male, femme/homme). This patient is left out of "
-            "sex-specific analyses.",
+            _("Unknown sex code: use F/M (female/male, femme/homme). This patient is left out of "
+              "sex-specific analyses."),
             "warning",
         )
 
@@ -255,8 +258,8 @@ def validate_cohort(
         problems += _rows_problems(
             (derived - df["age_at_diagnosis"]).abs() > 1.0, df, "age_at_diagnosis",
             shown("age_at_diagnosis"),
-            "Age at diagnosis differs by more than a year from the dates of birth and diagnosis: "
-            "check them (the age column is used).",
+            _("Age at diagnosis differs by more than a year from the dates of birth and diagnosis: "
+              "check them (the age column is used)."),
             "warning",
         )
 
@@ -267,7 +270,7 @@ def validate_cohort(
             if df[c].isna().all():
                 problems.append(Problem(
                     None, shown(c), "",
-                    "This column is entirely empty: it is kept but gives no information.",
+                    _("This column is entirely empty: it is kept but gives no information."),
                     "warning",
                 ))
     return problems
