@@ -24,6 +24,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from core.filters import FilterError, FilterSpec
@@ -292,16 +293,22 @@ def file_sha256(data: bytes) -> str:
 
 
 def versions(packages: Iterable[str] = ("myoscope", "pandas", "numpy", "scipy", "lifelines", "plotly", "streamlit")) -> dict[str, str]:
-    """Installed versions of Myoscope and the libraries that compute or draw."""
+    """Installed versions of Myoscope and the libraries that compute or draw (read once
+    per process: the package metadata does not change while the app runs)."""
+    return dict(_versions(tuple(packages)))
+
+
+@lru_cache(maxsize=8)
+def _versions(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     from importlib.metadata import PackageNotFoundError, version
 
-    out: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
     for p in packages:
         try:
-            out[p] = version(p)
+            out.append((p, version(p)))
         except PackageNotFoundError:
-            out[p] = "not installed"
-    return out
+            out.append((p, "not installed"))
+    return tuple(out)
 
 
 # ====================================================================== splits
