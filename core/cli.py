@@ -35,6 +35,7 @@ from core.groups import (
     category_levels,
     require_groups,
 )
+from core.i18n import LANGUAGES, _, fmt_number, language, n_, using
 from core.io import Cohort, CohortFileError, read_cohort, sample_dictionary
 from core.schema import DataDictionary
 
@@ -48,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print one line and exit with status 2 (argparse prints the usage too)."""
-        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        print(_("{prog}: {reason} (see {prog} --help)", prog=self.prog, reason=message), file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -58,11 +59,11 @@ def _check_file(what: str, path: str) -> None:
     ``what`` names the argument at fault ("cohort file", "--dictionary", ...).
     """
     if not os.path.exists(path):
-        raise CliError(f"{what} {path!r}: no such file.")
+        raise CliError(_("{what} {path}: no such file.", what=what, path=repr(path)))
     if os.path.isdir(path):
-        raise CliError(f"{what} {path!r} is a directory, not a file.")
+        raise CliError(_("{what} {path} is a directory, not a file.", what=what, path=repr(path)))
     if not os.access(path, os.R_OK):
-        raise CliError(f"{what} {path!r}: permission denied (the file cannot be read).")
+        raise CliError(_("{what} {path}: permission denied (the file cannot be read).", what=what, path=repr(path)))
 
 
 def _one_line(text: object) -> str:
@@ -70,11 +71,18 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _fmt(x: Any, spec: str, missing: str = "not estimable") -> str:
-    """Format a number, or ``missing`` for None / NaN / inf."""
+def _fmt(x: Any, spec: str, missing: str | None = None) -> str:
+    """Format a number (decimal comma in French), or ``missing`` (default "not
+    estimable") for None / NaN / inf."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return missing
-    return format(x, spec)
+        return _("not estimable") if missing is None else missing
+    text = format(x, spec)
+    return text.replace(".", ",") if language() == "fr" else text
+
+
+def _na() -> str:
+    """The short mark of a missing number ("NA")."""
+    return _("NA")
 
 
 def _json_default(o: Any) -> Any:
@@ -120,11 +128,11 @@ def _dictionary(path: str | None) -> DataDictionary:
 def _read(path: str, dictionary: str | None) -> Cohort:
     """Read the cohort file named on the command line; CliError naming the file."""
     dic = _dictionary(dictionary)
-    _check_file("cohort file", path)
+    _check_file(_("cohort file"), path)
     try:
         return read_cohort(path, dictionary=dic)
     except (CohortFileError, OSError, UnicodeDecodeError, ValueError) as exc:
-        raise CliError(f"cohort file {path!r}: {_one_line(exc)}") from exc
+        raise CliError(_("cohort file {path}: {reason}", path=repr(path), reason=_one_line(exc))) from exc
 
 
 def _filter(cohort: Cohort, filters: str | None) -> tuple[pd.DataFrame, str]:
@@ -141,11 +149,14 @@ def _load(path: str, filters: str | None, dictionary: str | None) -> tuple[Cohor
     cohort = _read(path, dictionary)
     if cohort.has_errors:
         p = cohort.errors[0]
-        where = f"row {p.row}" if p.row is not None else "file"
-        col = f", column {p.column!r}" if p.column else ""
-        val = f", value {p.value!r}" if p.value not in (None, "") else ""
-        more = f" (and {len(cohort.errors) - 1} more problem(s): run 'myoscope summary {path}' for the list)" if len(cohort.errors) > 1 else ""
-        raise CliError(f"{path}: {where}{col}{val}: {_one_line(p.message)}{more}")
+        where = _("row {row}", row=p.row) if p.row is not None else _("file")
+        col = _(", column {column}", column=repr(p.column)) if p.column else ""
+        val = _(", value {value}", value=repr(p.value)) if p.value not in (None, "") else ""
+        more = (n_(" (and {n} more problem: run 'myoscope summary {path}' for the list)",
+                   " (and {n} more problems: run 'myoscope summary {path}' for the list)", len(cohort.errors) - 1, path=path)
+                if len(cohort.errors) > 1 else "")
+        raise CliError(_("{path}: {where}{column}{value}: {reason}{more}", path=path, where=where, column=col, value=val,
+                         reason=_one_line(p.message), more=more))
     df, desc = _filter(cohort, filters)
     return cohort, df, desc
 
@@ -168,12 +179,13 @@ def grouping_for(df: pd.DataFrame, dictionary: DataDictionary, column: str, grou
         Unknown column, bad ``--group-a``, no group, or a group with no patient.
     """
     if column not in df:
-        raise CliError(f"{flag} {column!r}: no such column. Columns: {', '.join(map(str, df.columns))}.")
+        raise CliError(_("{flag} {column}: no such column. Columns: {columns}.", flag=flag, column=repr(column),
+                         columns=", ".join(map(str, df.columns))))
     where = f"{flag} {column!r}" + (f" --group-a {' '.join(group_a)}" if group_a else "")
     try:
         grouping = assign_groups(df, _spec_for(df, dictionary, column, group_a, two_groups, where), dictionary)
         if not grouping.order:
-            raise GroupingError("no patient has a value in this column (after filters).")
+            raise GroupingError(_("no patient has a value in this column (after filters)."))
         grouping.require_nonempty()
     except GroupingError as exc:
         raise CliError(f"{where}: {_one_line(exc)}") from exc
@@ -188,7 +200,7 @@ def _spec_for(df: pd.DataFrame, dictionary: DataDictionary, column: str, group_a
         try:
             cut = float(group_a[0]) if group_a else 50.0
         except ValueError as exc:
-            raise CliError(f"{where}: the age cut-off must be a number.") from exc
+            raise CliError(_("{where}: the age cut-off must be a number.", where=where)) from exc
         return GroupSpec("age", column, cutoff=cut)
     if info.type == "binary" or column.startswith("anti_"):
         return GroupSpec("binary", column)
@@ -199,7 +211,7 @@ def _spec_for(df: pd.DataFrame, dictionary: DataDictionary, column: str, group_a
     if two_groups:
         first = category_levels(df[column])[:1]
         if not first:
-            raise CliError(f"{where}: the column has no values (after filters).")
+            raise CliError(_("{where}: the column has no values (after filters).", where=where))
         return GroupSpec("category", column, tuple(first))
     return GroupSpec("levels", column)
 
@@ -211,7 +223,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     cohort = _read(args.cohort, args.dictionary)
     data = cohort.data
-    desc = "no filter"
+    desc = _("no filter")
     if not cohort.data.empty:
         data, desc = _filter(cohort, args.filters)
     summ = cohort_summary(data, cohort.dictionary) if not data.empty else None
@@ -223,16 +235,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
             "summary": summ.payload() if summ else None,
         })
     else:
-        print(f"{args.cohort}: {len(data)} patients ({desc})")
+        print(n_("{file}: {n} patient ({filters})", "{file}: {n} patients ({filters})", len(data), file=args.cohort,
+                 filters=desc))
         pf = problems_frame(cohort.problems)
-        print(f"{len(cohort.errors)} error(s), {len(cohort.warnings)} warning(s)")
+        print(_("{errors}, {warnings}", errors=n_("{n} error", "{n} errors", len(cohort.errors)),
+                warnings=n_("{n} warning", "{n} warnings", len(cohort.warnings))))
         if len(pf):
             print(pf.to_string(index=False, max_colwidth=90))
         if summ:
-            print(f"Sex: {summ.sex}")
-            print(f"Age at diagnosis, median (IQR): {summ.age_text()} (n = {summ.age_n})")
-            print(f"Antibody subtypes: {summ.subtypes}")
-            print(summ.features[["feature", "type", "n_known", "n_missing"]].to_string(index=False))
+            print(_("Sex: {sex}", sex=summ.sex))
+            print(_("Age at diagnosis, median (IQR): {age} (n = {n})", age=summ.age_text(), n=summ.age_n))
+            print(_("Antibody subtypes: {subtypes}", subtypes=summ.subtypes))
+            feats = summ.features[["feature", "type", "n_known", "n_missing"]].rename(columns={
+                "feature": _("feature"), "type": _("type"), "n_known": _("n_known"), "n_missing": _("n_missing")})
+            print(feats.to_string(index=False))
     return 2 if cohort.has_errors else 0
 
 
@@ -243,9 +259,9 @@ def _features(args: argparse.Namespace, cohort: Cohort, df: pd.DataFrame) -> lis
     features = list(dict.fromkeys(f.strip() for f in args.features.split(",") if f.strip()))
     missing = [f for f in features if f not in df]
     if missing:
-        raise CliError(f"--features: no such column(s): {', '.join(missing)}.")
+        raise CliError(_("--features: no such column(s): {columns}.", columns=", ".join(missing)))
     if not features:
-        raise CliError("--features: no feature named.")
+        raise CliError(_("--features: no feature named."))
     return features
 
 
@@ -265,7 +281,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     try:
         res = compare_groups(df, grouping.labels, grouping.order[0], grouping.order[1], features, cohort.dictionary, fdr=args.fdr)
     except CompareError as exc:
-        raise CliError(f"--features: {_one_line(exc)}" if args.features else _one_line(exc)) from exc
+        raise CliError(_("--features: {reason}", reason=_one_line(exc)) if args.features else _one_line(exc)) from exc
     if args.json:
         payload = compare_payload(res)
         payload["filters"] = desc
@@ -274,7 +290,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"{grouping.description} — {desc}")
         print(display_table(res).to_string(index=False))
         for g in res.guardrails:
-            print(f"note: {g}")
+            print(_("note: {note}", note=g))
     return 0
 
 
@@ -291,7 +307,7 @@ def _compare_multi(args: argparse.Namespace, cohort: Cohort, df: pd.DataFrame, d
     try:
         res = compare_multi(df, grouping.labels, grouping.order, features, cohort.dictionary)
     except CompareError as exc:
-        raise CliError(f"--features: {_one_line(exc)}" if args.features else _one_line(exc)) from exc
+        raise CliError(_("--features: {reason}", reason=_one_line(exc)) if args.features else _one_line(exc)) from exc
     if args.json:
         payload = compare_multi_payload(res)
         payload["filters"] = desc
@@ -300,7 +316,7 @@ def _compare_multi(args: argparse.Namespace, cohort: Cohort, df: pd.DataFrame, d
         print(f"{grouping.description} — {desc}")
         print(display_multi_table(res).to_string(index=False))
         for g in res.guardrails:
-            print(f"note: {g}")
+            print(_("note: {note}", note=g))
     return 0
 
 
@@ -311,7 +327,7 @@ def _covariates(args: argparse.Namespace, df: pd.DataFrame, index: pd.Index) -> 
     cols = [c.strip() for c in args.adjust.split(",") if c.strip()]
     missing = [c for c in cols if c not in df]
     if missing:
-        raise CliError(f"--adjust: no such column(s): {', '.join(missing)}.")
+        raise CliError(_("--adjust: no such column(s): {columns}.", columns=", ".join(missing)))
     return df.loc[index, cols] if cols else None
 
 
@@ -329,14 +345,17 @@ def cmd_survival(args: argparse.Namespace) -> int:
                       ("--censor-date", args.censor_date)):
         if col not in df:
             dates = [str(c) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
-            raise CliError(f"{flag} {col!r}: no such column (date columns: {', '.join(dates) or 'none'}).")
+            raise CliError(_("{flag} {column}: no such column (date columns: {dates}).", flag=flag, column=repr(col),
+                             dates=", ".join(dates) or _("none")))
     try:
         sd = survival_data(df, origin=args.origin, event=args.event, event_date=args.event_date, censor_date=args.censor_date, unit=args.time_unit)
     except (ValueError, KeyError) as exc:
         raise CliError(_one_line(exc)) from exc
     labels = grouping.labels.loc[sd.index]
     try:
-        require_groups(labels, grouping.order, f"{grouping.description}, among the {sd.n} patient(s) with usable survival data,")
+        require_groups(labels, grouping.order, n_("{grouping}, among the {n} patient with usable survival data,",
+                                                  "{grouping}, among the {n} patients with usable survival data,", sd.n,
+                                                  grouping=grouping.description))
     except GroupingError as exc:
         raise CliError(f"--group-by {args.group_by!r}: {_one_line(exc)}") from exc
     covariates = _covariates(args, df, sd.index)
@@ -361,34 +380,40 @@ def _print_survival(args: argparse.Namespace, res: Any, sd: Any, header: str) ->
     """Text report of ``myoscope survival``."""
     unit = args.time_unit
     p = res.payload()
-    print(f"Survival ({args.event}) from {args.origin}, {header}")
-    lm_names = [f"{t / _YEAR[unit]:g} y" for t in res.landmark_times]
+    unit_text = {"days": _("days"), "months": _("months"), "years": _("years")}.get(unit, unit)
+    print(_("Survival ({event}) from {origin}, {header}", event=args.event, origin=args.origin, header=header))
+    lm_names = [_("{years} y", years=_fmt(t / _YEAR[unit], "g")) for t in res.landmark_times]
     for g in p["groups"]:
-        med = _fmt(g["median"], ".2f", "not reached")
-        ci = f"{_fmt(g['median_ci_low'], '.2f', 'NA')}–{_fmt(g['median_ci_high'], '.2f', 'NA')}"
-        print(f"  {g['group']}: n={g['n']} events={g['events']} median={med} ({ci}) {unit}")
+        med = _fmt(g["median"], ".2f", _("not reached"))
+        ci = f"{_fmt(g['median_ci_low'], '.2f', _na())}–{_fmt(g['median_ci_high'], '.2f', _na())}"
+        print(_("  {group}: n={n} events={events} median={median} ({ci}) {unit}", group=g["group"], n=g["n"],
+                events=g["events"], median=med, ci=ci, unit=unit_text))
         if lm_names:
-            surv = " / ".join(_fmt(r["survival"], ".3f", "NA") for r in g["landmarks"])
-            print(f"    survival at {' / '.join(lm_names)}: {surv}")
+            surv = " / ".join(_fmt(r["survival"], ".3f", _na()) for r in g["landmarks"])
+            print(_("    survival at {times}: {survival}", times=" / ".join(lm_names), survival=surv))
     lr = p.get("logrank")
     if lr:
-        print(f"  log-rank chi2={_fmt(lr['chi2'], '.4f')} df={lr['df']} P={_p(lr.get('p_value'))} ({_fmt(lr['p_value'], '.6g', 'NA')})")
+        print(_("  log-rank chi2={chi2} df={df} P={p} ({p_exact})", chi2=_fmt(lr["chi2"], ".4f"), df=lr["df"],
+                p=_p(lr.get("p_value")), p_exact=_fmt(lr["p_value"], ".6g", _na())))
     cox = p.get("cox")
     if cox is None:
         if len(p["groups"]) >= 2:
-            print(f"  Cox model not fitted: {_cox_reason(res)}")
+            print(_("  Cox model not fitted: {reason}", reason=_cox_reason(res)))
     elif cox.get("hr") is not None:
-        print(f"  Cox HR={_fmt(cox['hr'], '.4f')} ({_fmt(cox['ci_low'], '.4f', 'NA')}–{_fmt(cox['ci_high'], '.4f', 'NA')}) "
-              f"P={_p(cox['p_value'])} (reference {cox['reference']})")
+        print(_("  Cox HR={hr} ({low}–{high}) P={p} (reference {reference})", hr=_fmt(cox["hr"], ".4f"),
+                low=_fmt(cox["ci_low"], ".4f", _na()), high=_fmt(cox["ci_high"], ".4f", _na()), p=_p(cox["p_value"]),
+                reference=cox["reference"]))
     else:
         for t in cox.get("terms", []):
-            print(f"  Cox {t.get('term')}: HR={_fmt(t.get('hr'), '.4f')} "
-                  f"({_fmt(t.get('ci_low'), '.4f', 'NA')}–{_fmt(t.get('ci_high'), '.4f', 'NA')}) P={_p(t.get('p_value'))}")
+            print(_("  Cox {term}: HR={hr} ({low}–{high}) P={p}", term=t.get("term"), hr=_fmt(t.get("hr"), ".4f"),
+                    low=_fmt(t.get("ci_low"), ".4f", _na()), high=_fmt(t.get("ci_high"), ".4f", _na()),
+                    p=_p(t.get("p_value"))))
     for note in [*(cox or {}).get("notes", []), *p.get("guardrails", []), *p.get("notes", [])]:
-        if not str(note).startswith("Cox model not fitted"):
-            print(f"  note: {note}")
+        if not str(note).startswith(("Cox model not fitted", _("Cox model not fitted"))):
+            print(_("  note: {note}", note=note))
     if len(sd.excluded):
-        print(f"  {len(sd.excluded)} patient(s) excluded (missing or inconsistent dates)")
+        print(n_("  {n} patient excluded (missing or inconsistent dates)",
+                 "  {n} patients excluded (missing or inconsistent dates)", len(sd.excluded)))
 
 
 #: Length of a year in each time unit (landmarks are named in years).
@@ -397,7 +422,7 @@ _YEAR = {unit: DAYS_PER_YEAR / per for unit, per in DAYS_PER_UNIT.items()}
 
 def _p(p: Any) -> str:
     """:func:`format_p`, or "not estimable" for a missing P value."""
-    return "not estimable" if p is None or (isinstance(p, float) and not math.isfinite(p)) else format_p(p)
+    return _("not estimable") if p is None or (isinstance(p, float) and not math.isfinite(p)) else format_p(p)
 
 
 def _cox_reason(res: Any) -> str:
@@ -408,8 +433,8 @@ def _cox_reason(res: Any) -> str:
             return reason.removeprefix("Cox model not fitted: ")
     for note in res.notes:
         if str(note).startswith("Cox model not fitted"):
-            return str(note).split(":", 1)[1].strip() or "no reason given"
-    return "no reason given"
+            return str(note).split(":", 1)[1].strip() or _("no reason given")
+    return _("no reason given")
 
 
 def cmd_sir(args: argparse.Namespace) -> int:
@@ -445,21 +470,24 @@ def cmd_sir(args: argparse.Namespace) -> int:
         _print_json(payload)
     else:
         p = sir_payload(res)
-        print(f"SIR — {desc}; rates: {rates.description}")
-        print(f"  O={p['observed']} E={_fmt(p['expected'], '.4f', 'NA')} PY={_fmt(p['person_years'], '.2f', 'NA')} {_sir_text(p)}")
+        print(_("SIR — {filters}; rates: {rates}", filters=desc, rates=rates.description))
+        print(_("  O={observed} E={expected} PY={person_years} {sir}", observed=p["observed"],
+                expected=_fmt(p["expected"], ".4f", _na()), person_years=_fmt(p["person_years"], ".2f", _na()),
+                sir=_sir_text(p)))
         for s in p.get("subgroups", []) or []:
-            print(f"  {s['group']}: O={s['observed']} E={_fmt(s['expected'], '.4f', 'NA')} {_sir_text(s)}")
+            print(_("  {group}: O={observed} E={expected} {sir}", group=s["group"], observed=s["observed"],
+                    expected=_fmt(s["expected"], ".4f", _na()), sir=_sir_text(s)))
     return 0
 
 
 def _sir_text(p: dict[str, Any]) -> str:
     """``SIR=… (low–high, method) P=…``, or "not estimable" for missing numbers."""
     if p.get("sir") is None:
-        return "SIR not estimable (no expected cases)"
-    ci = (f"{p['ci_low']:.3f}–{p['ci_high']:.3f}" if p.get("ci_low") is not None and p.get("ci_high") is not None
-          else "CI not estimable")
+        return _("SIR not estimable (no expected cases)")
+    ci = (f"{_fmt(p['ci_low'], '.3f')}–{_fmt(p['ci_high'], '.3f')}" if p.get("ci_low") is not None and p.get("ci_high") is not None
+          else _("CI not estimable"))
     pv = _p(p.get("p_value"))
-    return f"SIR={p['sir']:.3f} ({ci}, {p['ci_method']}) P={pv}"
+    return _("SIR={sir} ({ci}, {method}) P={p}", sir=_fmt(p["sir"], ".3f"), ci=ci, method=p["ci_method"], p=pv)
 
 
 def cmd_ifn(args: argparse.Namespace) -> int:
@@ -470,7 +498,7 @@ def cmd_ifn(args: argparse.Namespace) -> int:
         read_qpcr,
     )
 
-    _check_file("qPCR file", args.qpcr)
+    _check_file(_("qPCR file"), args.qpcr)
     try:
         table = read_qpcr(args.qpcr)
         cols = {str(c).strip().lower() for c in table.columns}
@@ -481,15 +509,17 @@ def cmd_ifn(args: argparse.Namespace) -> int:
             res = interferon_scores(table, reference_genes=refs, threshold=args.threshold,
                                     undetermined=args.undetermined, max_ct=args.max_ct)
     except (InterferonError, OSError, ValueError, UnicodeDecodeError) as exc:
-        raise CliError(f"qPCR file {args.qpcr!r}: {_one_line(exc)}") from exc
+        raise CliError(_("qPCR file {path}: {reason}", path=repr(args.qpcr), reason=_one_line(exc))) from exc
     payload = res.payload()
     if args.json:
         _print_json(payload)
     else:
         for s in payload["samples"]:
-            print(f"{s['sample_id']}: score={_fmt(s['score'], '.3f')} {'positive' if s['positive'] else 'negative'} (threshold {args.threshold})")
+            print(_("{sample}: score={score} {result} (threshold {threshold})", sample=s["sample_id"],
+                    score=_fmt(s["score"], ".3f"), result=_("positive") if s["positive"] else _("negative"),
+                    threshold=_fmt(args.threshold, "g")))
         for n in payload.get("notes", []) or []:
-            print(f"note: {n}")
+            print(_("note: {note}", note=n))
     return 0
 
 
@@ -509,10 +539,10 @@ def _report_view(args: argparse.Namespace) -> Any:
         except ValueError as exc:
             raise CliError(f"--settings {args.settings!r}: {_one_line(exc)}") from exc
         for note in view.notes:
-            print(f"note: {_one_line(note)}", file=sys.stderr)
+            print(_("note: {note}", note=_one_line(note)), file=sys.stderr)
         if record.get("sha256") and record["sha256"] != _sha256(args.cohort):
-            print(f"note: the view was saved for {record.get('file') or 'another file'!r} "
-                  f"(SHA-256 {record['sha256'][:12]}…), not this cohort file.", file=sys.stderr)
+            print(_("note: the view was saved for {file} (SHA-256 {sha}…), not this cohort file.",
+                    file=repr(record.get("file") or _("another file")), sha=record["sha256"][:12]), file=sys.stderr)
     if args.filters:
         try:
             view = replace(view, filters=FilterSpec.from_json(args.filters))
@@ -548,7 +578,7 @@ def _report_events(args: argparse.Namespace, cohort: Cohort) -> Any:
 def _report_out(out: str) -> str:
     """The zip's path inside ``--out DIR`` (created when missing)."""
     if os.path.exists(out) and not os.path.isdir(out):
-        raise CliError(f"--out {out!r} is a file, not a directory.")
+        raise CliError(_("--out {path} is a file, not a directory.", path=repr(out)))
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as exc:
@@ -562,11 +592,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from core.report import BundleOptions, ReportError, build_bundle
 
     if args.suppress_below is not None and args.suppress_below < 2:
-        raise CliError(f"--suppress-below must be a whole number of at least 2 (got {args.suppress_below}).")
+        raise CliError(_("--suppress-below must be a whole number of at least 2 (got {value}).", value=args.suppress_below))
     view = _report_view(args)
     cohort, df, desc = _load(args.cohort, view.filters.to_json(), args.dictionary)
     if df.empty:
-        raise CliError(f"No patient matches the filters ({desc}).")
+        raise CliError(_("No patient matches the filters ({filters}).", filters=desc))
     rates = None
     if args.rates:
         from core.rates import RatesError, load_rates
@@ -609,9 +639,11 @@ def _print_report(args: argparse.Namespace, path: str, data: bytes, seconds: flo
         _print_json({"bundle": os.path.abspath(path), "seconds": seconds, "files": names, "filters": results["filters"],
                      "notes": notes, "results": {k: s["result"] for k, s in results["sections"].items()}})
     else:
-        print(f"bundle: {os.path.abspath(path)} ({len(names)} files, {len(data) / 1e6:.1f} MB, {seconds:.1f} s)")
+        print(_("bundle: {path} ({files}, {size} MB, {seconds} s)", path=os.path.abspath(path),
+                files=n_("{n} file", "{n} files", len(names)), size=fmt_number(len(data) / 1e6, 1),
+                seconds=fmt_number(seconds, 1)))
         for n in notes:
-            print(f"note: {n}")
+            print(_("note: {note}", note=n))
 
 
 #: Limit flags -> (environment variable read by :class:`core.reader.ReadLimits`, help).
@@ -638,7 +670,7 @@ def _limits(args: argparse.Namespace) -> Iterator[None]:
             if value is None:
                 continue
             if value <= 0:
-                raise CliError(f"{flag} must be a positive number (got {value:g}).")
+                raise CliError(_("{flag} must be a positive number (got {value}).", flag=flag, value=f"{value:g}"))
             os.environ[var] = repr(value)
         yield
     finally:
@@ -660,8 +692,14 @@ def build_parser() -> argparse.ArgumentParser:
         for flag, what in LIMIT_FLAGS.items():
             g.add_argument(flag, type=float, metavar="N", help=what[1])
 
+    def lang(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--lang", choices=LANGUAGES, default=_env_language(),
+                        help="language of the text output and of the files written (default: MYOSCOPE_LANG, else en); "
+                             "JSON stays machine-readable")
+
     def common(sp: argparse.ArgumentParser) -> None:
         limits(sp)
+        lang(sp)
         sp.add_argument("cohort", help="cohort file (CSV, TSV or XLSX)")
         sp.add_argument("--filters", help='JSON filter spec, e.g. \'{"antibody_subtype": ["Mi2"], "age_min": 50}\'')
         sp.add_argument("--dictionary", help="data dictionary CSV (name,label,group,type); the sample dictionary by default")
@@ -717,6 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("ifn-score", help="type I interferon score from RT-qPCR")
     limits(i)
+    lang(i)
     i.add_argument("qpcr", help="qPCR table (sample_id, sample_type, gene, ct) or fold changes")
     i.add_argument("--threshold", type=float, default=2.3)
     i.add_argument("--reference-genes", default="HPRT1,18S")
@@ -735,17 +774,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     (``myoscope <command>: ...``); ``MYOSCOPE_DEBUG=1`` adds the traceback of an
     unexpected error.
     """
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2, already printed)
-        return exc.code if isinstance(exc.code, int) else 2
+    argv = list(sys.argv[1:] if argv is None else argv)
+    with using(_argv_language(argv)):  # usage errors in the language asked for
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a usage error (2, already printed)
+            return exc.code if isinstance(exc.code, int) else 2
+    with using(args.lang):
+        return _run(args)
+
+
+def _env_language() -> str:
+    """``MYOSCOPE_LANG`` when it names a known language, else English."""
+    env = os.environ.get("MYOSCOPE_LANG", "").strip().lower()
+    return env if env in LANGUAGES else "en"
+
+
+def _argv_language(argv: Sequence[str]) -> str:
+    """The ``--lang`` of a command line not parsed yet (for its usage errors)."""
+    for i, a in enumerate(argv):
+        value = a.split("=", 1)[1] if a.startswith("--lang=") else (argv[i + 1] if a == "--lang" and i + 1 < len(argv) else None)
+        if value in LANGUAGES:
+            return value
+    return _env_language()
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; errors as one line on stderr, exit status 2."""
     try:
         with _limits(args):
             return int(args.fn(args))
     except CliError as exc:
         print(f"myoscope {args.command}: {_one_line(exc)}", file=sys.stderr)
     except FileNotFoundError as exc:
-        print(f"myoscope {args.command}: file not found: {exc.filename}", file=sys.stderr)
+        print(_("myoscope {command}: file not found: {file}", command=args.command, file=exc.filename), file=sys.stderr)
     except BrokenPipeError:  # output piped into `head`: not an error of the analysis
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -754,8 +816,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last resort: never a traceback unless asked
         if os.environ.get("MYOSCOPE_DEBUG") == "1":
             traceback.print_exc(file=sys.stderr)
-        print(f"myoscope {args.command}: unexpected error ({type(exc).__name__}: {_one_line(exc)}); "
-              "rerun with MYOSCOPE_DEBUG=1 for details", file=sys.stderr)
+        print(_("myoscope {command}: unexpected error ({error}: {reason}); rerun with MYOSCOPE_DEBUG=1 for details",
+                command=args.command, error=type(exc).__name__, reason=_one_line(exc)), file=sys.stderr)
     return 2
 
 
