@@ -15,9 +15,9 @@ from dataclasses import replace
 
 import pandas as pd
 
+from core.i18n import _, n_
 from core.io import Cohort
 from core.validate import Problem, problems_frame
-from core.i18n import _, n_
 
 
 def error_rows(cohort: Cohort) -> list[int]:

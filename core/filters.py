@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.i18n import _, language, n_
 from core.schema import SUBTYPE_LABELS, DataDictionary
 
 
@@ -200,8 +201,9 @@ class FilterResult:
     def description(self) -> str:
         """Human text, e.g. ``"antibody subtype: anti-Mi2; age ≥ 50 (3 without age excluded)"``."""
         if not self.steps:
-            return "no filter (all patients)"
-        return "; ".join(d for d, _ in self.steps) + f" — {self.n_after} of {self.n_before} patients"
+            return _("no filter (all patients)")
+        return n_("{steps} — {n_after} of {n} patient", "{steps} — {n_after} of {n} patients", self.n_before,
+                  steps="; ".join(d for d, _k in self.steps), n_after=self.n_after)
 
 
 def apply_filters(df: pd.DataFrame, spec: FilterSpec, dictionary: DataDictionary | None = None) -> FilterResult:
@@ -227,36 +229,43 @@ def apply_filters(df: pd.DataFrame, spec: FilterSpec, dictionary: DataDictionary
 
     if spec.antibody_subtype is not None:
         col = df["antibody_subtype"] if "antibody_subtype" in df else pd.Series("untested", index=df.index)
-        names = ", ".join(SUBTYPE_LABELS.get(s, s) for s in spec.antibody_subtype) or "none selected"
-        step(f"antibody subtype: {names}", col.isin(spec.antibody_subtype))
+        names = ", ".join(SUBTYPE_LABELS.get(s, s) for s in spec.antibody_subtype) or _("none selected")
+        step(_("antibody subtype: {names}", names=names), col.isin(spec.antibody_subtype))
     if spec.age_min is not None or spec.age_max is not None:
         if "age_at_diagnosis" not in df:
-            raise FilterError("The age filter needs an age at diagnosis (or birth and diagnosis dates), which this cohort lacks.")
+            raise FilterError(_("The age filter needs an age at diagnosis (or birth and diagnosis dates), which this cohort lacks."))
         age = df["age_at_diagnosis"]
         m = age.notna()
         if spec.age_min is not None:
             m &= age >= spec.age_min
         if spec.age_max is not None:
             m &= age <= spec.age_max
-        lo = f"{spec.age_min:g}" if spec.age_min is not None else "any"
-        hi = f"{spec.age_max:g}" if spec.age_max is not None else "any"
+        lo = _num(spec.age_min) if spec.age_min is not None else _("any")
+        hi = _num(spec.age_max) if spec.age_max is not None else _("any")
         n_missing = int((age.isna() & mask).sum())
-        extra = f" ({n_missing} without age left out)" if n_missing else ""
-        step(f"age at diagnosis {lo}–{hi} years{extra}", m)
+        text = (_("age at diagnosis {low}–{high} years ({n} without age left out)", low=lo, high=hi, n=n_missing) if n_missing
+                else _("age at diagnosis {low}–{high} years", low=lo, high=hi))
+        step(text, m)
     if spec.sex is not None:
         if "sex" not in df:
-            raise FilterError("The sex filter needs a sex column, which this cohort lacks.")
-        step(f"sex: {', '.join(spec.sex) or 'none selected'}", df["sex"].isin(spec.sex))
+            raise FilterError(_("The sex filter needs a sex column, which this cohort lacks."))
+        step(_("sex: {values}", values=", ".join(spec.sex) or _("none selected")), df["sex"].isin(spec.sex))
     for col, values in spec.features:
         if col not in df:
-            raise FilterError(f"The filter on {col!r} refers to a column this cohort does not have.")
+            raise FilterError(_("The filter on {column!r} refers to a column this cohort does not have.", column=col))
         shown = ", ".join(_show(v) for v in values)
         step(f"{dictionary.label(col)}: {shown}", df[col].isin(values))
     out = df[mask]
     return FilterResult(out, len(df), len(out), tuple(steps))
 
 
+def _num(v: float) -> str:
+    """``50``, ``0.5`` (French ``0,5``)."""
+    text = f"{v:g}"
+    return text.replace(".", ",") if language() == "fr" else text
+
+
 def _show(v: Any) -> str:
     if isinstance(v, float):
-        return {1.0: "yes", 0.0: "no"}.get(v, f"{v:g}")
+        return _("yes") if v == 1.0 else _("no") if v == 0.0 else _num(v)
     return str(v)

@@ -37,6 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.i18n import _, language, n_
 from core.schema import (
     DM_ANTIBODIES,
     SUBTYPE_LABELS,
@@ -222,10 +223,13 @@ def require_groups(labels: pd.Series, order: list[str], description: str = "") -
         if int(counts.get(g, 0)) == 0:
             others = ", ".join(f"{h!r}: {int(counts.get(h, 0))}" for h in order if h != g)
             n_none = int(labels.isna().sum())
-            raise GroupingError(
-                f"group {g!r} has no patient: {description or 'this split'} leaves it empty "
-                f"(other groups {others or 'none'}; {n_none} patient(s) in no group)."
-            )
+            raise GroupingError(n_(
+                "group {group!r} has no patient: {split} leaves it empty "
+                "(other groups {others}; {n} patient(s) in no group).",
+                "group {group!r} has no patient: {split} leaves it empty "
+                "(other groups {others}; {n} patient(s) in no group).",
+                n_none, group=g, split=description or _("this split"), others=others or _("none"),
+            ))
 
 
 def binary_labels(column: str, dictionary: DataDictionary) -> tuple[str, str]:
@@ -238,7 +242,13 @@ def binary_labels(column: str, dictionary: DataDictionary) -> tuple[str, str]:
         base = dictionary.label(column)
         return f"{base}+", f"{base}\u2212"
     label = dictionary.label(column)
-    return f"{label}: yes", f"{label}: no"
+    return _("{label}: yes", label=label), _("{label}: no", label=label)
+
+
+def _g(c: float) -> str:
+    """A cut-off in its shortest form (``50``, ``0.5``; French ``0,5``)."""
+    text = f"{c:g}"
+    return text.replace(".", ",") if language() == "fr" else text
 
 
 def assign_groups(df: pd.DataFrame, spec: GroupSpec, dictionary: DataDictionary | None = None) -> Grouping:
@@ -252,39 +262,39 @@ def assign_groups(df: pd.DataFrame, spec: GroupSpec, dictionary: DataDictionary 
     dictionary = dictionary or DataDictionary()
     col = spec.column or {"subtype": "antibody_subtype", "age": "age_at_diagnosis"}.get(spec.kind, "")
     if col not in df:
-        raise GroupingError(f"The grouping column {col!r} is not in this cohort.")
+        raise GroupingError(_("The grouping column {column!r} is not in this cohort.", column=col))
     s = df[col]
     labels = pd.Series(np.nan, index=df.index, dtype=object)
     if spec.kind == "subtype":
         if not spec.values_a:
-            raise GroupingError("Choose the antibody subtype of group A.")
+            raise GroupingError(_("Choose the antibody subtype of group A."))
         sub = spec.values_a[0]
         name = SUBTYPE_LABELS.get(sub, sub)
-        a, b = name, f"other subtypes (not {name})"
+        a, b = name, _("other subtypes (not {name})", name=name)
         known = s.notna() & (s != "untested")
         labels[known & (s == sub)] = a
         labels[known & (s != sub)] = b
-        order, desc = [a, b], f"{name} vs other antibody subtypes"
+        order, desc = [a, b], _("{name} vs other antibody subtypes", name=name)
     elif spec.kind == "binary":
         a, b = binary_labels(col, dictionary)
         labels[s == 1] = a
         labels[s == 0] = b
-        order, desc = [a, b], f"{a} vs {b}"
+        order, desc = [a, b], _("{a} vs {b}", a=a, b=b)
     elif spec.kind == "category":
         order, desc = _category_groups(s, spec, labels, dictionary.label(col))
     elif spec.kind == "levels":
         order = _level_groups(s, col, labels, dictionary)
-        desc = f"by {dictionary.label(col)}"
+        desc = _("by {column}", column=dictionary.label(col))
     elif spec.kind == "age":
         c = spec.cutoff
-        a, b = f"age ≥ {c:g}", f"age < {c:g}"
+        a, b = _("age ≥ {cutoff}", cutoff=_g(c)), _("age < {cutoff}", cutoff=_g(c))
         labels[s >= c] = a
         labels[s < c] = b
-        order, desc = [a, b], f"age at diagnosis ≥ {c:g} vs < {c:g} years"
+        order, desc = [a, b], _("age at diagnosis ≥ {cutoff} vs < {cutoff} years", cutoff=_g(c))
     elif spec.kind == "cutoff":
         order, desc = _cutoff_groups(s, spec, labels, dictionary.get(col))
     else:  # pragma: no cover - Literal guards
-        raise GroupingError(f"Unknown grouping kind {spec.kind!r}.")
+        raise GroupingError(_("Unknown grouping kind {kind!r}.", kind=spec.kind))
     n_excluded = int(labels.isna().sum())
     return Grouping(labels, order, desc, n_excluded, spec)
 
@@ -295,9 +305,9 @@ def _category_groups(s: pd.Series, spec: GroupSpec, labels: pd.Series, label: st
     values_a = _canonical_values(spec.values_a, s)
     values_b = _canonical_values(spec.values_b, s)
     if not values_a:
-        raise GroupingError(f"Choose at least one value of {label} for group A.")
+        raise GroupingError(_("Choose at least one value of {label} for group A.", label=label))
     if set(values_a) & set(values_b):
-        raise GroupingError("A value cannot be in both groups.")
+        raise GroupingError(_("A value cannot be in both groups."))
     text = category_strings(s)
     a = " / ".join(values_a)
     in_a = text.isin(values_a)
@@ -305,11 +315,11 @@ def _category_groups(s: pd.Series, spec: GroupSpec, labels: pd.Series, label: st
         b = " / ".join(values_b)
         in_b = text.isin(values_b)
     else:
-        b = f"other than {a}"
+        b = _("other than {a}", a=a)
         in_b = text.notna() & ~in_a
     labels[in_a] = a
     labels[in_b] = b
-    return [a, b], f"{label}: {a} vs {b}"
+    return [a, b], _("{label}: {a} vs {b}", label=label, a=a, b=b)
 
 
 def _cutoff_groups(s: pd.Series, spec: GroupSpec, labels: pd.Series, info: FeatureInfo) -> tuple[list[str], str]:
@@ -322,16 +332,17 @@ def _cutoff_groups(s: pd.Series, spec: GroupSpec, labels: pd.Series, info: Featu
         The column is not numeric, or the cut-off is not a finite number.
     """
     if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        raise GroupingError(f"{info.label} is not a number column: choose a continuous or ordinal column for a cut-off.")
+        raise GroupingError(_("{label} is not a number column: choose a continuous or ordinal column for a cut-off.", label=info.label))
     c = float(spec.cutoff)
     if not np.isfinite(c):
-        raise GroupingError(f"The cut-off of {info.label} must be a finite number (got {spec.cutoff!r}).")
-    unit = f" {info.unit}" if info.unit else ""
-    a, b = f"{info.label} ≥ {c:g}", f"{info.label} < {c:g}"
+        raise GroupingError(_("The cut-off of {label} must be a finite number (got {cutoff!r}).", label=info.label, cutoff=spec.cutoff))
+    a, b = f"{info.label} ≥ {_g(c)}", f"{info.label} < {_g(c)}"
     values = s.astype(np.float64)
     labels[values >= c] = a
     labels[values < c] = b
-    return [a, b], f"{info.label} ≥ {c:g} vs < {c:g}{unit}"
+    desc = (_("{label} ≥ {cutoff} vs < {cutoff} {unit}", label=info.label, cutoff=_g(c), unit=info.unit) if info.unit
+            else _("{label} ≥ {cutoff} vs < {cutoff}", label=info.label, cutoff=_g(c)))
+    return [a, b], desc
 
 
 def _level_groups(s: pd.Series, col: str, labels: pd.Series, dictionary: DataDictionary) -> list[str]:

@@ -21,6 +21,7 @@ import pandas as pd
 from core import codes, reader
 from core.codes import Coercion
 from core.constants import DAYS_PER_YEAR
+from core.i18n import _, n_
 from core.reader import InputFileError, RawTable, ReadLimits
 from core.resources import SAMPLE_DIR
 from core.safe_text import neutralise_frame
@@ -34,7 +35,6 @@ from core.schema import (
     FeatureInfo,
 )
 from core.validate import Problem, validate_cohort
-from core.i18n import _, n_
 
 REDCAP_META = re.compile(r"^(redcap_event_name|redcap_repeat_instrument|redcap_repeat_instance|redcap_data_access_group|redcap_survey_identifier|.+_complete|.+_timestamp)$")
 REDCAP_LABEL_CHOICE = re.compile(r"^(?P<field>.+?)\s*\(choice=(?P<choice>.+)\)\s*$")
@@ -262,7 +262,7 @@ def mapping_from_table(edited: pd.DataFrame, dictionary: DataDictionary, types: 
     """Mapping and type overrides from the edited rows (a type equal to the current one is no override)."""
     new_map: dict[str, str] = {}
     new_types = dict(types)
-    for _, r in edited.iterrows():
+    for _i, r in edited.iterrows():
         tgt = "" if r["Myoscope column"] == NOT_IMPORTED else str(r["Myoscope column"])
         new_map[str(r["Your column"])] = tgt
         if tgt and tgt not in CORE_COLUMNS and r["Type"] != (types.get(tgt) or dictionary.get(tgt).type):
@@ -337,7 +337,7 @@ def infer_type(name: str, series: pd.Series, decimal: str = ".") -> str:
         if looks_date and codes.share_parseable(series, codes.date_code)[0] == 1.0:
             return "date"
         return _numeric_kind(parsed.values[known].to_numpy(dtype=float), n_num)
-    share, _ = codes.share_parseable(series, codes.binary_code)
+    share, _parsed = codes.share_parseable(series, codes.binary_code)
     if share >= 0.8:
         return "binary"
     total = n_num + n_bad

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from core import codes
-from core.validate import Problem
 from core.i18n import _, n_
+from core.validate import Problem
 
 DELIMITERS = (",", ";", "\t", "|")
 Source = bytes | str | Path | IO[Any]

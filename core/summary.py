@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.i18n import _, fmt_number, n_
 from core.schema import CORE_COLUMNS, SUBTYPE_LABELS, SUBTYPE_VALUES, DataDictionary
 
 
@@ -56,7 +57,7 @@ class CohortSummary:
         """``"55.5 (38.1–65.8)"`` or ``"—"``."""
         if self.age_median is None:
             return "—"
-        return f"{self.age_median:.1f} ({self.age_q1:.1f}–{self.age_q3:.1f})"
+        return f"{fmt_number(self.age_median, 1)} ({fmt_number(self.age_q1, 1)}–{fmt_number(self.age_q3, 1)})"
 
 
 def cohort_summary(df: pd.DataFrame, dictionary: DataDictionary) -> CohortSummary:
@@ -109,7 +110,7 @@ def subtype_table(summary: CohortSummary) -> pd.DataFrame:
     total = sum(summary.subtypes.values()) or 1
     return pd.DataFrame(
         [(SUBTYPE_LABELS.get(k, k), v, 100.0 * v / total) for k, v in summary.subtypes.items()],
-        columns=["Antibody subtype", "Patients", "%"],
+        columns=[_("Antibody subtype"), _("Patients"), "%"],
     )
 
 
@@ -124,15 +125,15 @@ def patient_labels(df: pd.DataFrame, event_counts: pd.Series | None = None) -> d
     ids = df["patient_id"].astype(str)
     parts = [ids]
     if "antibody_subtype" in df:
-        parts.append(df["antibody_subtype"].map(lambda s: SUBTYPE_LABELS.get(str(s), str(s)) if isinstance(s, str) else "unknown subtype"))
+        parts.append(df["antibody_subtype"].map(lambda s: SUBTYPE_LABELS.get(str(s), str(s)) if isinstance(s, str) else _("unknown subtype")))
     if "sex" in df:
         parts.append(df["sex"].where(df["sex"].map(lambda s: isinstance(s, str)), ""))
     if "age_at_diagnosis" in df:
         age = pd.to_numeric(df["age_at_diagnosis"], errors="coerce")
-        parts.append(age.map(lambda a: f"{a:.0f} y" if not math.isnan(a) else ""))
+        parts.append(age.map(lambda a: _("{age} y", age=f"{a:.0f}") if not math.isnan(a) else ""))
     if event_counts is not None and len(event_counts):
         n = ids.map(event_counts).fillna(0).astype(int)
-        parts.append(n.map(lambda k: f"{k} events" if k else ""))
+        parts.append(n.map(lambda k: n_("{n} events", "{n} events", k) if k else ""))
     table = pd.concat([p.reset_index(drop=True).astype(str) for p in parts], axis=1)
     labels = table.apply(lambda r: " · ".join(v for v in r if v), axis=1) if len(table) else pd.Series(dtype=str)
     return dict(zip(ids, labels, strict=True))

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from core.constants import DAYS_PER_YEAR
-from core.schema import DataDictionary
 from core.i18n import _, fmt_date
+from core.schema import DataDictionary
 
 Severity = Literal["error", "warning", "info"]
 
