@@ -186,10 +186,11 @@ def _add_or_column(fig: go.Figure, result: ComparisonResult, est_rows: pd.DataFr
         return
     pct = round(100 * result.conf_level)
     font = {"size": max(10, font_size - 2), "color": "black"}
-    for y, rec in zip(ys, est_rows.to_dict("records")):
-        fig.add_annotation(text=format_or_ci(rec["odds_ratio"], rec["or_ci_low"], rec["or_ci_high"]),
-                           xref="paper", yref="y", x=1, y=y, xshift=12, xanchor="left", showarrow=False,
-                           font=font)
+    # one layout update for every row (add_annotation per row re-validates them all: quadratic)
+    rows = [{"text": format_or_ci(rec["odds_ratio"], rec["or_ci_low"], rec["or_ci_high"]), "xref": "paper", "yref": "y",
+             "x": 1, "y": y, "xshift": 12, "xanchor": "left", "showarrow": False, "font": font}
+            for y, rec in zip(ys, est_rows.to_dict("records"))]
+    fig.update_layout(annotations=[*fig.layout.annotations, *rows])
     fig.add_annotation(text=_("<b>OR ({ci})</b>", ci=fmt_ci_label(pct / 100)), xref="paper", yref="y", x=1, y=len(ys) + 0.5,
                        xshift=12, xanchor="left", yanchor="bottom", showarrow=False, font=font)
 
