@@ -41,6 +41,7 @@ import pandas as pd
 from core.constants import MIN_GROUP_SIZE, MIN_NON_MISSING
 from core.formatting import format_n_of_N, format_p
 from core.groups import category_levels, category_strings
+from core.i18n import _, fmt_ci_label, language, n_
 from core.schema import SUBTYPE_LABELS, DataDictionary, FeatureInfo
 from core.stats import (
     FISHER_MAX_TABLES,
@@ -327,7 +328,7 @@ def compare_groups(
         for g, nn in ((group_a, nn_a), (group_b, nn_b)):
             if nn < MIN_NON_MISSING:
                 few[g].append(f"{info.label} ({nn})")
-                notes.append(f"fewer than {MIN_NON_MISSING} values in {g}")
+                notes.append(_("fewer than {k} values in {group}", k=MIN_NON_MISSING, group=g))
         rec["note"] = "; ".join(notes)
         records.append(rec)
 
@@ -385,12 +386,13 @@ def _binary_row(rec: dict[str, Any], values: np.ndarray, is_a: np.ndarray, is_b:
     fr = fisher_2x2(a_yes, a_no, b_yes, b_no, conf_level)
     rec.update(p_value=fr.p_value, odds_ratio=fr.odds_ratio, or_ci_low=fr.ci_low, or_ci_high=fr.ci_high)
     if N_a == 0 or N_b == 0:
-        notes.append("no recorded value in a group: not tested")
+        notes.append(_("no recorded value in a group: not tested"))
     elif math.isnan(fr.odds_ratio):
-        notes.append("same value in every patient: odds ratio not estimable")
-    elif fr.odds_ratio == 0.0 or math.isinf(fr.odds_ratio):
-        notes.append("zero cell: odds ratio " + ("0" if fr.odds_ratio == 0 else "infinite")
-                     + ", one confidence limit unbounded")
+        notes.append(_("same value in every patient: odds ratio not estimable"))
+    elif fr.odds_ratio == 0.0:
+        notes.append(_("zero cell: odds ratio 0, one confidence limit unbounded"))
+    elif math.isinf(fr.odds_ratio):
+        notes.append(_("zero cell: odds ratio infinite, one confidence limit unbounded"))
     return notes, N_a, N_b
 
 
@@ -410,9 +412,9 @@ def _continuous_row(rec: dict[str, Any], values: np.ndarray, idx_a: np.ndarray, 
         q1_a=qa[0], median_a=qa[1], q3_a=qa[2], q1_b=qb[0], median_b=qb[1], q3_b=qb[2],
     )
     if sa.size == 0 or sb.size == 0:
-        notes.append("no recorded value in a group: not tested")
+        notes.append(_("no recorded value in a group: not tested"))
     elif math.isnan(mw.p_value):
-        notes.append("all values equal: not tested")
+        notes.append(_("all values equal: not tested"))
     return notes, sa.size, sb.size
 
 
@@ -435,22 +437,29 @@ def _guardrails(group_a: str, n_a: int, group_b: str, n_b: int, few: dict[str, l
     guardrails: list[str] = []
     for g, n in ((group_a, n_a), (group_b, n_b)):
         if n < MIN_GROUP_SIZE:
-            guardrails.append(
-                f"Group '{g}' has {n} patient{'s' if n != 1 else ''} (fewer than {MIN_GROUP_SIZE}): "
-                "percentages and tests are unstable."
-            )
+            guardrails.append(_small_group(g, n))
     for g, items in few.items():
         if items:
-            guardrails.append(
-                f"Fewer than {MIN_NON_MISSING} non-missing values in '{g}' for: "
-                + ", ".join(items) + "."
-            )
+            guardrails.append(_("Fewer than {k} non-missing values in '{group}' for: {features}.",
+                                k=MIN_NON_MISSING, group=g, features=", ".join(items)))
     return guardrails
 
 
 # =====================================================================================
 # Display (journal style)
 # =====================================================================================
+def _small_group(g: str, n: int) -> str:
+    """The guardrail of a group smaller than ``MIN_GROUP_SIZE``."""
+    return n_("Group '{group}' has {n} patient (fewer than {k}): percentages and tests are unstable.",
+              "Group '{group}' has {n} patients (fewer than {k}): percentages and tests are unstable.",
+              n, group=g, k=MIN_GROUP_SIZE)
+
+
+def _loc(text: str) -> str:
+    """A formatted number with the language's decimal mark (``0,17`` in French)."""
+    return text.replace(".", ",") if language() == "fr" else text
+
+
 def _fmt_ratio(x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
@@ -459,12 +468,12 @@ def _fmt_ratio(x: float) -> str:
     if x == 0:
         return "0"
     if x < 0.01:
-        return f"{x:.2g}"
+        return _loc(f"{x:.2g}")
     if x >= 100:
         return f"{x:.0f}"
     if x >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
+        return _loc(f"{x:.1f}")
+    return _loc(f"{x:.2f}")
 
 
 def format_or_ci(odds_ratio: float, low: float, high: float) -> str:
@@ -478,7 +487,7 @@ def format_or_ci(odds_ratio: float, low: float, high: float) -> str:
 def _fmt_number(x: float, decimals: int) -> str:
     if math.isnan(x):
         return "—"
-    return f"{x:.{decimals}f}"
+    return _loc(f"{x:.{decimals}f}")
 
 
 def _decimals_for(values: Iterable[float]) -> int:
@@ -496,7 +505,8 @@ def _decimals_for(values: Iterable[float]) -> int:
 def _median_iqr(med: float, q1: float, q3: float, n: int, decimals: int) -> str:
     if n == 0 or math.isnan(med):
         return "—"
-    return f"{_fmt_number(med, decimals)} ({_fmt_number(q1, decimals)}–{_fmt_number(q3, decimals)}); n = {n}"
+    return _("{median} ({q1}–{q3}); n = {n}", median=_fmt_number(med, decimals), q1=_fmt_number(q1, decimals),
+             q3=_fmt_number(q3, decimals), n=n)
 
 
 def display_table(result: ComparisonResult, header_row: bool = True,
@@ -510,16 +520,15 @@ def display_table(result: ComparisonResult, header_row: bool = True,
     unit and ", median (IQR)". With ``header_row`` the first row gives the group sizes
     (``Patients, n``), so data row ``i`` of ``result.rows`` is display row ``i + 1``.
     """
-    ci_pct = f"{round(100 * result.conf_level):d}%"
     cols = ["Feature", result.group_a, result.group_b, *([OVERALL] if overall is not None else []), "P"]
     if result.fdr:
         cols.append("q")
-    or_col = f"OR ({ci_pct} CI)"
+    or_col = _("OR ({ci})", ci=fmt_ci_label(round(100 * result.conf_level) / 100))
     cols.append(or_col)
     out: list[dict[str, str]] = []
     if header_row:
         head = {c: "" for c in cols}
-        head.update({"Feature": "Patients, n", result.group_a: str(result.n_a), result.group_b: str(result.n_b)})
+        head.update({"Feature": _("Patients, n"), result.group_a: str(result.n_a), result.group_b: str(result.n_b)})
         if overall is not None:
             head[OVERALL] = str(overall.n_total)
         out.append(head)
@@ -532,8 +541,7 @@ def display_table(result: ComparisonResult, header_row: bool = True,
             row[result.group_b] = format_n_of_N(int(rec["n_b"]), int(rec["N_b"]))
             row[or_col] = format_or_ci(rec["odds_ratio"], rec["or_ci_low"], rec["or_ci_high"])
         else:
-            unit = f" ({rec['unit']})" if rec.get("unit") else ""
-            row["Feature"] = f"{rec['label']}{unit}, median (IQR)"
+            row["Feature"] = _median_label(rec)
             dec = _decimals_for([rec["median_a"], rec["median_b"], rec["q1_a"], rec["q1_b"]])
             row[result.group_a] = _median_iqr(rec["median_a"], rec["q1_a"], rec["q3_a"], int(rec["n_a"]), dec)
             row[result.group_b] = _median_iqr(rec["median_b"], rec["q1_b"], rec["q3_b"], int(rec["n_b"]), dec)
@@ -544,7 +552,22 @@ def display_table(result: ComparisonResult, header_row: bool = True,
             row[OVERALL] = pooled.get(rec["feature"], "—")
         out.append(row)
     # group labels equal to a fixed column name would collide; keep order regardless
-    return pd.DataFrame(out, columns=cols)
+    return _headers(pd.DataFrame(out, columns=cols))
+
+
+def _median_label(rec: dict[str, Any]) -> str:
+    """``Label (unit), median (IQR)`` of a continuous row."""
+    if rec.get("unit"):
+        return _("{label} ({unit}), median (IQR)", label=rec["label"], unit=rec["unit"])
+    return _("{label}, median (IQR)", label=rec["label"])
+
+
+def _headers(table: pd.DataFrame) -> pd.DataFrame:
+    """The display table with its fixed column headers in the current language."""
+    if language() == "en":
+        return table
+    fixed = {"Feature": _("Feature"), "Characteristic": _("Characteristic"), OVERALL: _("Overall")}
+    return table.rename(columns={c: fixed[c] for c in table.columns if c in fixed})
 
 
 # =====================================================================================
@@ -633,45 +656,54 @@ def _subtype_codes(sub: pd.Series, code_of: dict[str, int], known_other: int, un
 # =====================================================================================
 # Methods paragraph
 # =====================================================================================
+def _p_threshold() -> str:
+    """``P < .05`` (French ``P < 0,05``)."""
+    return "P < 0,05" if language() == "fr" else "P < .05"
+
+
 def methods_text(result: ComparisonResult, filters_description: str = "") -> str:
     """One-paragraph methods text for the comparison (tests, missing data, filters)."""
     rows = result.rows
     has_bin = bool((rows["type"] == "binary").any())
     has_cont = bool(rows["type"].isin(["continuous", "ordinal"]).any())
     filt = filters_description.strip().rstrip(".")
-    parts = [
-        f"Patients were compared between two groups: {result.group_a} (n = {result.n_a}) and "
-        f"{result.group_b} (n = {result.n_b})"
-        + (f"; {result.n_excluded} patient{'s' if result.n_excluded != 1 else ''} with a missing or other "
-           "grouping value were excluded" if result.n_excluded else "")
-        + "."
-    ]
-    parts.append(f"Cohort filters: {filt}." if filt else "No cohort filter was applied.")
-    parts.append(
+    groups = {"group_a": result.group_a, "n_a": result.n_a, "group_b": result.group_b, "n_b": result.n_b}
+    if result.n_excluded:
+        parts = [n_("Patients were compared between two groups: {group_a} (n = {n_a}) and {group_b} (n = {n_b}); "
+                    "{n} patient with a missing or other grouping value were excluded.",
+                    "Patients were compared between two groups: {group_a} (n = {n_a}) and {group_b} (n = {n_b}); "
+                    "{n} patients with a missing or other grouping value were excluded.",
+                    result.n_excluded, **groups)]
+    else:
+        parts = [_("Patients were compared between two groups: {group_a} (n = {n_a}) and {group_b} (n = {n_b}).", **groups)]
+    parts.append(_("Cohort filters: {filters}.", filters=filt) if filt else _("No cohort filter was applied."))
+    parts.append(_(
         "Missing values were excluded feature by feature from numerators and denominators (n/N), "
         "without imputation."
-    )
+    ))
     if has_bin:
-        parts.append(
+        parts.append(_(
             "Binary features are reported as n/N (%) and compared with the two-sided Fisher exact test; "
-            f"odds ratios ({result.group_a} vs {result.group_b}) are conditional maximum-likelihood "
-            f"estimates with exact {round(100 * result.conf_level)}% confidence intervals (as in R's "
-            "fisher.test); a zero cell gives an odds ratio of 0 or infinity with an unbounded limit."
-        )
+            "odds ratios ({group_a} vs {group_b}) are conditional maximum-likelihood "
+            "estimates with exact {level}% confidence intervals (as in R's "
+            "fisher.test); a zero cell gives an odds ratio of 0 or infinity with an unbounded limit.",
+            group_a=result.group_a, group_b=result.group_b, level=round(100 * result.conf_level),
+        ))
     if has_cont:
-        parts.append(
+        parts.append(_(
             "Continuous features are reported as median (interquartile range, quantile definition 7) "
             "and compared with the two-sided Mann-Whitney U test (normal approximation with tie and "
             "continuity corrections, as R's wilcox.test with exact = FALSE)."
-        )
+        ))
     if result.fdr:
-        parts.append(
-            f"P values of the {rows['p_value'].notna().sum()} tests were adjusted for multiple comparisons "
-            "with the Benjamini-Hochberg false discovery rate procedure (q-values)."
-        )
+        parts.append(_(
+            "P values of the {n} tests were adjusted for multiple comparisons "
+            "with the Benjamini-Hochberg false discovery rate procedure (q-values).",
+            n=rows["p_value"].notna().sum(),
+        ))
     else:
-        parts.append("P values are not adjusted for multiple comparisons.")
-    parts.append("P < .05 was considered significant. Computed with Myoscope.")
+        parts.append(_("P values are not adjusted for multiple comparisons."))
+    parts.append(_("{p} was considered significant. Computed with Myoscope.", p=_p_threshold()))
     return " ".join(parts)
 
 
@@ -976,12 +1008,9 @@ def _adjust_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
 
 def _multi_guardrails(sizes: dict[str, int], features: pd.DataFrame) -> list[str]:
     """Small groups, and every feature tested with chi-square instead of Fisher."""
-    out = [
-        f"Group '{g}' has {n} patient{'s' if n != 1 else ''} (fewer than {MIN_GROUP_SIZE}): "
-        "percentages and tests are unstable."
-        for g, n in sizes.items() if n < MIN_GROUP_SIZE
-    ]
-    out += [f"{r['label']}: {r['warning']}." for r in features.to_dict("records") if r["warning"]]
+    out = [_small_group(g, n) for g, n in sizes.items() if n < MIN_GROUP_SIZE]
+    out += [_("{label}: {warning}.", label=r["label"], warning=r["warning"])
+            for r in features.to_dict("records") if r["warning"]]
     return out
 
 
@@ -999,14 +1028,14 @@ def display_multi_table(result: MultiComparisonResult, indent: str = "\u2003",
     """
     cols = ["Characteristic", OVERALL, *result.groups, "P"]
     blank = dict.fromkeys(cols, "")
-    out = [{**blank, "Characteristic": "Patients, n", OVERALL: str(result.n_total),
+    out = [{**blank, "Characteristic": _("Patients, n"), OVERALL: str(result.n_total),
             **{g: str(result.sizes[g]) for g in result.groups}, "feature": ""}]
     cells = result.cells.groupby("feature", sort=False)
     for rec in result.features.to_dict("records"):
         fc = cells.get_group(rec["feature"])
         out += [{**r, "feature": rec["feature"]}
                 for r in _display_feature(rec, fc, [OVERALL, *result.groups], blank, indent)]
-    return pd.DataFrame(out, columns=cols + (["feature"] if feature_column else []))
+    return _headers(pd.DataFrame(out, columns=cols + (["feature"] if feature_column else [])))
 
 
 def _display_feature(rec: dict[str, Any], fc: pd.DataFrame, columns: list[str], blank: dict[str, str],
@@ -1014,33 +1043,33 @@ def _display_feature(rec: dict[str, Any], fc: pd.DataFrame, columns: list[str], 
     """Display rows of one feature (see :func:`display_multi_table`)."""
     p = format_p(rec["p_value"]) + ("†" if rec["test"] == "Pearson chi-square" else "")
     by = {(r["row"], r["level"], r["group"]): r for r in fc.to_dict("records")}
-    unit = f" ({rec['unit']})" if rec.get("unit") else ""
     rows: list[dict[str, str]] = []
     if rec["type"] in ("continuous", "ordinal"):
         vals = [by[("value", "", g)] for g in columns]
         dec = _decimals_for([v["median"] for v in vals] + [v["q1"] for v in vals])
-        rows.append({**blank, "Characteristic": f"{rec['label']}{unit}, median (IQR)", "P": p,
+        rows.append({**blank, "Characteristic": _median_label(rec), "P": p,
                      **{g: _median_only(v, dec) for g, v in zip(columns, vals)}})
     elif rec["type"] == "binary":
         rows.append({**blank, "Characteristic": rec["label"], "P": p,
                      **{g: format_n_of_N(int(by[("value", "", g)]["n"]), int(by[("value", "", g)]["N"]))
                         for g in columns}})
     else:
-        rows.append({**blank, "Characteristic": f"{rec['label']}, n/N (%)", "P": p})
+        rows.append({**blank, "Characteristic": _("{label}, n/N (%)", label=rec["label"]), "P": p})
         for level in dict.fromkeys(r["level"] for r in by.values() if r["row"] == "level"):
             rows.append({**blank, "Characteristic": f"{indent}{level}",
                          **{g: format_n_of_N(int(by[("level", level, g)]["n"]), int(by[("level", level, g)]["N"]))
                             for g in columns}})
     unknown = [by[("unknown", UNKNOWN, g)] for g in columns]
     if unknown[0]["n"] > 0:
-        rows.append({**blank, "Characteristic": f"{indent}{UNKNOWN}", **{g: str(int(u["n"])) for g, u in zip(columns, unknown)}})
+        rows.append({**blank, "Characteristic": f"{indent}{_('Unknown')}", **{g: str(int(u["n"])) for g, u in zip(columns, unknown)}})
     return rows
 
 
 def _median_only(v: dict[str, Any], decimals: int) -> str:
     if v["n"] == 0 or math.isnan(v["median"]):
         return "—"
-    return f"{_fmt_number(v['median'], decimals)} ({_fmt_number(v['q1'], decimals)}–{_fmt_number(v['q3'], decimals)})"
+    return _("{median} ({q1}–{q3})", median=_fmt_number(v["median"], decimals), q1=_fmt_number(v["q1"], decimals),
+             q3=_fmt_number(v["q3"], decimals))
 
 
 def _overall_texts(result: MultiComparisonResult) -> dict[str, str]:
