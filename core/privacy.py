@@ -91,11 +91,14 @@ class PrivacyOptions:
     def describe(self) -> str:
         """One sentence for footnotes and methods."""
         parts = []
+        from core.i18n import _
+
         if self.suppressing:
-            parts.append(f"Counts from 1 to {self.suppress_below - 1} are shown as <{self.suppress_below} and "  # type: ignore[operator]
-                         "the percentages and ratios derived from them are blanked (zeros are shown).")
-        parts.append("Patient identifiers are included." if self.include_ids
-                     else "Patient identifiers are left out (a single patient is shown under a pseudonym).")
+            parts.append(_("Counts from 1 to {last} are shown as <{threshold} and the percentages and ratios derived "
+                           "from them are blanked (zeros are shown).", last=self.suppress_below - 1,  # type: ignore[operator]
+                           threshold=self.suppress_below))
+        parts.append(_("Patient identifiers are included.") if self.include_ids
+                     else _("Patient identifiers are left out (a single patient is shown under a pseudonym)."))
         return " ".join(parts)
 
 
@@ -141,8 +144,16 @@ def suppress_text(text: str, threshold: int = DEFAULT_THRESHOLD) -> tuple[str, b
     return out, changed
 
 
+def _translated(names: frozenset[str]) -> frozenset[str]:
+    """``names`` and their translations in the current language (display tables have
+    translated headers: "Événements" counts as "Events" does)."""
+    from core.i18n import _, language
+
+    return names if language() == "en" else names | {_(n) for n in names}
+
+
 def _count_columns(df: pd.DataFrame, counts: Iterable[str] | None) -> list[str]:
-    wanted = set(counts) if counts is not None else COUNT_COLUMNS
+    wanted = set(counts) if counts is not None else _translated(COUNT_COLUMNS)
     return [c for c in df.columns if c in wanted and pd.api.types.is_numeric_dtype(df[c])]
 
 
@@ -152,9 +163,19 @@ def _derived_columns(df: pd.DataFrame, counts: list[str]) -> list[str]:
         if c in counts:
             continue
         name = str(c)
-        if name in DERIVED_COLUMNS or name.startswith(("pct", "sir")) or _DERIVED_HEADER.search(name):
+        if name in DERIVED_COLUMNS or name.startswith(("pct", "sir")) or _DERIVED_HEADER.search(name) \
+                or _derived_translated(name):
             out.append(c)
     return out
+
+
+def _derived_translated(name: str) -> bool:
+    """A translated header derived from counts ("Excès / 1 000 PA", "RIS (IC à 95 %)")."""
+    from core.i18n import _, language
+
+    if language() == "en":
+        return False
+    return name.startswith((_("Excess"), _("SIR"), "OR", "HR"))
 
 
 def suppress_small_counts(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
@@ -194,8 +215,9 @@ def suppress_small_counts(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
             out[c] = col
             hit |= mask
             n_cells += int(mask.sum())
+    labels = _translated(LABEL_COLUMNS)
     for c in out.columns:
-        if c in count_cols or c in LABEL_COLUMNS or not (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
+        if c in count_cols or c in labels or not (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
             continue
         col = out[c].astype(object).copy()
         for i, v in enumerate(col.tolist()):
@@ -216,7 +238,7 @@ def suppress_small_counts(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
 
 
 _FIG_COUNT = re.compile(r"\b(n|O|N) = (\d+)\b")
-_FIG_SIR = re.compile(r"SIR [\d.]+ \([^)]*\)")
+_FIG_SIR = re.compile(r"SIR [\d.,]+ \([^)]*\)")
 _FIG_RATIO = re.compile(r"^(\d+) / (\S+)(\s+)(.*)$")
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.charts.common import num_g
 from core.export import exact_floats
 from core.filters import apply_filters
 from core.formatting import format_p
@@ -49,6 +50,16 @@ from core.groups import (
     assign_groups,
     category_levels,
     require_groups,
+)
+from core.i18n import (
+    NNBSP,
+    _,
+    fmt_ci_label,
+    fmt_date,
+    fmt_number,
+    fmt_pct,
+    language,
+    n_,
 )
 from core.io import Cohort
 from core.privacy import (
@@ -189,26 +200,26 @@ def build_bundle(cohort: Cohort, view: ViewState, cohort_name: str, cohort_bytes
     say = progress or (lambda stage, fraction: None)
     if options.render_figures:
         _start_renderer()
-    say("Computing analyses", 0.02)
+    say(_("Computing analyses"), 0.02)
     ctx = _context(cohort, view, options, events, rates, cohort_bytes_sha256)
     sections = _sections(ctx)
     images = _render_all(sections, options, say)
     files: dict[str, bytes] = {}
-    say("Writing PowerPoint", 0.70)
+    say(_("Writing PowerPoint"), 0.70)
     files["deck.pptx"] = write_pptx(sections, images, ctx)
-    say("Writing HTML report", 0.78)
+    say(_("Writing HTML report"), 0.78)
     files["report.html"] = write_html(sections, ctx).encode("utf-8")
-    say("Writing Word", 0.86)
+    say(_("Writing Word"), 0.86)
     files["report.docx"] = write_docx(sections, images, ctx)
-    say("Writing Excel", 0.92)
+    say(_("Writing Excel"), 0.92)
     files["tables.xlsx"] = write_xlsx(sections, ctx)
     for (name, fmt), data in images.items():
         files[f"figures/{name}.{fmt}"] = data
     files["view.json"] = _view_json(view, cohort_name, cohort_bytes_sha256, options).encode("utf-8")
     files["results.json"] = _results_json(sections, ctx).encode("utf-8")
-    say("Writing zip", 0.97)
+    say(_("Writing zip"), 0.97)
     out = _zip(files)
-    say("Done", 1.0)
+    say(_("Done"), 1.0)
     return out
 
 
@@ -218,6 +229,7 @@ def _view_json(view: ViewState, cohort_name: str, sha256: str, options: BundleOp
     from core.view import versions
 
     obj = json.loads(view.to_json(cohort_name, sha256))
+    obj["settings"]["g.lang"] = language()  # the language the bundle was written in
     obj["bundle"] = {"suppress_below": options.suppress_below if options.privacy.suppressing else None,
                      "include_ids": options.include_ids}
     obj["versions"].update(versions(("python-pptx", "python-docx", "openpyxl", "kaleido")))
@@ -254,10 +266,11 @@ def _context(cohort: Cohort, view: ViewState, options: BundleOptions, events: An
     """Filter the cohort; find the view's patient (``p.id``: an id or its address
     pseudonym, salted with the file's SHA-256); replace ids by pseudonyms unless opted in."""
     if cohort.blocking(()):
-        raise ReportError(f"The cohort has {len(cohort.blocking(()))} whole-file problem(s); fix them first.")
+        raise ReportError(n_("The cohort has {n} whole-file problem; fix it first.",
+                             "The cohort has {n} whole-file problems; fix them first.", len(cohort.blocking(()))))
     res = apply_filters(cohort.data, view.filters, cohort.dictionary)
     if res.data.empty:
-        raise ReportError(f"No patient matches the filters ({res.description()}).")
+        raise ReportError(_("No patient matches the filters ({filters}).", filters=res.description()))
     df = res.data
     patient = resolve_patient(view.get("p.id"), df["patient_id"].astype(str), sha256) if "patient_id" in df else None
     ids: dict[str, str] = {}
@@ -269,11 +282,11 @@ def _context(cohort: Cohort, view: ViewState, options: BundleOptions, events: An
 
 
 def _sections(ctx: _Context) -> list[Section]:
-    out = [_safely("compare", "Table I", _compare_section, ctx),
-           _safely("survival", "Survival", _survival_section, ctx),
-           _safely("sir", "Cancer risk (SIR)", _sir_section, ctx)]
+    out = [_safely("compare", _("Table I"), _compare_section, ctx),
+           _safely("survival", _("Survival"), _survival_section, ctx),
+           _safely("sir", _("Cancer risk (SIR)"), _sir_section, ctx)]
     if ctx.view.get("p.id"):  # asked for: a patient not found is said on its slide
-        out.append(_safely("patient", "Patient course", _patient_section, ctx))
+        out.append(_safely("patient", _("Patient course"), _patient_section, ctx))
     return out
 
 
@@ -283,7 +296,8 @@ def _safely(key: str, name: str, make: Callable[[_Context], Section], ctx: _Cont
         return make(ctx)
     except (GroupingError, ReportError, ValueError, KeyError) as exc:
         reason = " ".join(str(exc).split())
-        return Section(key, f"{ctx.subgroup} · {name} · not computed", notes=[f"{name} not computed: {reason}"])
+        return Section(key, _("{subgroup} · {name} · not computed", subgroup=ctx.subgroup, name=name),
+                       notes=[_("{name} not computed: {reason}", name=name, reason=reason)])
 
 
 # ------------------------------------------------------------------ labels
@@ -327,12 +341,12 @@ def view_grouping(df: pd.DataFrame, dictionary: DataDictionary, view: ViewState,
     else:
         spec = default_split(df, dictionary, page)
         if spec is None:
-            raise GroupingError("no split of the filtered cohort leaves two groups with patients.")
+            raise GroupingError(_("no split of the filtered cohort leaves two groups with patients."))
     if spec.column and spec.column not in df:
-        raise GroupingError(f"the split column {spec.column!r} is not in this cohort.")
+        raise GroupingError(_("the split column {column} is not in this cohort.", column=repr(spec.column)))
     grouping = assign_groups(df, spec, dictionary)
     if not grouping.order:
-        raise GroupingError(f"no patient has a value in {spec.column!r} (after filters).")
+        raise GroupingError(_("no patient has a value in {column} (after filters).", column=repr(spec.column)))
     grouping.require_nonempty()
     return grouping
 
@@ -350,7 +364,7 @@ def _infer_spec(df: pd.DataFrame, dictionary: DataDictionary, column: str, a: tu
     if two_groups and column in df:
         first = category_levels(df[column])[:1]
         if not first:
-            raise GroupingError(f"the column {column!r} has no values (after filters).")
+            raise GroupingError(_("the column {column} has no values (after filters).", column=repr(column)))
         return GroupSpec("category", column, tuple(first))
     return GroupSpec("levels", column)
 
@@ -363,7 +377,8 @@ def _split_text(grouping: Grouping, dictionary: DataDictionary) -> str:
 def _column_errors(ctx: _Context, columns: Sequence[str]) -> None:
     bad = [p for p in ctx.cohort.errors if p.field is not None and p.field in set(columns)]
     if bad:
-        raise ReportError(f"column {bad[0].column!r} has {len(bad)} value error(s); see the Cohort page.")
+        raise ReportError(n_("column {column} has {n} value error; see the Cohort page.",
+                             "column {column} has {n} value errors; see the Cohort page.", len(bad), column=repr(bad[0].column)))
 
 
 # ------------------------------------------------------------------ Table I
@@ -388,20 +403,23 @@ def _compare_section(ctx: _Context) -> Section:
 
     grouping = view_grouping(ctx.df, ctx.dictionary, ctx.view, "c", "compare", two_groups=True)
     if len(grouping.order) != 2:
-        raise ReportError(f"Table I needs exactly two groups, got {len(grouping.order)}.")
+        raise ReportError(_("Table I needs exactly two groups, got {n}.", n=len(grouping.order)))
     _column_errors(ctx, [grouping.spec.column])
     a, b = grouping.order
     res = compare_groups(ctx.df, grouping.labels, a, b, _compare_features(ctx, grouping.spec.column), ctx.dictionary,
                          fdr=bool(ctx.view.get("c.fdr")))
     payload = compare_payload(res)
     payload["filters"] = ctx.filters
-    pct = round(100 * res.conf_level)
-    foot = (f"n/N (%): patients with the feature / with the feature recorded. P: two-sided Fisher exact test (binary) "
-            f"or Mann-Whitney U test (continuous){'; q: Benjamini-Hochberg' if res.fdr else ''}. OR: {a} vs {b}, "
-            f"conditional maximum-likelihood estimate with exact {pct}% CI.")
-    table = Table("Table I", f"Table I: {a} vs {b}", _private(display_table(res), ctx),
-                  {"Table I numbers": _private(res.rows, ctx)})
-    return Section("compare", _title(ctx, f"Table I: {a} vs {b}", res.n_a + res.n_b),
+    ci = fmt_ci_label(res.conf_level)
+    foot = (_("n/N (%): patients with the feature / with the feature recorded. P: two-sided Fisher exact test (binary) "
+              "or Mann-Whitney U test (continuous); q: Benjamini-Hochberg. OR: {a} vs {b}, "
+              "conditional maximum-likelihood estimate with exact {ci}.", a=a, b=b, ci=ci) if res.fdr else
+            _("n/N (%): patients with the feature / with the feature recorded. P: two-sided Fisher exact test (binary) "
+              "or Mann-Whitney U test (continuous). OR: {a} vs {b}, "
+              "conditional maximum-likelihood estimate with exact {ci}.", a=a, b=b, ci=ci))
+    table = Table(_("Table I"), _("Table I: {a} vs {b}", a=a, b=b), _private(display_table(res), ctx),
+                  {_("Table I numbers"): _private(res.rows, ctx)})
+    return Section("compare", _title(ctx, _("Table I: {a} vs {b}", a=a, b=b), res.n_a + res.n_b),
                    figures=[("table1_forest_plot", forest_plot(res))], tables=[table], footnote=foot,
                    methods=methods_text(res, ctx.filters), payload=payload, notes=list(res.guardrails))
 
@@ -422,7 +440,9 @@ def _survival_inputs(ctx: _Context) -> tuple[Any, Grouping, pd.Series]:
     sd = survival_data(ctx.df, origin=v.get("s.origin"), event=event, event_date=event_date,
                        censor_date=v.get("s.censor"), unit=v.get("s.unit"))
     labels = grouping.labels.loc[sd.index]
-    require_groups(labels, grouping.order, f"{grouping.description}, among the {sd.n} patient(s) with usable survival data,")
+    require_groups(labels, grouping.order, n_("{grouping}, among the {n} patient with usable survival data,",
+                                              "{grouping}, among the {n} patients with usable survival data,", sd.n,
+                                              grouping=grouping.description))
     return sd, grouping, labels
 
 
@@ -452,29 +472,34 @@ def _survival_section(ctx: _Context) -> Section:
     res = analyze_survival(sd.time, sd.event, labels, order, conf_type=v.get("s.ci"), covariates=_covariates(ctx, sd.index),
                            landmarks=_times(v.get("s.lm")) or list(DEFAULT_LANDMARKS[unit]), unit=unit, reference=ref)
     event_label = ctx.dictionary.label(sd.event_column)
-    what = "survival" if sd.event_column == "death" else f"free of {event_label.lower()}"
-    what += f" by {_split_text(grouping, ctx.dictionary)}"
+    split = _split_text(grouping, ctx.dictionary)
+    what = (_("survival by {split}", split=split) if sd.event_column == "death"
+            else _("free of {event} by {split}", event=event_label.lower(), split=split))
+    unit_text = {"days": _("days"), "months": _("months"), "years": _("years")}.get(unit, unit)
     ticks = _times(v.get("s.ticks")) or default_tick_times(max((float(g.curve.time[-1]) for g in res.groups), default=0.0), unit)
     fig = km_figure(res, show_ci=v.get("s.bands"), show_censors=v.get("s.marks"), show_median=v.get("s.median"),
                     show_cumulative_events=v.get("s.cum"), unit_label=unit, risk_table_times=ticks,
                     show_risk_table=not ctx.options.privacy.suppressing,
-                    x_title=f"Time since {_lower(ctx.dictionary.label(sd.origin)).removeprefix('date of ')} ({unit})",
-                    y_title="Overall survival" if sd.event_column == "death" else f"Free of {_lower(event_label)}")
+                    x_title=_("Time since {origin} ({unit})", origin=_origin_text(ctx.dictionary.label(sd.origin)),
+                              unit=unit_text),
+                    y_title=_("Overall survival") if sd.event_column == "death" else _("Free of {event}", event=_lower(event_label)))
     payload = survival_payload(res, sd)
     payload.update(filters=ctx.filters, grouping=grouping.description)
     payload.pop("excluded", None) if not ctx.options.include_ids else None
-    lr = logrank_label(res) if res.logrank is not None else "no test (one group)"
-    foot = (f"Kaplan-Meier estimates, 95% pointwise CI (Greenwood, {CONF_TYPE_LABELS[res.conf_type]}); {lr}; "
-            "Cox: Efron ties, Wald CI and P." + (" Number-at-risk table left out (small counts suppressed)."
-                                                 if ctx.options.privacy.suppressing else ""))
-    tables = [Table("Survival by group", f"{what[0].upper() + what[1:]}: by group", _private(_survival_display(res, unit), ctx),
-                    {"Survival numbers": _private(res.group_table(), ctx),
-                     "Number at risk": _private(res.at_risk_table(ticks), ctx)}),
-              Table("Log-rank", "Log-rank test", _private(_logrank_display(res), ctx),
-                    {"Log-rank numbers": _private(res.logrank_table(), ctx)})]
+    lr = logrank_label(res) if res.logrank is not None else _("no test (one group)")
+    foot = _("Kaplan-Meier estimates, {ci} pointwise (Greenwood, {transform}); {logrank}; Cox: Efron ties, Wald CI and P.",
+             ci=fmt_ci_label(0.95), transform=_(CONF_TYPE_LABELS[res.conf_type]), logrank=lr)
+    if ctx.options.privacy.suppressing:
+        foot = _("{footnote} Number-at-risk table left out (small counts suppressed).", footnote=foot)
+    tables = [Table(_("Survival by group"), _("{what}: by group", what=what[0].upper() + what[1:]),
+                    _private(_survival_display(res, unit), ctx),
+                    {_("Survival numbers"): _private(res.group_table(), ctx),
+                     _("Number at risk"): _private(res.at_risk_table(ticks), ctx)}),
+              Table(_("Log-rank"), _("Log-rank test"), _private(_logrank_display(res), ctx),
+                    {_("Log-rank numbers"): _private(res.logrank_table(), ctx)})]
     if res.cox is not None:
-        tables.append(Table("Cox", f"Cox model (reference {res.cox.reference})", _private(_cox_display(res), ctx),
-                            {"Cox numbers": _private(res.cox_table(), ctx)}))
+        tables.append(Table(_("Cox"), _("Cox model (reference {reference})", reference=res.cox.reference),
+                            _private(_cox_display(res), ctx), {_("Cox numbers"): _private(res.cox_table(), ctx)}))
     text = methods_text(res, ctx.filters, data=sd, labels={c: ctx.dictionary.label(c) for c in
                         (sd.origin, sd.event_column, sd.event_date, sd.censor_date, "age_at_diagnosis", "sex")})
     return Section("survival", _title(ctx, what, sum(g.n for g in res.groups)), figures=[("kaplan_meier", fig)], tables=tables,
@@ -491,20 +516,36 @@ def _times(text: str | None) -> list[float]:
 
 
 def _num(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{x:,.{digits}f}"
+    """``1,234.5`` in English, ``1 234,5`` (narrow no-break spaces) in French; ``—`` when missing."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    text = f"{x:,.{digits}f}"
+    return text.replace(",", NNBSP).replace(".", ",") if language() == "fr" else text
+
+
+def _origin_text(label: str) -> str:
+    """The time origin for an axis title: ``Date of diagnosis`` -> ``diagnosis`` (also in French)."""
+    low = _lower(label)
+    for prefix in ("date of ", "date de ", "date d'", "date du "):
+        if low.lower().startswith(prefix):
+            return low[len(prefix):]
+    return low
 
 
 def _survival_display(res: Any, unit: str) -> pd.DataFrame:
     """Per-group table as the survival page shows it."""
-    pct = round(100 * res.conf_level)
+    ci = fmt_ci_label(res.conf_level)
+    unit_text = {"days": _("days"), "months": _("months"), "years": _("years")}.get(unit, unit)
     rows = []
     for g in res.groups:
-        row = {"Group": g.group, "n": g.n, "Events": g.events,
-               f"Median, {unit} ({pct}% CI)": (f"{_num(g.median)} ({_num(g.median_ci_low)}–{_num(g.median_ci_high)})"
-                                              if math.isfinite(g.median) else "not reached")}
+        row = {_("Group"): g.group, "n": g.n, _("Events"): g.events,
+               _("Median, {unit} ({ci})", unit=unit_text, ci=ci): (
+                   f"{_num(g.median)} ({_num(g.median_ci_low)}–{_num(g.median_ci_high)})"
+                   if math.isfinite(g.median) else _("not reached"))}
         for lm in g.landmarks.itertuples():
-            row[f"S({lm.time:g} {unit}) ({pct}% CI)"] = (
-                f"{100 * lm.survival:.1f}% ({_num(100 * lm.ci_low)}–{_num(100 * lm.ci_high)})" if math.isfinite(lm.survival) else "—")
+            row[_("S({time} {unit}) ({ci})", time=num_g(lm.time), unit=unit_text, ci=ci)] = (
+                f"{fmt_pct(100 * lm.survival, 1)} ({_num(100 * lm.ci_low)}–{_num(100 * lm.ci_high)})"
+                if math.isfinite(lm.survival) else "—")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -512,19 +553,19 @@ def _survival_display(res: Any, unit: str) -> pd.DataFrame:
 def _logrank_display(res: Any) -> pd.DataFrame:
     t = res.logrank_table()
     if t.empty:
-        return pd.DataFrame({"Group": [], "Observed": [], "Expected": [], "Chi-square": [], "P": []})
-    return pd.DataFrame({"Group": t["group"], "Observed": t["observed"].astype(int), "Expected": t["expected"].map(lambda x: _num(x, 2)),
-                         "Chi-square": t["chi2"].map(lambda x: _num(x, 2)), "df": t["df"], "P": t["p_value"].map(format_p)})
+        return pd.DataFrame({_("Group"): [], _("Observed"): [], _("Expected"): [], _("Chi-square"): [], "P": []})
+    return pd.DataFrame({_("Group"): t["group"], _("Observed"): t["observed"].astype(int),
+                         _("Expected"): t["expected"].map(lambda x: _num(x, 2)),
+                         _("Chi-square"): t["chi2"].map(lambda x: _num(x, 2)), _("df"): t["df"], "P": t["p_value"].map(format_p)})
 
 
 def _cox_display(res: Any) -> pd.DataFrame:
     from core.formatting import format_ci, format_ratio
 
     t = res.cox.terms
-    pct = round(100 * res.conf_level)
-    return pd.DataFrame({"Term": t["term"], "HR": t["hr"].map(format_ratio),
-                         f"{pct}% CI": [format_ci(a, b) for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
-                         "P": t["p_value"].map(format_p), "PH test P": t["ph_p_value"].map(format_p)})
+    return pd.DataFrame({_("Term"): t["term"], "HR": t["hr"].map(format_ratio),
+                         fmt_ci_label(res.conf_level): [format_ci(a, b) for a, b in zip(t["ci_low"], t["ci_high"], strict=True)],
+                         "P": t["p_value"].map(format_p), _("PH test P"): t["ph_p_value"].map(format_p)})
 
 
 # ------------------------------------------------------------------ SIR
@@ -543,7 +584,7 @@ def _sir_split(ctx: _Context) -> tuple[Any, list[str] | None]:
         kind = "binary" if ctx.dictionary.get(column).type == "binary" or column.startswith("anti_") else "levels"
         spec = GroupSpec(kind, column)  # type: ignore[arg-type]
     if column not in ctx.df:
-        raise ReportError(f"the SIR split column {column!r} is not in this cohort.")
+        raise ReportError(_("the SIR split column {column} is not in this cohort.", column=repr(column)))
     g = assign_groups(ctx.df, spec, ctx.dictionary)
     return g.labels.rename(_lower(ctx.dictionary.label(column))), g.order
 
@@ -568,16 +609,17 @@ def _sir_section(ctx: _Context) -> Section:
     timing = cancer_timing(ctx.df, window_years=wb if (math.isfinite(wa) and wa == wb and wb > 0) else 3.0)
     payload = sir_payload(res)
     payload["filters"] = ctx.filters
-    level = f"{100 * res.conf_level:g}%"
-    foot = (f"SIR = O/E; {level} CI: {CI_METHOD_LABELS[res.ci_method]}; P: two-sided exact Poisson test. "
-            f"Window: {window_description(wb, wa)}. Rates: {rates.description}.")
-    what = "cancer risk (SIR)" + (f" by {res.split}" if res.split else "")
-    numbers = {"SIR numbers": _private(_sir_numbers(res), ctx), "SIR strata": _private(res.strata, ctx)}
-    tables = [Table("SIR", f"Standardized incidence ratio ({window_description(wb, wa)})", _private(_sir_display(res), ctx), numbers)]
+    foot = _("SIR = O/E; {ci}: {method}; P: two-sided exact Poisson test. Window: {window}. Rates: {rates}.",
+             ci=fmt_ci_label(res.conf_level), method=_(CI_METHOD_LABELS[res.ci_method]),
+             window=window_description(wb, wa), rates=rates.description)
+    what = _("cancer risk (SIR) by {split}", split=res.split) if res.split else _("cancer risk (SIR)")
+    numbers = {_("SIR numbers"): _private(_sir_numbers(res), ctx), _("SIR strata"): _private(res.strata, ctx)}
+    tables = [Table(_("SIR"), _("Standardized incidence ratio ({window})", window=window_description(wb, wa)),
+                    _private(_sir_display(res), ctx), numbers)]
     figures = _sir_figures(ctx, res, timing, by, order)
     if timing.n:
-        tables.append(Table("Cancer timing", "Time from DM diagnosis to cancer", _private(_timing_display(timing), ctx),
-                            {"Cancer timing numbers": _private(timing.table, ctx)}))
+        tables.append(Table(_("Cancer timing"), _("Time from DM diagnosis to cancer"), _private(_timing_display(timing), ctx),
+                            {_("Cancer timing numbers"): _private(timing.table, ctx)}))
     return Section("sir", _title(ctx, what, res.n_patients), figures=figures, tables=tables, footnote=foot,
                    methods=methods_text(res, rates.description, ctx.filters, timing), payload=payload, notes=list(res.guardrails))
 
@@ -623,23 +665,24 @@ def _sir_numbers(res: Any) -> pd.DataFrame:
 def _sir_display(res: Any) -> pd.DataFrame:
     from core.charts.cancer_risk import sir_label
 
-    level = f"{100 * res.conf_level:g}%"
     return pd.DataFrame({
-        "Group": ["All patients" if h.group == "all" else h.group for h in _sir_rows(res)],
-        "Patients": [h.n_patients for h in _sir_rows(res)],
+        _("Group"): [_("All patients") if h.group == "all" else h.group for h in _sir_rows(res)],
+        _("Patients"): [h.n_patients for h in _sir_rows(res)],
         "O": [h.observed for h in _sir_rows(res)],
         "E": [_num(h.expected, 2) for h in _sir_rows(res)],
-        "Person-years": [_num(h.person_years, 1) for h in _sir_rows(res)],
-        f"SIR ({level} CI)": [sir_label(h, 1) for h in _sir_rows(res)],
+        _("Person-years"): [_num(h.person_years, 1) for h in _sir_rows(res)],
+        _("SIR ({ci})", ci=fmt_ci_label(res.conf_level)): [sir_label(h, 1) for h in _sir_rows(res)],
         "P": [format_p(h.p_value) for h in _sir_rows(res)],
-        "Excess / 1,000 PY": [_num(h.excess_per_1000py, 1) for h in _sir_rows(res)],
+        _("Excess / 1,000 PY"): [_num(h.excess_per_1000py, 1) for h in _sir_rows(res)],
     })
 
 
 def _timing_display(timing: Any) -> pd.DataFrame:
-    ci = (f"{_num(timing.ci_low_days)} to {_num(timing.ci_high_days)}" if math.isfinite(timing.ci_low_days) else "not estimable")
-    return pd.DataFrame({"Cancers": [timing.n], "Before diagnosis": [timing.n_before], "Median, days": [_num(timing.median_days)],
-                         "95% CI, days": [ci], "Within window": [timing.n_within]})
+    ci = (_("{low} to {high}", low=_num(timing.ci_low_days), high=_num(timing.ci_high_days))
+          if math.isfinite(timing.ci_low_days) else _("not estimable"))
+    return pd.DataFrame({_("Cancers"): [timing.n], _("Before diagnosis"): [timing.n_before],
+                         _("Median, days"): [_num(timing.median_days)],
+                         _("{ci}, days", ci=fmt_ci_label(0.95)): [ci], _("Within window"): [timing.n_within]})
 
 
 # ------------------------------------------------------------------ patient course
@@ -648,32 +691,39 @@ def _patient_section(ctx: _Context) -> Section:
     from core.events import patient_course, with_cohort_events
 
     if ctx.patient is None:
-        raise ReportError("the view's patient is not in the filtered cohort.")
+        raise ReportError(_("the view's patient is not in the filtered cohort."))
     pid = ctx.patient
     shown = ctx.ids.get(pid, pid)
     rows = ctx.df[ctx.df["patient_id"].astype(str) == shown]
     if rows.empty:
-        raise ReportError(f"patient {pid!r} is not in the filtered cohort.")
+        raise ReportError(_("patient {patient} is not in the filtered cohort.", patient=repr(pid)))
     row = rows.iloc[0].copy()
     row["patient_id"] = pid  # the events table is keyed by the real id
     events, _added = with_cohort_events(ctx.events, row)
     if events.empty:
-        raise ReportError(f"no events for patient {shown}.")
+        raise ReportError(_("no events for patient {patient}.", patient=shown))
     events = events.assign(patient_id=shown)
     course = patient_course(events, shown, row.get("diagnosis_date"))
-    subtype = SUBTYPE_LABELS.get(str(row.get("antibody_subtype")), "unknown subtype")
+    subtype = SUBTYPE_LABELS.get(str(row.get("antibody_subtype")), _("unknown subtype"))
     fig = patient_timeline_figure(course, threshold=float(ctx.view.get("p.thr")), title=f"{shown} — {subtype}")
     tables = []
     if not course.treatments.empty:
         tr = course.treatments.assign(start_month=course.treatments["start_month"].round(1),
                                       stop_month=course.treatments["stop_month"].round(1))
-        tables.append(Table("Treatments", f"{shown}: treatments (months since diagnosis)",
-                            _private(tr[["name", "start_month", "stop_month", "dose"]], ctx)))
-    who = "the patient's identifier" if ctx.options.include_ids else "a pseudonym (identifier left out)"
-    foot = f"Months since DM diagnosis (1 month = 365.25/12 days); shown under {who}."
-    methods = (f"The course of one patient ({shown}) was drawn from the events table and the cohort's diagnosis, "
-               f"cancer and death dates; interferon scores above {float(ctx.view.get('p.thr')):g} are positive.")
-    return Section("patient", f"{shown} · patient course · {subtype}", figures=[("patient_course", fig)], tables=tables,
+        shown_tr = _private(tr[["name", "start_month", "stop_month", "dose"]], ctx).rename(columns={
+            "name": _("name"), "start_month": _("start_month"), "stop_month": _("stop_month"), "dose": _("dose")})
+        for col in (_("start_month"), _("stop_month")):
+            if col in shown_tr and language() == "fr":
+                shown_tr[col] = shown_tr[col].map(lambda x: fmt_number(x, 1) if isinstance(x, float) else x)
+        tables.append(Table(_("Treatments"), _("{patient}: treatments (months since diagnosis)", patient=shown), shown_tr))
+    foot = (_("Months since DM diagnosis (1 month = 365.25/12 days); shown under the patient's identifier.")
+            if ctx.options.include_ids else
+            _("Months since DM diagnosis (1 month = 365.25/12 days); shown under a pseudonym (identifier left out)."))
+    threshold = float(ctx.view.get("p.thr"))
+    methods = _("The course of one patient ({patient}) was drawn from the events table and the cohort's diagnosis, "
+                "cancer and death dates; interferon scores above {threshold} are positive.", patient=shown,
+                threshold=num_g(threshold))
+    return Section("patient", _("{patient} · patient course · {subtype}", patient=shown, subtype=subtype), figures=[("patient_course", fig)], tables=tables,
                    footnote=foot, methods=methods, notes=list(course.notes))
 
 
@@ -707,7 +757,7 @@ def _render_all(sections: list[Section], options: BundleOptions, say: Progress) 
     if not options.render_figures:
         return out
     for i, (section, name, fig) in enumerate(figs):
-        say(f"Rendering figures ({i + 1}/{len(figs)}): {name}", 0.10 + 0.58 * i / max(1, len(figs)))
+        say(_("Rendering figures ({i}/{n}): {name}", i=i + 1, n=len(figs), name=name), 0.10 + 0.58 * i / max(1, len(figs)))
         w, h = _size(fig)
         try:
             out[(name, "png")] = figure_to_image(fig, "png", width=w, height=h, scale=_png_scale(fig))
@@ -743,7 +793,7 @@ def write_pptx(sections: list[Section], images: dict[tuple[str, str], bytes], ct
             if png:
                 _add_picture(slide, png)
             else:
-                _add_text(slide, "Figure not rendered on this machine: see report.html.", _FIG_TOP, 12)
+                _add_text(slide, _("Figure not rendered on this machine: see report.html."), _FIG_TOP, 12)
         for t in s.tables:
             parts = _chunks(neutralise_frame(t.display))
             for k, part in enumerate(parts):
@@ -765,9 +815,9 @@ def _title_slide(prs: Any, ctx: _Context) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[0])
     for shape, top, height in ((slide.shapes.title, 2.0, 1.4), (slide.placeholders[1], 3.6, 2.0)):
         shape.left, shape.top, shape.width, shape.height = Inches(_FIG_LEFT), Inches(top), Inches(_FIG_W), Inches(height)
-    slide.shapes.title.text = cell("Myoscope · meeting bundle")
+    slide.shapes.title.text = cell(_("Myoscope · meeting bundle"))
     slide.placeholders[1].text = cell(f"{ctx.subgroup} ({ctx.filters}) · {_n_text(len(ctx.df), ctx)} · "
-                                      f"{_dt.date.today().isoformat()}\n{ctx.options.privacy.describe()}")
+                                      f"{fmt_date(_dt.date.today())}\n{ctx.options.privacy.describe()}")
 
 
 def _slide(prs: Any, title: str, footnote: str, notes: str) -> Any:
@@ -842,10 +892,11 @@ def write_html(sections: list[Section], ctx: _Context) -> str:
     """One self-contained page: plotly.js embedded once, no CDN, no MathJax, no external URL."""
     import plotly.io as pio
 
-    head = f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Myoscope report</title><style>{_CSS}</style></head>"
+    head = (f"<!doctype html><html lang='{language()}'><head><meta charset='utf-8'><title>{_esc(_('Myoscope report'))}</title>"
+            f"<style>{_CSS}</style></head>")
     intro = (f"<p>{_esc(ctx.subgroup)} ({_esc(ctx.filters)}) · {_esc(_n_text(len(ctx.df), ctx))} · "
-             f"{_dt.date.today().isoformat()}</p><p class='foot'>{_esc(ctx.options.privacy.describe())}</p>")
-    parts = [head, "<body><h1>Myoscope report</h1>", intro]
+             f"{fmt_date(_dt.date.today())}</p><p class='foot'>{_esc(ctx.options.privacy.describe())}</p>")
+    parts = [head, f"<body><h1>{_esc(_('Myoscope report'))}</h1>", intro]
     first = True
     for s in sections:
         parts.append(f"<section><h2>{_esc(s.title)}</h2>")
@@ -860,9 +911,9 @@ def write_html(sections: list[Section], ctx: _Context) -> str:
         if s.footnote:
             parts.append(f"<p class='foot'>{_esc(s.footnote)}</p>")
         if s.methods:
-            parts.append(f"<h3>Methods</h3><p>{_esc(s.methods)}</p>")
+            parts.append(f"<h3>{_esc(_('Methods'))}</h3><p>{_esc(s.methods)}</p>")
         parts.append("</section>")
-    parts.append("<h2>References</h2><ol>" + "".join(f"<li>{_esc(r)}</li>" for r in REFERENCES) + "</ol></body></html>")
+    parts.append(f"<h2>{_esc(_('References'))}</h2><ol>" + "".join(f"<li>{_esc(r)}</li>" for r in REFERENCES) + "</ol></body></html>")
     return "\n".join(parts)
 
 
@@ -892,8 +943,8 @@ def write_docx(sections: list[Section], images: dict[tuple[str, str], bytes], ct
     doc = Document()
     doc.styles["Normal"].font.name = "Calibri"
     doc.styles["Normal"].font.size = Pt(10)
-    doc.add_heading(cell("Myoscope report"), level=0)
-    doc.add_paragraph(cell(f"{ctx.subgroup} ({ctx.filters}) · {_n_text(len(ctx.df), ctx)} · {_dt.date.today().isoformat()}. "
+    doc.add_heading(cell(_("Myoscope report")), level=0)
+    doc.add_paragraph(cell(f"{ctx.subgroup} ({ctx.filters}) · {_n_text(len(ctx.df), ctx)} · {fmt_date(_dt.date.today())}. "
                            f"{ctx.options.privacy.describe()}"))
     for s in sections:
         doc.add_heading(cell(s.title), level=1)
@@ -910,9 +961,9 @@ def write_docx(sections: list[Section], images: dict[tuple[str, str], bytes], ct
             run = doc.add_paragraph().add_run(cell(s.footnote))
             run.italic, run.font.size = True, Pt(8)
         if s.methods:
-            doc.add_heading("Methods", level=2)
+            doc.add_heading(_("Methods"), level=2)
             doc.add_paragraph(cell(s.methods))
-    doc.add_heading("References", level=1)
+    doc.add_heading(_("References"), level=1)
     for r in REFERENCES:
         doc.add_paragraph(r, style="List Number")
     buf = io.BytesIO()
@@ -934,7 +985,7 @@ def _docx_table(doc: Any, df: pd.DataFrame) -> None:
 
 # ------------------------------------------------------------------ Excel
 def _sheet_name(name: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "Table"
+    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or _("Table")
     out, k = base, 2
     while out in used:
         out = f"{base[:28]} {k}"
@@ -984,7 +1035,7 @@ def write_xlsx(sections: list[Section], ctx: _Context) -> bytes:
                 if s.footnote:
                     ws.cell(row=len(df) + 5, column=1, value=cell(s.footnote)).font = Font(italic=True, size=9)
     if not wb.sheetnames:
-        wb.create_sheet("No table")
+        wb.create_sheet(_("No table"))
     buf = io.BytesIO()
     wb.save(buf)
     return exact_floats(buf.getvalue(), exact)
