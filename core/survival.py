@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -66,6 +66,7 @@ from core.constants import (
     MIN_GROUP_EVENTS,
     MIN_GROUP_SIZE,
 )
+from core.i18n import _, language, n_
 
 TimeUnit = Literal["days", "months", "years"]
 ConfType = Literal["log", "log-log", "plain"]
@@ -229,20 +230,21 @@ def survival_data(
     end = t_event.where(status == 1, t_cens)
     days = (end - t0) / np.timedelta64(1, "D")
     reason = pd.Series(pd.NA, index=df.index, dtype=object)
-    reason[days < 0] = f"negative time: end date before {origin}"
-    reason[(status == 0) & t_cens.isna()] = f"censored ({event} = 0) without {censor_date}"
-    reason[(status == 1) & t_event.isna()] = f"{event} = 1 without {event_date}"
-    reason[status.isna()] = f"{event} status missing"
-    reason[t0.isna()] = f"{origin} missing"
+    reason[days < 0] = _("negative time: end date before {origin}", origin=origin)
+    reason[(status == 0) & t_cens.isna()] = _("censored ({event} = 0) without {censor_date}", event=event, censor_date=censor_date)
+    reason[(status == 1) & t_event.isna()] = _("{event} = 1 without {event_date}", event=event, event_date=event_date)
+    reason[status.isna()] = _("{event} status missing", event=event)
+    reason[t0.isna()] = _("{origin} missing", origin=origin)
     keep = reason.isna().to_numpy()
 
     notes: list[str] = []
     odd = (status == 0) & t_event.notna()
     if odd.any():
-        notes.append(
-            f"{int(odd.sum())} patient(s) have {event_date} but {event} = 0; "
-            f"they are censored at {censor_date}."
-        )
+        notes.append(n_(
+            "{n} patient(s) have {event_date} but {event} = 0; they are censored at {censor_date}.",
+            "{n} patient(s) have {event_date} but {event} = 0; they are censored at {censor_date}.",
+            int(odd.sum()), event_date=event_date, event=event, censor_date=censor_date,
+        ))
     excluded = pd.DataFrame(
         {"patient_id": ids[~keep].to_numpy(), "reason": reason[~keep].astype(str).to_numpy()}
     )
@@ -751,7 +753,7 @@ def _efron_sums(t: np.ndarray, e: np.ndarray, w: np.ndarray) -> Any:
     events the l-th (l = 0..d−1) gets ``Σ_{risk set} w v − (l/d) Σ_{tied events} w v``.
     O(n) per call (``np.add.reduceat`` and a reversed cumulative sum).
     """
-    start, _ = _runs(t)
+    start, _ends = _runs(t)
     d = np.add.reduceat(e, start).astype(np.int64)
     ev = d > 0
     j = np.repeat(np.flatnonzero(ev), d[ev])  # distinct-time index of each event
@@ -823,7 +825,7 @@ def _newton_halving(x: np.ndarray, t: np.ndarray, e: np.ndarray, names: list[str
             "the Cox model cannot be fitted: its terms are collinear (singular information matrix)"
         )
     halving = False
-    for _ in range(COX_ITER_MAX):
+    for _it in range(COX_ITER_MAX):
         ll_new, g_new, h_new = _efron_derivatives(x, t, e, beta + step)
         done = np.isfinite(ll_new) and not halving and abs(ll_new - ll) <= COX_EPS * abs(ll_new)
         halving = not np.isfinite(ll_new) or ll_new < ll
@@ -834,7 +836,7 @@ def _newton_halving(x: np.ndarray, t: np.ndarray, e: np.ndarray, names: list[str
         step = _newton_step(grad, hess)
         if done or step is None:
             break
-    for _ in range(5):
+    for _it in range(5):
         if step is None or np.all(np.abs(step) <= 1e-12 * np.maximum(np.abs(beta), 1.0)):
             break
         ll_new, g_new, h_new = _efron_derivatives(x, t, e, beta + step)
@@ -861,7 +863,7 @@ def _cox_converged(cph: Any, x: np.ndarray, t: np.ndarray, e: np.ndarray, sd: np
     beta = cph.params_.to_numpy(dtype=float)
     if not np.all(np.isfinite(beta)):
         return False
-    _, grad, hess = _efron_derivatives(x, t, e, beta)
+    _ll, grad, hess = _efron_derivatives(x, t, e, beta)
     step = _newton_step(grad, hess)
     return step is not None and bool(np.all(np.abs(step) * sd < COX_STEP_TOL))
 
@@ -934,15 +936,16 @@ def _cox_design(
     complete = in_groups & data.notna().all(axis=1).to_numpy()
     n_missing = int((in_groups & ~complete).sum())
     if n_missing:
-        notes.append(f"{n_missing} patient(s) with missing covariates left out of the Cox model.")
+        notes.append(n_("{n} patient(s) with missing covariates left out of the Cox model.",
+                        "{n} patient(s) with missing covariates left out of the Cox model.", n_missing))
     data = data[complete].reset_index(drop=True)
     lab_c = lab[complete]
     for g in order:
         if data["E"][lab_c == g].sum() == 0:
-            raise SurvivalInputError(f"group {g!r} has no events: its hazard ratio cannot be estimated")
+            raise SurvivalInputError(_("group {group!r} has no events: its hazard ratio cannot be estimated", group=g))
     const = [c for c in data.columns if c not in ("T", "E") and data[c].nunique() < 2]
     data = data.drop(columns=const)
-    names: dict[str, tuple[str, str | None]] = {f"g{i}": (f"{g} vs {reference}", g) for i, g in enumerate(others)}
+    names: dict[str, tuple[str, str | None]] = {f"g{i}": (_("{group} vs {reference}", group=g, reference=reference), g) for i, g in enumerate(others)}
     names.update({f"c{i}": (n, None) for i, n in enumerate(cov_names)})
     return data, names, adjusted, notes
 
@@ -952,7 +955,7 @@ def _newton_polish(x: np.ndarray, t: np.ndarray, e: np.ndarray, beta: np.ndarray
     step is below ``1e-12`` standard deviations; returns ``(β, −H(β))`` or None when the
     remaining step is not below ``COX_STEP_TOL`` standard deviations (not converged)."""
     ll, grad, hess = _efron_derivatives(x, t, e, beta)
-    for _ in range(COX_ITER_MAX):
+    for _it in range(COX_ITER_MAX):
         step = _newton_step(grad, hess)
         if step is None:
             return None
@@ -1082,10 +1085,10 @@ def _fit_cox(
         beta = cph.params_[cols].to_numpy(dtype=float)
         se = cph.standard_errors_[cols].to_numpy(dtype=float)
     try:
-        chisq, _ = ph_test(x, t, e, beta)
+        chisq, _df = ph_test(x, t, e, beta)
         ph_p = stats.chi2.sf(chisq, 1)
     except np.linalg.LinAlgError as exc:  # the PH check is advisory
-        notes.append(f"Proportional-hazards test not computed ({exc}).")
+        notes.append(_("Proportional-hazards test not computed ({error}).", error=exc))
         ph_p = np.full(len(cols), np.nan)
     return _cox_terms(beta, se, ph_p, cols, names, conf_level)
 
@@ -1167,11 +1170,11 @@ def cox_regression(
     gp = terms.loc[terms["group"].notna(), "ph_p_value"]
     ph_min = float(gp.min()) if gp.notna().any() else float("nan")
     if np.isfinite(ph_min) and ph_min < 0.05:
-        notes.append(
+        notes.append(_(
             "The proportional-hazards assumption may not hold for the grouping "
-            f"(Schoenfeld residual test P = {ph_min:.3g}): the hazard ratio is an average "
-            "over follow-up; look at the curves."
-        )
+            "(Schoenfeld residual test P = {p}): the hazard ratio is an average "
+            "over follow-up; look at the curves.", p=_loc(f"{ph_min:.3g}"),
+        ))
     return CoxResult(
         reference=reference,
         terms=terms,
@@ -1285,7 +1288,7 @@ class SurvivalResult:
                 f"median {pct}% CI low": g.median_ci_low,
                 f"median {pct}% CI high": g.median_ci_high,
             }
-            for _, lm in g.landmarks.iterrows():
+            for _i, lm in g.landmarks.iterrows():
                 tag = f"S({lm['time']:g} {self.unit})".replace(" )", ")")
                 row[tag] = lm["survival"]
                 row[f"{tag} {pct}% CI low"] = lm["ci_low"]
@@ -1407,15 +1410,7 @@ def _group_survival(
     beyond = lm["beyond_follow_up"] & (lm["survival"] > 0)
     lm.loc[beyond, ["survival", "ci_low", "ci_high"]] = np.nan
     lm = lm[["time", "survival", "ci_low", "ci_high", "n_risk"]]
-    small = [f"only {curve.n} patients (< {MIN_GROUP_SIZE})"] if curve.n < MIN_GROUP_SIZE else []
-    if curve.events < MIN_GROUP_EVENTS:
-        small.append(f"only {curve.events} event(s) (< {MIN_GROUP_EVENTS})")
-    warning = ""
-    if small:
-        warning = (
-            f"Group '{g}' has " + " and ".join(small) + ": its estimates are imprecise"
-            + ("; median, tests and hazard ratio are unreliable." if curve.events < MIN_GROUP_EVENTS else ".")
-        )
+    warning = _group_warning(g, curve.n, curve.events)
     return GroupSurvival(g, curve.n, curve.events, curve, med, mlo, mhi, lm), warning
 
 
@@ -1480,7 +1475,8 @@ def analyze_survival(
     notes: list[str] = []
     guard: list[str] = []
     if n_unassigned:
-        notes.append(f"{n_unassigned} patient(s) without a group are not analysed.")
+        notes.append(n_("{n} patient(s) without a group are not analysed.",
+                        "{n} patient(s) without a group are not analysed.", n_unassigned))
     if landmarks is None:
         landmarks = DEFAULT_LANDMARKS.get(unit, (12.0, 36.0, 60.0))
     lm_times = tuple(float(x) for x in landmarks)
@@ -1492,7 +1488,7 @@ def analyze_survival(
     for i, g in enumerate(order):
         m = cs == i
         if not m.any():
-            notes.append(f"Group {g!r} has no patients with survival data; it is not shown.")
+            notes.append(_("Group {group!r} has no patients with survival data; it is not shown.", group=g))
             continue
         gs, warning = _group_survival(g, ts[m], es[m], conf_type, conf_level, lm_times)
         out_groups.append(gs)
@@ -1522,10 +1518,10 @@ def analyze_survival(
                 cx = cox_regression(t[mask], e[mask], lab[mask], present, ref, cov, conf_level)
             except SurvivalInputError as exc:
                 cox_error = str(exc)
-                notes.append(f"Cox model not fitted: {exc}.")
+                notes.append(_("Cox model not fitted: {error}.", error=exc))
     else:
-        notes.append("Fewer than two groups with data: no log-rank test or hazard ratio.")
-        cox_error = "fewer than two groups with data" if cox else ""
+        notes.append(_("Fewer than two groups with data: no log-rank test or hazard ratio."))
+        cox_error = _("fewer than two groups with data") if cox else ""
     return SurvivalResult(
         groups=tuple(out_groups),
         logrank=lr,
@@ -1559,6 +1555,56 @@ def survival_payload(result: SurvivalResult, data: SurvivalData | None = None) -
     return out
 
 
+
+def _loc(text: str) -> str:
+    """A formatted number with the language's decimal mark (``0,012`` in French)."""
+    return text.replace(".", ",") if language() == "fr" else text
+
+
+def _group_warning(g: str, n: int, events: int) -> str:
+    """The guardrail of a group with few patients or few events ("" when none applies)."""
+    few_n, few_e = n < MIN_GROUP_SIZE, events < MIN_GROUP_EVENTS
+    values = {"group": g, "n": n, "events": events, "min_n": MIN_GROUP_SIZE, "min_events": MIN_GROUP_EVENTS}
+    if few_n and few_e:
+        return _("Group '{group}' has only {n} patients (< {min_n}) and only {events} event(s) (< {min_events}): "
+                 "its estimates are imprecise; median, tests and hazard ratio are unreliable.", **values)
+    if few_e:
+        return _("Group '{group}' has only {events} event(s) (< {min_events}): its estimates are imprecise; "
+                 "median, tests and hazard ratio are unreliable.", **values)
+    if few_n:
+        return _("Group '{group}' has only {n} patients (< {min_n}): its estimates are imprecise.", **values)
+    return ""
+
+
+def _time_sentence(data: Any, name: Callable[[str], str]) -> str:
+    """How time to the event was measured (methods text)."""
+    values = {"event": name(data.event_column), "origin": name(data.origin), "event_date": name(data.event_date),
+              "censor_date": name(data.censor_date)}
+    if data.unit == "months":
+        return _("Time to {event} was measured from {origin} ({event_date} for patients with the event); patients "
+                 "without the event were censored at {censor_date}. Times are in months (1 month = 365.25/12 days).",
+                 **values)
+    if data.unit == "years":
+        return _("Time to {event} was measured from {origin} ({event_date} for patients with the event); patients "
+                 "without the event were censored at {censor_date}. Times are in years (1 year = 365.25 days).",
+                 **values)
+    return _("Time to {event} was measured from {origin} ({event_date} for patients with the event); patients "
+             "without the event were censored at {censor_date}. Times are in {unit}.", unit=_(data.unit), **values)
+
+
+def _cox_sentence(cox: Any, pct: int, name: Callable[[str], str]) -> str:
+    """The Cox model sentence of the methods text."""
+    if cox.adjusted_for:
+        return _("Hazard ratios ({level}% CI, Wald test) versus {reference} were estimated with a Cox proportional-hazards "
+                 "model adjusted for {covariates} (Efron's method for ties, iterated to full convergence as R's coxph); "
+                 "the proportional-hazards assumption was checked with the scaled Schoenfeld residual test against the "
+                 "rank of time (as R's cox.zph).",
+                 level=pct, reference=cox.reference, covariates=", ".join(name(c) for c in cox.adjusted_for))
+    return _("Hazard ratios ({level}% CI, Wald test) versus {reference} were estimated with a Cox proportional-hazards "
+             "model (Efron's method for ties, iterated to full convergence as R's coxph); the proportional-hazards "
+             "assumption was checked with the scaled Schoenfeld residual test against the rank of time (as R's cox.zph).",
+             level=pct, reference=cox.reference)
+
 def methods_text(
     result: SurvivalResult,
     filters_description: str = "",
@@ -1589,48 +1635,38 @@ def methods_text(
     pct = round(100 * result.conf_level)
     parts = []
     if data is not None:
-        parts.append(
-            f"Time to {name(data.event_column)} was measured from {name(data.origin)} "
-            f"({name(data.event_date)} for patients with the event); patients without the event "
-            f"were censored at {name(data.censor_date)}. Times are in {data.unit}"
-            + (" (1 month = 365.25/12 days)" if data.unit == "months" else "")
-            + (" (1 year = 365.25 days)" if data.unit == "years" else "")
-            + "."
-        )
+        parts.append(_time_sentence(data, name))
         if len(data.excluded):
-            parts.append(
-                f"{len(data.excluded)} patient(s) were excluded for missing or inconsistent dates."
-            )
+            parts.append(n_(
+                "{n} patient(s) were excluded for missing or inconsistent dates.",
+                "{n} patient(s) were excluded for missing or inconsistent dates.", len(data.excluded),
+            ))
     if filters_description:
-        parts.append(f"Cohort: {filters_description}.")
-    parts.append(
+        parts.append(_("Cohort: {filters}.", filters=filters_description))
+    transform = CONF_TYPE_LABELS.get(result.conf_type)
+    parts.append(_(
         "Survival was estimated with the Kaplan-Meier method; pointwise "
-        f"{pct}% confidence intervals use Greenwood's variance with the "
-        f"{CONF_TYPE_LABELS.get(result.conf_type, result.conf_type)}. Median survival and its "
+        "{level}% confidence intervals use Greenwood's variance with the "
+        "{transform}. Median survival and its "
         "confidence interval follow Brookmeyer and Crowley, as R's survfit. "
-        "Tied times are handled as in R (events before censorings)."
-    )
+        "Tied times are handled as in R (events before censorings).",
+        level=pct, transform=_(transform) if transform else result.conf_type,
+    ))
     if result.logrank is not None:
+        counts = {"n": len(result.groups), "df": result.logrank.df}
         parts.append(
-            f"Survival was compared between the {len(result.groups)} groups with the log-rank test "
-            f"({result.logrank.df} degree(s) of freedom)"
-            + ("; pairwise log-rank P values were adjusted with the Benjamini-Hochberg procedure"
-               if result.pairwise is not None else "")
-            + "."
+            _("Survival was compared between the {n} groups with the log-rank test "
+              "({df} degree(s) of freedom); pairwise log-rank P values were adjusted with the Benjamini-Hochberg procedure.",
+              **counts)
+            if result.pairwise is not None else
+            _("Survival was compared between the {n} groups with the log-rank test ({df} degree(s) of freedom).", **counts)
         )
     if result.cox is None and result.cox_error:
-        parts.append(f"No hazard ratio was estimated: {result.cox_error}.")
+        parts.append(_("No hazard ratio was estimated: {error}.", error=result.cox_error))
     if result.cox is not None:
-        adj = (" adjusted for " + ", ".join(name(c) for c in result.cox.adjusted_for)) if result.cox.adjusted_for else ""
-        parts.append(
-            f"Hazard ratios ({pct}% CI, Wald test) versus {result.cox.reference} were estimated with a "
-            f"Cox proportional-hazards model{adj} (Efron's method for ties, iterated to "
-            "full convergence as R's coxph); the "
-            "proportional-hazards assumption was checked with the scaled Schoenfeld residual test "
-            "against the rank of time (as R's cox.zph)."
-        )
-    parts.append(
+        parts.append(_cox_sentence(result.cox, pct, name))
+    parts.append(_(
         "Groups with fewer than 10 patients or fewer than 3 events are flagged. Computed with "
         "Myoscope (Python, numpy, scipy, lifelines); estimates validated against R's survival package."
-    )
+    ))
     return " ".join(parts)
