@@ -20,6 +20,7 @@ import zipfile
 
 import pandas as pd
 
+from core.i18n import _
 from core.safe_text import cell, figure_safe, neutralise_frame
 
 #: Slide-sized figure export (16:9), in CSS pixels; ``scale`` multiplies for PNG.
@@ -68,7 +69,7 @@ def table_to_xlsx(df: pd.DataFrame, sheet: str = "Table", title: str = "", footn
     title, footnote = cell(title), cell(footnote)
     wb = Workbook()
     ws = wb.active
-    ws.title = sheet[:31] or "Table"
+    ws.title = sheet[:31] or _("Table")
     r = 1
     if title:
         ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
@@ -143,7 +144,7 @@ def table_to_docx(df: pd.DataFrame, title: str = "", footnote: str = "", style: 
     from docx.shared import Pt
 
     if style not in DOCX_STYLES:
-        raise ValueError(f"unknown table style {style!r}; use one of {', '.join(DOCX_STYLES)}")
+        raise ValueError(_("unknown table style {style}; use one of {styles}", style=repr(style), styles=", ".join(DOCX_STYLES)))
     df = neutralise_frame(df)
     title, footnote = cell(title), cell(footnote)
     doc = Document()
@@ -224,7 +225,7 @@ def figure_to_image(fig: object, fmt: str = "png", width: int = SLIDE_WIDTH, hei
         camera button, which saves the image in the browser.
     """
     if fmt not in ("png", "svg"):
-        raise ValueError(f"unknown image format {fmt!r}")
+        raise ValueError(_("unknown image format {format}", format=repr(fmt)))
     try:
         import kaleido
 
@@ -232,10 +233,11 @@ def figure_to_image(fig: object, fmt: str = "png", width: int = SLIDE_WIDTH, hei
         opts = {"format": fmt, "width": width, "height": height, "scale": scale if fmt == "png" else 1}
         return bytes(kaleido.calc_fig_sync(figure_safe(fig), opts=opts))
     except Exception as exc:  # kaleido raises various errors when no browser is usable
-        raise ExportError(
-            f"The {fmt.upper()} file could not be rendered on this machine ({type(exc).__name__}). "
-            "Use the camera icon above the figure, which saves it from the browser."
-        ) from exc
+        raise ExportError(_(
+            "The {format} file could not be rendered on this machine ({error}). "
+            "Use the camera icon above the figure, which saves it from the browser.",
+            format=fmt.upper(), error=type(exc).__name__,
+        )) from exc
 
 
 def plotly_config(basename: str = "myoscope_figure", fmt: str = "png") -> dict[str, object]:
