@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from core.constants import DAYS_PER_YEAR, MIN_EXPECTED, MIN_GROUP_SIZE, MIN_OBSERVED
+from core.i18n import _, fmt_number, language, n_
 from core.rates import RateTable
 from core.stats import CI_METHODS, CIMethod, poisson_test_p, sir_ci
 
@@ -373,18 +374,18 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
 
     diag_ok = diag.notna().to_numpy()
     reasons: list[tuple[np.ndarray, str]] = [
-        (~sex_ok, "sex missing or not F/M"),
-        (np.isnan(a0) & diag_ok, "age at diagnosis and birth date missing"),
-        (~diag_ok, "diagnosis date missing"),
+        (~sex_ok, _("sex missing or not F/M")),
+        (np.isnan(a0) & diag_ok, _("age at diagnosis and birth date missing")),
+        (~diag_ok, _("diagnosis date missing")),
         (lfu.isna().to_numpy() & death_d.isna().to_numpy(),
-         "last follow-up and death dates missing"),
-        (cancer_unknown, "cancer status missing"),
-        (has_cancer & cancer_d.isna().to_numpy(), "cancer date missing"),
-        (a0 < 0, "birth date after diagnosis date"),
-        (s_exit < 0, "last follow-up / death date before diagnosis date"),
-        (has_cancer & (s_cancer_raw < -a0), "cancer date before birth"),
+         _("last follow-up and death dates missing")),
+        (cancer_unknown, _("cancer status missing")),
+        (has_cancer & cancer_d.isna().to_numpy(), _("cancer date missing")),
+        (a0 < 0, _("birth date after diagnosis date")),
+        (s_exit < 0, _("last follow-up / death date before diagnosis date")),
+        (has_cancer & (s_cancer_raw < -a0), _("cancer date before birth")),
         (has_cancer & (s_cancer_raw > s_exit),
-         "cancer date after last follow-up / death date"),
+         _("cancer date after last follow-up / death date")),
     ]
     bad, excluded = _exclusions(pid, reasons)
     ok = ~bad
@@ -416,13 +417,12 @@ def _check_columns(df: pd.DataFrame) -> None:
                  ("diagnosis_date",), ("cancer", "cancer_date"),
                  ("last_followup_date", "death_date")):
         if not any(c in df.columns for c in need):
-            missing_cols.append(" or ".join(f"'{c}'" for c in need))
+            missing_cols.append(_(" or ").join(f"'{c}'" for c in need))
     if missing_cols:
-        raise CancerRiskError(
-            "the cohort lacks column(s) needed for the cancer-risk analysis: "
-            + "; ".join(missing_cols)
-            + ". Map them on the cohort page."
-        )
+        raise CancerRiskError(_(
+            "the cohort lacks column(s) needed for the cancer-risk analysis: {columns}. Map them on the cohort page.",
+            columns="; ".join(missing_cols),
+        ))
 
 
 def _sex_codes(s: pd.Series) -> np.ndarray:
@@ -438,7 +438,7 @@ def _exclusions(pid: np.ndarray, reasons: list[tuple[np.ndarray, str]]) -> tuple
     applicable reasons joined by "; ")."""
     n = len(pid)
     bad = np.zeros(n, dtype=bool)
-    for m, _ in reasons:
+    for m, _why in reasons:
         bad |= m
     if not bad.any():
         return bad, pd.DataFrame({"patient_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
@@ -471,15 +471,16 @@ def _headline(group: str, n_pat: int, o: int, e: float, py: float, method: str,
 def window_description(window_before_years: float, window_after_years: float) -> str:
     """Human text of the at-risk window, e.g. "3 years before to 3 years after diagnosis"."""
     def yrs(x: float) -> str:
-        return f"{x:g} year" + ("" if x == 1 else "s")
+        text = f"{x:g}".replace(".", ",") if language() == "fr" else f"{x:g}"
+        return n_("{x} year", "{x} years", 1 if x == 1 else 2, x=text)
 
     if math.isinf(window_after_years):
         if window_before_years == 0:
-            return "from diagnosis on"
-        return f"from {yrs(window_before_years)} before diagnosis on"
+            return _("from diagnosis on")
+        return _("from {before} before diagnosis on", before=yrs(window_before_years))
     if window_before_years == 0:
-        return f"from diagnosis to {yrs(window_after_years)} after"
-    return f"{yrs(window_before_years)} before to {yrs(window_after_years)} after diagnosis"
+        return _("from diagnosis to {after} after", after=yrs(window_after_years))
+    return _("{before} before to {after} after diagnosis", before=yrs(window_before_years), after=yrs(window_after_years))
 
 def sir_analysis(
     df: pd.DataFrame,
@@ -824,35 +825,41 @@ def _guardrails(O: int, E: float, ci_method: str, subgroups: list[SIRHeadline], 
     person-time, patients in no group."""
     guard: list[str] = []
     if O < MIN_OBSERVED:
-        guard.append(f"Only {O} observed cancer{'s' if O != 1 else ''} (O < {MIN_OBSERVED}): the SIR is "
-                     "unstable; read it with its confidence interval.")
+        guard.append(n_("Only {n} observed cancer (O < {min_o}): the SIR is unstable; read it with its confidence interval.",
+                        "Only {n} observed cancers (O < {min_o}): the SIR is unstable; read it with its confidence interval.",
+                        O, min_o=MIN_OBSERVED))
     if 0 < E < MIN_EXPECTED:
-        guard.append(f"Expected count E = {E:.2f} (< {MIN_EXPECTED}): the SIR rests on few expected cases; "
-                     "prefer the exact or mid-p interval.")
+        guard.append(_("Expected count E = {e} (< {min_e}): the SIR rests on few expected cases; "
+                       "prefer the exact or mid-p interval.", e=fmt_number(E, 2), min_e=MIN_EXPECTED))
     if ci_method == "wald" and O == 0:
-        guard.append("The log-Wald interval is undefined when O = 0; use the exact method.")
+        guard.append(_("The log-Wald interval is undefined when O = 0; use the exact method."))
     for h in subgroups:
+        group = _(h.group) if split.tsd else h.group
         if h.person_years == 0 and h.observed == 0:
-            guard.append(f"Group {h.group}: no person-time in the window.")
+            guard.append(_("Group {group}: no person-time in the window.", group=group))
         elif h.n_patients < MIN_GROUP_SIZE and not split.tsd:
-            guard.append(f"Group {h.group}: only {h.n_patients} patients (< {MIN_GROUP_SIZE}).")
+            guard.append(_("Group {group}: only {n} patients (< {min_n}).", group=group, n=h.n_patients, min_n=MIN_GROUP_SIZE))
         elif h.observed < MIN_OBSERVED:
-            guard.append(f"Group {h.group}: only {h.observed} observed cancer"
-                         f"{'s' if h.observed != 1 else ''} (O < {MIN_OBSERVED}), SIR unstable.")
+            guard.append(n_("Group {group}: only {n} observed cancer (O < {min_o}), SIR unstable.",
+                            "Group {group}: only {n} observed cancers (O < {min_o}), SIR unstable.",
+                            h.observed, group=group, min_o=MIN_OBSERVED))
     if n_excluded:
-        guard.append(f"{n_excluded} patient{'s' if n_excluded != 1 else ''} "
-                     "left out for missing or inconsistent data (listed with the reason).")
+        guard.append(n_("{n} patient left out for missing or inconsistent data (listed with the reason).",
+                        "{n} patients left out for missing or inconsistent data (listed with the reason).", n_excluded))
     if uncovered_py > 0 or uncovered_obs > 0:
-        guard.append(
-            f"{uncovered_py:.1f} person-years and {uncovered_obs} cancer"
-            f"{'s' if uncovered_obs != 1 else ''} fall at ages or sexes the rate table does "
-            "not cover and are left out of O, E and person-years."
-        )
+        guard.append(n_(
+            "{py} person-years and {n} cancer fall at ages or sexes the rate table does "
+            "not cover and are left out of O, E and person-years.",
+            "{py} person-years and {n} cancers fall at ages or sexes the rate table does "
+            "not cover and are left out of O, E and person-years.",
+            uncovered_obs, py=fmt_number(uncovered_py, 1),
+        ))
     if split.groups and not split.tsd:
         n_none = int(np.sum(split.gcode < 0))
         if n_none:
-            guard.append(f"{n_none} analysed patient{'s' if n_none != 1 else ''} in no group "
-                         f"of the split ({split.name}: missing value).")
+            guard.append(n_("{n} analysed patient in no group of the split ({split}: missing value).",
+                            "{n} analysed patients in no group of the split ({split}: missing value).",
+                            n_none, split=split.name))
     return guard
 
 
@@ -881,42 +888,61 @@ def methods_text(
     -------
     str
     """
-    rates_txt = rates_description or result.rates_description or "reference rates"
+    rates_txt = rates_description or result.rates_description or _("reference rates")
     win = window_description(result.window_before_years, result.window_after_years)
-    level = f"{100 * result.conf_level:g}%"
+    level = _loc(f"{100 * result.conf_level:g}")
     ci_txt = {
-        "exact": "exact Poisson limits (chi-square quantiles)",
-        "midp": "mid-p exact Poisson limits",
-        "byar": "Byar's approximation",
-        "wald": "log-Wald limits, exp(ln(O/E) ± z/√O)",
-    }[result.ci_method]
-    pop = f"Patients: {filters_description}. " if filters_description else ""
-    text = (
-        f"{pop}Cancer risk was expressed as a standardized incidence ratio (SIR), the number "
-        f"of observed first cancers (O) divided by the number expected (E) from age- and "
-        f"sex-specific incidence rates of the general population ({rates_txt}). "
-        f"Each patient's person-time at risk ran from the start of the window ({win}), or "
-        f"birth if later, to the earliest of the first cancer, death, last follow-up and "
-        f"the end of the window, and was split across 5-year age bands"
-        f"{' and calendar periods' if 'period' in result.strata.columns else ''} as the "
-        f"patient aged; E is the sum of person-years times the matching rate. Years were "
-        f"counted as days/365.25; without a date of birth, age was the age at diagnosis plus "
-        f"the time since diagnosis. A patient whose first cancer preceded the window "
-        f"contributed neither person-time nor a case; a cancer was counted if it was the "
-        f"patient's first and fell inside the window. {level} confidence intervals used "
-        f"{ci_txt}; the P value is from the two-sided exact Poisson test (as R "
-        f"poisson.test). The excess absolute risk is (O − E) per 1,000 person-years. "
-    )
+        "exact": lambda: _("exact Poisson limits (chi-square quantiles)"),
+        "midp": lambda: _("mid-p exact Poisson limits"),
+        "byar": lambda: _("Byar's approximation"),
+        "wald": lambda: _("log-Wald limits, exp(ln(O/E) ± z/√O)"),
+    }[result.ci_method]()
+    values = {"rates": rates_txt, "window": win, "level": level, "ci": ci_txt}
+    parts = [_("Patients: {filters}.", filters=filters_description)] if filters_description else []
+    if "period" in result.strata.columns:
+        parts.append(_(
+            "Cancer risk was expressed as a standardized incidence ratio (SIR), the number "
+            "of observed first cancers (O) divided by the number expected (E) from age- and "
+            "sex-specific incidence rates of the general population ({rates}). "
+            "Each patient's person-time at risk ran from the start of the window ({window}), or "
+            "birth if later, to the earliest of the first cancer, death, last follow-up and "
+            "the end of the window, and was split across 5-year age bands and calendar periods as the "
+            "patient aged; E is the sum of person-years times the matching rate. Years were "
+            "counted as days/365.25; without a date of birth, age was the age at diagnosis plus "
+            "the time since diagnosis. A patient whose first cancer preceded the window "
+            "contributed neither person-time nor a case; a cancer was counted if it was the "
+            "patient's first and fell inside the window. {level}% confidence intervals used "
+            "{ci}; the P value is from the two-sided exact Poisson test (as R "
+            "poisson.test). The excess absolute risk is (O − E) per 1,000 person-years.", **values))
+    else:
+        parts.append(_(
+            "Cancer risk was expressed as a standardized incidence ratio (SIR), the number "
+            "of observed first cancers (O) divided by the number expected (E) from age- and "
+            "sex-specific incidence rates of the general population ({rates}). "
+            "Each patient's person-time at risk ran from the start of the window ({window}), or "
+            "birth if later, to the earliest of the first cancer, death, last follow-up and "
+            "the end of the window, and was split across 5-year age bands as the "
+            "patient aged; E is the sum of person-years times the matching rate. Years were "
+            "counted as days/365.25; without a date of birth, age was the age at diagnosis plus "
+            "the time since diagnosis. A patient whose first cancer preceded the window "
+            "contributed neither person-time nor a case; a cancer was counted if it was the "
+            "patient's first and fell inside the window. {level}% confidence intervals used "
+            "{ci}; the P value is from the two-sided exact Poisson test (as R "
+            "poisson.test). The excess absolute risk is (O − E) per 1,000 person-years.", **values))
     if len(result.excluded):
-        text += (f"{len(result.excluded)} patients with missing or inconsistent dates were "
-                 "excluded. ")
+        parts.append(n_("{n} patients with missing or inconsistent dates were excluded.",
+                        "{n} patients with missing or inconsistent dates were excluded.", len(result.excluded)))
     if result.split:
-        text += f"SIRs were also computed by {result.split}. "
+        split = _(result.split) if result.split == "time since diagnosis" else result.split
+        parts.append(_("SIRs were also computed by {split}.", split=split))
     if timing is not None and timing.n:
-        text += (
-            f"The time from DM diagnosis to cancer is summarised by its median with a "
-            f"{100 * timing.conf_level:g}% {timing.ci_method}. "
-        )
-    text += ("Computed with Myoscope; person-years, expected counts and P values were "
-             "checked against R (Epi/popEpi, poisson.test).")
-    return text.strip()
+        parts.append(_("The time from DM diagnosis to cancer is summarised by its median with a {level}% {method}.",
+                       level=_loc(f"{100 * timing.conf_level:g}"), method=_(timing.ci_method)))
+    parts.append(_("Computed with Myoscope; person-years, expected counts and P values were "
+                   "checked against R (Epi/popEpi, poisson.test)."))
+    return " ".join(parts)
+
+
+def _loc(text: str) -> str:
+    """A formatted number with the language's decimal mark."""
+    return text.replace(".", ",") if language() == "fr" else text
