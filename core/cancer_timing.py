@@ -35,6 +35,7 @@ from core.cancer_risk import (
     _to_dt,
 )
 from core.constants import DAYS_PER_UNIT, DAYS_PER_YEAR
+from core.i18n import _, n_
 
 __all__ = [
     "TIMING_CI_METHOD",
@@ -167,7 +168,7 @@ def cancer_timing(df: pd.DataFrame, window_years: float = 3.0,
     pid = _ids(df["patient_id"])
     ok = has_cancer & np.isfinite(days)
     bad = has_cancer & ~ok
-    reasons = np.where(~has_date[bad], "cancer date missing", "diagnosis date missing")
+    reasons = np.where(~has_date[bad], _("cancer date missing"), _("diagnosis date missing"))
     excluded = pd.DataFrame({"patient_id": pid[bad], "reason": reasons.astype(str)})
     d = days[ok]
     win = float(window_years)
@@ -341,15 +342,24 @@ def cumulative_incidence(
                                                       "ci_high"]))
     summary = pd.DataFrame(rows)
     n_prior = int(prior.sum())
-    note = (
-        "Cumulative incidence of a first cancer after the DM diagnosis, with death as a "
-        "competing risk (Aalen-Johansen estimator), from the diagnosis date, censored at "
-        "the last follow-up. "
-        + (f"{n_prior} patient{'s' if n_prior != 1 else ''} whose cancer preceded the DM "
-           f"diagnosis {'are' if n_prior != 1 else 'is'} not at risk and left out. "
-           if n_prior else "")
-        + "A cancer diagnosed on the day of the DM diagnosis counts at time 0."
-    )
+    if n_prior:
+        note = n_(
+            "Cumulative incidence of a first cancer after the DM diagnosis, with death as a "
+            "competing risk (Aalen-Johansen estimator), from the diagnosis date, censored at "
+            "the last follow-up. {n} patient whose cancer preceded the DM diagnosis is not at risk and "
+            "left out. A cancer diagnosed on the day of the DM diagnosis counts at time 0.",
+            "Cumulative incidence of a first cancer after the DM diagnosis, with death as a "
+            "competing risk (Aalen-Johansen estimator), from the diagnosis date, censored at "
+            "the last follow-up. {n} patients whose cancer preceded the DM diagnosis are not at risk and "
+            "left out. A cancer diagnosed on the day of the DM diagnosis counts at time 0.",
+            n_prior,
+        )
+    else:
+        note = _(
+            "Cumulative incidence of a first cancer after the DM diagnosis, with death as a "
+            "competing risk (Aalen-Johansen estimator), from the diagnosis date, censored at "
+            "the last follow-up. A cancer diagnosed on the day of the DM diagnosis counts at time 0."
+        )
     return CumulativeIncidenceResult(curves=curves_df, summary=summary, unit=unit,
                                      excluded=ev.excluded, note=note)
 
@@ -406,7 +416,7 @@ def _competing_events(df: pd.DataFrame) -> _Events:
     reason[(reason == "") & np.isnan(cflag) & ~has_cancer & np.isnan(t_c)] = (
         "cancer status missing")
     keep = reason == ""
-    excluded = pd.DataFrame({"patient_id": pid[~keep], "reason": reason[~keep].astype(str)})
+    excluded = pd.DataFrame({"patient_id": pid[~keep], "reason": [_(str(r)) for r in reason[~keep]]})
 
     event = np.where(has_cancer & (~died | (t_c <= np.nan_to_num(t_d, nan=np.inf))), 1,
                      np.where(died, 2, 0))
@@ -418,8 +428,8 @@ def _group_labels(idx: pd.Index, labels: pd.Series | None,
                   order: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
     """Label per patient (None = in no group) and the group order."""
     if labels is None:
-        lab = pd.Series("All patients", index=idx, dtype=object)
-        return lab.to_numpy(dtype=object), ["All patients"]
+        lab = pd.Series(_("All patients"), index=idx, dtype=object)
+        return lab.to_numpy(dtype=object), [_("All patients")]
     if not isinstance(labels, pd.Series) or not labels.index.equals(idx):
         raise CancerRiskError("labels must be a Series aligned with the cohort index")
     lab = labels.astype(object).where(labels.notna(), None).map(
