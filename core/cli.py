@@ -35,7 +35,7 @@ from core.groups import (
     category_levels,
     require_groups,
 )
-from core.i18n import LANGUAGES, _, fmt_number, language, n_, using
+from core.i18n import LANGUAGES, _, fmt_number, language, n_, set_language, using
 from core.io import Cohort, CohortFileError, read_cohort, sample_dictionary
 from core.schema import DataDictionary
 
@@ -393,21 +393,21 @@ def _print_survival(args: argparse.Namespace, res: Any, sd: Any, header: str) ->
             print(_("    survival at {times}: {survival}", times=" / ".join(lm_names), survival=surv))
     lr = p.get("logrank")
     if lr:
-        print(_("  log-rank chi2={chi2} df={df} P={p} ({p_exact})", chi2=_fmt(lr["chi2"], ".4f"), df=lr["df"],
-                p=_p(lr.get("p_value")), p_exact=_fmt(lr["p_value"], ".6g", _na())))
+        print(_("  log-rank chi2={chi2} df={df} {p} ({p_exact})", chi2=_fmt(lr["chi2"], ".4f"), df=lr["df"],
+                p=_p_eq(lr.get("p_value")), p_exact=_fmt(lr["p_value"], ".6g", _na())))
     cox = p.get("cox")
     if cox is None:
         if len(p["groups"]) >= 2:
             print(_("  Cox model not fitted: {reason}", reason=_cox_reason(res)))
     elif cox.get("hr") is not None:
-        print(_("  Cox HR={hr} ({low}–{high}) P={p} (reference {reference})", hr=_fmt(cox["hr"], ".4f"),
-                low=_fmt(cox["ci_low"], ".4f", _na()), high=_fmt(cox["ci_high"], ".4f", _na()), p=_p(cox["p_value"]),
+        print(_("  Cox HR={hr} ({low}–{high}) {p} (reference {reference})", hr=_fmt(cox["hr"], ".4f"),
+                low=_fmt(cox["ci_low"], ".4f", _na()), high=_fmt(cox["ci_high"], ".4f", _na()), p=_p_eq(cox["p_value"]),
                 reference=cox["reference"]))
     else:
         for t in cox.get("terms", []):
-            print(_("  Cox {term}: HR={hr} ({low}–{high}) P={p}", term=t.get("term"), hr=_fmt(t.get("hr"), ".4f"),
+            print(_("  Cox {term}: HR={hr} ({low}–{high}) {p}", term=t.get("term"), hr=_fmt(t.get("hr"), ".4f"),
                     low=_fmt(t.get("ci_low"), ".4f", _na()), high=_fmt(t.get("ci_high"), ".4f", _na()),
-                    p=_p(t.get("p_value"))))
+                    p=_p_eq(t.get("p_value"))))
     for note in [*(cox or {}).get("notes", []), *p.get("guardrails", []), *p.get("notes", [])]:
         if not str(note).startswith(("Cox model not fitted", _("Cox model not fitted"))):
             print(_("  note: {note}", note=note))
@@ -423,6 +423,15 @@ _YEAR = {unit: DAYS_PER_YEAR / per for unit, per in DAYS_PER_UNIT.items()}
 def _p(p: Any) -> str:
     """:func:`format_p`, or "not estimable" for a missing P value."""
     return _("not estimable") if p is None or (isinstance(p, float) and not math.isfinite(p)) else format_p(p)
+
+
+def _p_eq(p: Any) -> str:
+    """``P=.008`` / ``P=<.001`` in English (the historic form); ``P = 0,008`` /
+    ``P < 0,001`` in French."""
+    text = _p(p)
+    if language() == "en":
+        return f"P={text}"
+    return f"P {text[0]} {text[1:]}" if text[:1] in ("<", ">") else f"P = {text}"
 
 
 def _cox_reason(res: Any) -> str:
@@ -486,8 +495,8 @@ def _sir_text(p: dict[str, Any]) -> str:
         return _("SIR not estimable (no expected cases)")
     ci = (f"{_fmt(p['ci_low'], '.3f')}–{_fmt(p['ci_high'], '.3f')}" if p.get("ci_low") is not None and p.get("ci_high") is not None
           else _("CI not estimable"))
-    pv = _p(p.get("p_value"))
-    return _("SIR={sir} ({ci}, {method}) P={p}", sir=_fmt(p["sir"], ".3f"), ci=ci, method=p["ci_method"], p=pv)
+    return _("SIR={sir} ({ci}, {method}) {p}", sir=_fmt(p["sir"], ".3f"), ci=ci, method=p["ci_method"],
+             p=_p_eq(p.get("p_value")))
 
 
 def cmd_ifn(args: argparse.Namespace) -> int:
@@ -594,6 +603,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.suppress_below is not None and args.suppress_below < 2:
         raise CliError(_("--suppress-below must be a whole number of at least 2 (got {value}).", value=args.suppress_below))
     view = _report_view(args)
+    if args.lang is None and _env_language() == "en" and not os.environ.get("MYOSCOPE_LANG"):
+        set_language(str(view.get("g.lang") or "en"))  # the saved view's language (main restores the previous one)
     cohort, df, desc = _load(args.cohort, view.filters.to_json(), args.dictionary)
     if df.empty:
         raise CliError(_("No patient matches the filters ({filters}).", filters=desc))
@@ -693,9 +704,9 @@ def build_parser() -> argparse.ArgumentParser:
             g.add_argument(flag, type=float, metavar="N", help=what[1])
 
     def lang(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--lang", choices=LANGUAGES, default=_env_language(),
-                        help="language of the text output and of the files written (default: MYOSCOPE_LANG, else en); "
-                             "JSON stays machine-readable")
+        sp.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="language of the text output and of the files written (default: MYOSCOPE_LANG, "
+                             "else the language of report's --settings, else en); JSON stays machine-readable")
 
     def common(sp: argparse.ArgumentParser) -> None:
         limits(sp)
@@ -780,7 +791,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # --help (0) or a usage error (2, already printed)
             return exc.code if isinstance(exc.code, int) else 2
-    with using(args.lang):
+    with using(args.lang or _env_language()):
         return _run(args)
 
 
@@ -805,14 +816,14 @@ def _run(args: argparse.Namespace) -> int:
         with _limits(args):
             return int(args.fn(args))
     except CliError as exc:
-        print(f"myoscope {args.command}: {_one_line(exc)}", file=sys.stderr)
+        print(_("myoscope {command}: {reason}", command=args.command, reason=_one_line(exc)), file=sys.stderr)
     except FileNotFoundError as exc:
         print(_("myoscope {command}: file not found: {file}", command=args.command, file=exc.filename), file=sys.stderr)
     except BrokenPipeError:  # output piped into `head`: not an error of the analysis
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except CohortFileError as exc:  # the shared reader's errors (any input file)
-        print(f"myoscope {args.command}: {_one_line(exc)}", file=sys.stderr)
+        print(_("myoscope {command}: {reason}", command=args.command, reason=_one_line(exc)), file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - last resort: never a traceback unless asked
         if os.environ.get("MYOSCOPE_DEBUG") == "1":
             traceback.print_exc(file=sys.stderr)
