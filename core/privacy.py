@@ -147,9 +147,19 @@ def suppress_text(text: str, threshold: int = DEFAULT_THRESHOLD) -> tuple[str, b
 def _translated(names: frozenset[str]) -> frozenset[str]:
     """``names`` and their translations in the current language (display tables have
     translated headers: "Événements" counts as "Events" does)."""
-    from core.i18n import _, language
+    from core.i18n import language
 
-    return names if language() == "en" else names | {_(n) for n in names}
+    return names if language() == "en" else names | {_quiet(n) for n in names}
+
+
+def _quiet(name: str) -> str:
+    """``name`` in the current language when the catalogue has it, else unchanged (a
+    lookup of every column name, not a message: not recorded as a missing translation)."""
+    from core.i18n import catalog, language
+
+    cat = catalog(language())
+    msg = cat.get(name) if cat is not None else None
+    return str(msg.string) if msg is not None and isinstance(msg.string, str) and msg.string else name
 
 
 def _count_columns(df: pd.DataFrame, counts: Iterable[str] | None) -> list[str]:
@@ -171,11 +181,11 @@ def _derived_columns(df: pd.DataFrame, counts: list[str]) -> list[str]:
 
 def _derived_translated(name: str) -> bool:
     """A translated header derived from counts ("Excès / 1 000 PA", "RIS (IC à 95 %)")."""
-    from core.i18n import _, language
+    from core.i18n import language
 
     if language() == "en":
         return False
-    return name.startswith((_("Excess"), _("SIR"), "OR", "HR"))
+    return name.startswith((_quiet("Excess"), _quiet("SIR"), "OR", "HR"))
 
 
 def suppress_small_counts(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
