@@ -164,7 +164,7 @@ def test_sir_timing_and_incidence_figures_in_french(mi2):
     en, fr, missing = _in_both(lambda: cumulative_incidence_figure(cif))
     assert not missing
     _same_data(en, fr)
-    assert fr.layout.yaxis.title.text == f"Incidence cumulée du cancer ({NNBSP}%)"
+    assert fr.layout.yaxis.title.text == "Incidence cumulée du cancer (%)"
     assert fr.layout.xaxis.title.text == "Temps depuis le diagnostic de DM (mois)"
 
 
