@@ -240,12 +240,8 @@ def apply_filters(df: pd.DataFrame, spec: FilterSpec, dictionary: DataDictionary
             m &= age >= spec.age_min
         if spec.age_max is not None:
             m &= age <= spec.age_max
-        lo = _num(spec.age_min) if spec.age_min is not None else _("any")
-        hi = _num(spec.age_max) if spec.age_max is not None else _("any")
         n_missing = int((age.isna() & mask).sum())
-        text = (_("age at diagnosis {low}–{high} years ({n} without age left out)", low=lo, high=hi, n=n_missing) if n_missing
-                else _("age at diagnosis {low}–{high} years", low=lo, high=hi))
-        step(text, m)
+        step(_age_text(spec.age_min, spec.age_max, n_missing), m)
     if spec.sex is not None:
         if "sex" not in df:
             raise FilterError(_("The sex filter needs a sex column, which this cohort lacks."))
@@ -257,6 +253,22 @@ def apply_filters(df: pd.DataFrame, spec: FilterSpec, dictionary: DataDictionary
         step(f"{dictionary.label(col)}: {shown}", df[col].isin(values))
     out = df[mask]
     return FilterResult(out, len(df), len(out), tuple(steps))
+
+
+def _age_text(low: float | None, high: float | None, n_missing: int) -> str:
+    """The age step of a filter description (an open bound reads "any")."""
+    v = {"low": _num(low) if low is not None else "", "high": _num(high) if high is not None else "", "n": n_missing}
+    if n_missing:
+        if high is None:
+            return _("age at diagnosis {low}–any years ({n} without age left out)", **v)
+        if low is None:
+            return _("age at diagnosis any–{high} years ({n} without age left out)", **v)
+        return _("age at diagnosis {low}–{high} years ({n} without age left out)", **v)
+    if high is None:
+        return _("age at diagnosis {low}–any years", **v)
+    if low is None:
+        return _("age at diagnosis any–{high} years", **v)
+    return _("age at diagnosis {low}–{high} years", **v)
 
 
 def _num(v: float) -> str:
