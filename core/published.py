@@ -21,6 +21,7 @@ import pandas as pd
 
 from core.compare import CompareError
 from core.formatting import format_p
+from core.i18n import _, language, n_
 from core.reader import InputFileError, read_table
 from core.stats import fisher_p
 
@@ -88,18 +89,22 @@ def load_published_table(source: str | Path | bytes | IO[Any] | pd.DataFrame) ->
         line = i + _FIRST_DATA_LINE
         feat = rec["feature"].strip()
         if not feat:
-            problems.append(f"line {line}: empty 'feature'")
+            problems.append(_("line {line}: empty 'feature'", line=line))
             continue
         if feat in seen:
-            problems.append(f"line {line}: feature '{feat}' already listed on line {seen[feat]}")
+            problems.append(_("line {line}: feature '{feature}' already listed on line {first}", line=line, feature=feat,
+                              first=seen[feat]))
         seen[feat] = line
         out_rows.append(_parse_row(rec, feat, line, ga, gb, problems))
     if problems:
         shown = problems[:10]
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise PublishedTableError("published table: " + "; ".join(shown) + more)
+        if len(problems) > 10:
+            raise PublishedTableError(n_("published table: {problems} (and {n} more)",
+                                         "published table: {problems} (and {n} more)",
+                                         len(problems) - 10, problems="; ".join(shown)))
+        raise PublishedTableError(_("published table: {problems}", problems="; ".join(shown)))
     if not out_rows:
-        raise PublishedTableError("published table has no rows")
+        raise PublishedTableError(_("published table has no rows"))
     out = pd.DataFrame(out_rows)
     for c in ("n_a", "N_a", "n_b", "N_b"):
         out[c] = pd.array([v for v in out[c]], dtype="Int64")
@@ -121,7 +126,7 @@ def _raw_frame(source: str | Path | bytes | IO[Any] | pd.DataFrame) -> pd.DataFr
     try:
         data = read_table(source).data
     except InputFileError as exc:
-        raise PublishedTableError(f"published table: {exc}") from exc
+        raise PublishedTableError(_("published table: {problems}", problems=exc)) from exc
     return data.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
                     else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).reset_index(drop=True)
 
@@ -132,20 +137,20 @@ def _count_pairs(cols: list[str]) -> tuple[str, str]:
     problems: list[str] = []
     for req in ("feature", "published_p"):
         if req not in cols:
-            problems.append(f"missing column '{req}'")
+            problems.append(_("missing column '{column}'", column=req))
     pairs = [c[2:] for c in cols if c.startswith("n_") and f"N_{c[2:]}" in cols]
     if len(pairs) != 2:
-        problems.append(
+        problems.append(_(
             "expected exactly two count pairs n_<group>/N_<group> (group A first, e.g. n_mi2_pos, "
-            f"N_mi2_pos, n_mi2_neg, N_mi2_neg); found {len(pairs)}: "
-            + (", ".join(f"n_{p}/N_{p}" for p in pairs) or "none")
-        )
+            "N_mi2_pos, n_mi2_neg, N_mi2_neg); found {n}: {pairs}",
+            n=len(pairs), pairs=", ".join(f"n_{p}/N_{p}" for p in pairs) or _("none"),
+        ))
     if problems:
-        raise PublishedTableError(
-            "published table format: " + "; ".join(problems)
-            + f". Columns found: {', '.join(cols)}. Expected: feature, group, label, n_<A>, N_<A>, "
-            "n_<B>, N_<B>, published_p"
-        )
+        raise PublishedTableError(_(
+            "published table format: {problems}. Columns found: {columns}. Expected: feature, group, label, "
+            "n_<A>, N_<A>, n_<B>, N_<B>, published_p",
+            problems="; ".join(problems), columns=", ".join(cols),
+        ))
     return pairs[0], pairs[1]
 
 
@@ -166,10 +171,10 @@ def _parse_row(rec: dict[str, str], feat: str, line: int, ga: str, gb: str,
         try:
             rel, val, dec = _parse_printed_p(ptxt)
         except ValueError:
-            problems.append(
-                f"line {line} (feature '{feat}'): published_p = '{ptxt}' is not a P value "
-                "(write e.g. .02, 0.35, <.001, >.99)"
-            )
+            problems.append(_(
+                "line {line} (feature '{feature}'): published_p = '{value}' is not a P value "
+                "(write e.g. .02, 0.35, <.001, >.99)", line=line, feature=feat, value=ptxt,
+            ))
     row.update(p_relation=rel, p_printed=val, p_decimals=dec)
     return row
 
@@ -189,15 +194,18 @@ def _parse_counts(rec: dict[str, str], feat: str, line: int, g: str,
         except ValueError:
             fv = math.nan
         if not math.isfinite(fv) or fv < 0 or fv != int(fv):
-            problems.append(f"line {line} (feature '{feat}'): {col} = '{t}' is not a non-negative integer")
+            problems.append(_("line {line} (feature '{feature}'): {column} = '{value}' is not a non-negative integer",
+                              line=line, feature=feat, column=col, value=t))
             vals[pre] = None
             continue
         vals[pre] = int(fv)
     n, N = vals["n"], vals["N"]
     if (n is None) != (N is None):
-        problems.append(f"line {line} (feature '{feat}'): give both n_{g} and N_{g}, or leave both empty")
+        problems.append(_("line {line} (feature '{feature}'): give both n_{group} and N_{group}, or leave both empty",
+                          line=line, feature=feat, group=g))
     elif n is not None and N is not None and n > N:
-        problems.append(f"line {line} (feature '{feat}'): n_{g} = {n} is larger than N_{g} = {N}")
+        problems.append(_("line {line} (feature '{feature}'): n_{group} = {n} is larger than N_{group} = {N}",
+                          line=line, feature=feat, group=g, n=n, N=N))
     return n, N
 
 
@@ -301,7 +309,7 @@ def _check_counts(row: dict[str, Any], mine: dict[str, Any] | None, pub: list[in
     if mine is None or mine["type"] != "binary":
         row.update(recomputed_n_a=None, recomputed_N_a=None, recomputed_n_b=None,
                    recomputed_N_b=None, recomputed_p=math.nan)
-        notes.append("not in the comparison (column absent, not selected or not binary)")
+        notes.append(_("not in the comparison (column absent, not selected or not binary)"))
         return False
     rc = [int(mine["n_a"]), int(mine["N_a"]), int(mine["n_b"]), int(mine["N_b"])]
     row.update(recomputed_n_a=rc[0], recomputed_N_a=rc[1], recomputed_n_b=rc[2],
@@ -313,7 +321,7 @@ def _check_counts(row: dict[str, Any], mine: dict[str, Any] | None, pub: list[in
         ) if pv is not None and pv != cv
     ]
     if diffs:
-        notes.append("counts differ: " + ", ".join(diffs))
+        notes.append(_("counts differ: {counts}", counts=", ".join(diffs)))
         return True
     return False
 
@@ -334,12 +342,14 @@ def _check_printed_p(rec: dict[str, Any], fisher_pub: float, notes: list[str]) -
         return "not computable"
     agreement = _p_agreement(rec["p_relation"], rec["p_printed"], int(rec["p_decimals"]), fisher_pub)
     if agreement == "close":
-        notes.append(f"printed P {rec['published_p']} vs Fisher {format_p(fisher_pub)}: close (another test?)")
+        notes.append(_("printed P {printed} vs Fisher {p}: close (another test?)", printed=rec["published_p"],
+                       p=format_p(fisher_pub)))
     elif agreement == "mismatch":
-        notes.append(
-            f"printed P {rec['published_p']} inconsistent with Fisher's test on the published counts "
-            f"({fisher_pub:.3g})"
-        )
+        fisher = f"{fisher_pub:.3g}"
+        notes.append(_(
+            "printed P {printed} inconsistent with Fisher's test on the published counts ({p})",
+            printed=rec["published_p"], p=fisher.replace(".", ",") if language() == "fr" else fisher,
+        ))
     return agreement
 
 
