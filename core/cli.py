@@ -17,6 +17,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -67,8 +68,8 @@ def _check_file(what: str, path: str) -> None:
 
 
 def _one_line(text: object) -> str:
-    """Collapse a message to one line."""
-    return " ".join(str(text).split())
+    """Collapse a message to one line (ASCII whitespace only: French no-break spaces stay)."""
+    return " ".join(re.split(r"[ \t\r\n\f\v]+", str(text).strip(" \t\r\n\f\v")))
 
 
 def _fmt(x: Any, spec: str, missing: str | None = None) -> str:

@@ -295,7 +295,7 @@ def _safely(key: str, name: str, make: Callable[[_Context], Section], ctx: _Cont
     try:
         return make(ctx)
     except (GroupingError, ReportError, ValueError, KeyError) as exc:
-        reason = " ".join(str(exc).split())
+        reason = " ".join(re.split(r"[ \t\r\n\f\v]+", str(exc).strip(" \t\r\n\f\v")))  # no-break spaces stay
         return Section(key, _("{subgroup} · {name} · not computed", subgroup=ctx.subgroup, name=name),
                        notes=[_("{name} not computed: {reason}", name=name, reason=reason)])
 

@@ -156,7 +156,7 @@ def test_sir_timing_and_incidence_figures_in_french(mi2):
     en, fr, missing = _in_both(lambda: timing_figure(timing))
     assert not missing
     _same_data(en, fr)
-    assert "Délai entre le diagnostic de DM et le cancer (jours ; négatif = avant)" == fr.layout.xaxis.title.text
+    assert "Délai entre le diagnostic de DM et le cancer (jours\u00a0; négatif = avant)" == fr.layout.xaxis.title.text
     assert "fenêtre ±3 ans" in [a.text for a in fr.layout.annotations]
     assert {t.name for t in fr.data} <= {"dans la fenêtre", "hors fenêtre"}
 
@@ -323,7 +323,7 @@ def test_cli_survival_in_french(capsys):
 def test_cli_language_from_the_environment(capsys, monkeypatch):
     monkeypatch.setenv("MYOSCOPE_LANG", "fr")
     code, out, _err = _run(capsys, "sir", SAMPLE, "--filters", MI2)
-    assert code == 0 and "taux :" in out and "P < 0,001" in out
+    assert code == 0 and "taux\u00a0:" in out and "P < 0,001" in out
     code, out, _err = _run(capsys, "sir", SAMPLE, "--filters", MI2, "--lang", "en")
     assert code == 0 and "rates:" in out and "P=<.001" in out
 
@@ -340,7 +340,7 @@ def test_cli_json_is_the_same_in_both_languages(capsys, command):
 def test_cli_errors_in_french_keep_exit_2(capsys):
     code, out, err = _run(capsys, "survival", "nosuch.csv", "--group-by", "cancer", "--lang", "fr")
     assert code == 2 and out == ""
-    assert err.strip() == "myoscope survival : fichier de cohorte 'nosuch.csv' : fichier introuvable."
+    assert err.strip() == "myoscope survival\u00a0: fichier de cohorte 'nosuch.csv'\u00a0: fichier introuvable."
     code, _out, err = _run(capsys, "compare", SAMPLE, "--group-by", "nosuch", "--lang", "fr")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "colonne inexistante" in err
     code, _out, err = _run(capsys, "ifn-score", "nosuch.csv", "--lang", "fr")
