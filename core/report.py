@@ -18,6 +18,12 @@ figure once, renders it once as PNG and SVG through :func:`core.export.figure_to
 * ``view.json`` (:meth:`core.view.ViewState.to_json`) and ``results.json`` (the JSON of
   each analysis, as ``myoscope compare|survival|sir --json`` prints it).
 
+Language (:mod:`core.i18n`): every text is written in the current language (``using("fr")``;
+``myoscope report --lang fr``), numbers in displayed tables by its conventions; ``view.json``
+records it (``g.lang``); the full-precision number sheets and ``results.json`` stay
+machine-readable. A caller running it in another thread (a deferred download) sets the
+language there.
+
 Privacy (:mod:`core.privacy`): with ``suppress_below`` every table of every file has its
 small counts suppressed; patient identifiers are left out of every file and the patient
 course uses a pseudonym unless ``include_ids``. Every text cell goes through

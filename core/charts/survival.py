@@ -97,7 +97,8 @@ def km_figure(
         Time unit for the axis title.
     title : str
     x_title, y_title : str
-        Axis titles (default x: ``Time (unit)``).
+        Axis titles (default x: ``Time (unit)``, y: ``Survival probability``, in the
+        current language).
     show_risk_table : bool
     font_size, width, height : int
         Base font size and figure size in pixels (slide-sized by default).
