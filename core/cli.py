@@ -695,43 +695,43 @@ def _limits(args: argparse.Namespace) -> Iterator[None]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (documented in the README)."""
-    p = _Parser(prog="myoscope", description="Myoscope: dermatomyositis cohort analyses (same computations as the app).")
+    p = _Parser(prog="myoscope", description=_("Myoscope: dermatomyositis cohort analyses (same computations as the app)."))
     sub = p.add_subparsers(dest="command", required=True)
 
     def limits(sp: argparse.ArgumentParser) -> None:
-        g = sp.add_argument_group("input limits (defaults: MYOSCOPE_MAX_* environment variables, else 200 MB, "
-                                  "2,000,000 rows, 5,000 columns, 100,000 characters per cell, 40,000,000 cells)")
+        g = sp.add_argument_group(_("input limits (defaults: MYOSCOPE_MAX_* environment variables, else 200 MB, "
+                                    "2,000,000 rows, 5,000 columns, 100,000 characters per cell, 40,000,000 cells)"))
         for flag, what in LIMIT_FLAGS.items():
-            g.add_argument(flag, type=float, metavar="N", help=what[1])
+            g.add_argument(flag, type=float, metavar="N", help=_(what[1]))
 
     def lang(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="language of the text output and of the files written (default: MYOSCOPE_LANG, "
-                             "else the language of report's --settings, else en); JSON stays machine-readable")
+                        help=_("language of the text output and of the files written (default: MYOSCOPE_LANG, "
+                               "else the language of report's --settings, else en); JSON stays machine-readable"))
 
     def common(sp: argparse.ArgumentParser) -> None:
         limits(sp)
         lang(sp)
-        sp.add_argument("cohort", help="cohort file (CSV, TSV or XLSX)")
-        sp.add_argument("--filters", help='JSON filter spec, e.g. \'{"antibody_subtype": ["Mi2"], "age_min": 50}\'')
-        sp.add_argument("--dictionary", help="data dictionary CSV (name,label,group,type); the sample dictionary by default")
-        sp.add_argument("--json", action="store_true", help="print JSON")
+        sp.add_argument("cohort", help=_("cohort file (CSV, TSV or XLSX)"))
+        sp.add_argument("--filters", help=_("JSON filter spec, e.g. {example}", example='\'{"antibody_subtype": ["Mi2"], "age_min": 50}\''))
+        sp.add_argument("--dictionary", help=_("data dictionary CSV (name,label,group,type); the sample dictionary by default"))
+        sp.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    s = sub.add_parser("summary", help="validation problems and cohort summary")
+    s = sub.add_parser("summary", help=_("validation problems and cohort summary"))
     common(s)
     s.set_defaults(fn=cmd_summary)
 
-    c = sub.add_parser("compare", help="feature comparison between two groups (Table I)")
+    c = sub.add_parser("compare", help=_("feature comparison between two groups (Table I)"))
     common(c)
-    c.add_argument("--group-by", required=True, help="column defining the groups")
-    c.add_argument("--group-a", nargs="+", help="value(s) of group A (categorical), cut-off for age")
-    c.add_argument("--features", help="comma-separated features (default: all in the dictionary)")
-    c.add_argument("--fdr", action="store_true", help="add Benjamini-Hochberg q-values")
+    c.add_argument("--group-by", required=True, help=_("column defining the groups"))
+    c.add_argument("--group-a", nargs="+", help=_("value(s) of group A (categorical), cut-off for age"))
+    c.add_argument("--features", help=_("comma-separated features (default: all in the dictionary)"))
+    c.add_argument("--fdr", action="store_true", help=_("add Benjamini-Hochberg q-values"))
     c.add_argument("--all-levels", action="store_true",
-                   help="one group per level of --group-by (Table 1 with Overall, overall and pairwise BH P values)")
+                   help=_("one group per level of --group-by (Table 1 with Overall, overall and pairwise BH P values)"))
     c.set_defaults(fn=cmd_compare)
 
-    v = sub.add_parser("survival", help="Kaplan-Meier, log-rank and Cox by group")
+    v = sub.add_parser("survival", help=_("Kaplan-Meier, log-rank and Cox by group"))
     common(v)
     v.add_argument("--group-by", required=True)
     v.add_argument("--group-a", nargs="+")
@@ -741,38 +741,38 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--event-date", default="death_date")
     v.add_argument("--censor-date", default="last_followup_date")
     v.add_argument("--conf-type", choices=["log", "log-log", "plain"], default="log")
-    v.add_argument("--adjust", help="Cox covariates, e.g. age_at_diagnosis,sex")
+    v.add_argument("--adjust", help=_("Cox covariates, e.g. age_at_diagnosis,sex"))
     v.set_defaults(fn=cmd_survival)
 
-    r = sub.add_parser("sir", help="standardized incidence ratio of cancer")
+    r = sub.add_parser("sir", help=_("standardized incidence ratio of cancer"))
     common(r)
-    r.add_argument("--rates", help="reference rates CSV/XLSX (default: bundled France CI5-XII)")
+    r.add_argument("--rates", help=_("reference rates CSV/XLSX (default: bundled France CI5-XII)"))
     r.add_argument("--window-before-years", type=float, default=3.0)
-    r.add_argument("--window-after-years", type=float, default=3.0, help="use inf for 'from diagnosis on'")
+    r.add_argument("--window-after-years", type=float, default=3.0, help=_("use inf for 'from diagnosis on'"))
     r.add_argument("--ci", choices=["exact", "midp", "byar", "wald"], default="exact")
-    r.add_argument("--by", help="split column, or time_since_diagnosis")
+    r.add_argument("--by", help=_("split column, or time_since_diagnosis"))
     r.set_defaults(fn=cmd_sir)
 
-    b = sub.add_parser("report", help="meeting bundle: deck, HTML, Word, Excel, figures and view.json in one zip")
+    b = sub.add_parser("report", help=_("meeting bundle: deck, HTML, Word, Excel, figures and view.json in one zip"))
     common(b)
-    b.add_argument("--settings", help="a saved view (view.json): filters and page settings")
-    b.add_argument("--out", required=True, metavar="DIR", help="folder for myoscope_bundle.zip (created if missing)")
+    b.add_argument("--settings", help=_("a saved view (view.json): filters and page settings"))
+    b.add_argument("--out", required=True, metavar="DIR", help=_("folder for myoscope_bundle.zip (created if missing)"))
     b.add_argument("--suppress-below", type=int, metavar="N",
-                   help="write counts 1..N-1 as <N and blank the percentages derived from them (registries: 5)")
-    b.add_argument("--include-ids", action="store_true", help="keep patient identifiers (default: left out, pseudonyms)")
-    b.add_argument("--events", help="events table for the patient course (setting p.id)")
-    b.add_argument("--no-figures", action="store_true", help="no PNG/SVG (no browser needed); the HTML keeps its figures")
-    b.add_argument("--rates", help="reference rates CSV/XLSX for the SIR (default: bundled France CI5-XII)")
+                   help=_("write counts 1..N-1 as <N and blank the percentages derived from them (registries: 5)"))
+    b.add_argument("--include-ids", action="store_true", help=_("keep patient identifiers (default: left out, pseudonyms)"))
+    b.add_argument("--events", help=_("events table for the patient course (setting p.id)"))
+    b.add_argument("--no-figures", action="store_true", help=_("no PNG/SVG (no browser needed); the HTML keeps its figures"))
+    b.add_argument("--rates", help=_("reference rates CSV/XLSX for the SIR (default: bundled France CI5-XII)"))
     b.set_defaults(fn=cmd_report)
 
-    i = sub.add_parser("ifn-score", help="type I interferon score from RT-qPCR")
+    i = sub.add_parser("ifn-score", help=_("type I interferon score from RT-qPCR"))
     limits(i)
     lang(i)
-    i.add_argument("qpcr", help="qPCR table (sample_id, sample_type, gene, ct) or fold changes")
+    i.add_argument("qpcr", help=_("qPCR table (sample_id, sample_type, gene, ct) or fold changes"))
     i.add_argument("--threshold", type=float, default=2.3)
     i.add_argument("--reference-genes", default="HPRT1,18S")
     i.add_argument("--undetermined", choices=["error", "max_ct"], default="error",
-                   help="'Undetermined' target wells: stop with an error (default) or set Ct to --max-ct")
+                   help=_("'Undetermined' target wells: stop with an error (default) or set Ct to --max-ct"))
     i.add_argument("--max-ct", type=float, default=40.0)
     i.add_argument("--json", action="store_true")
     i.set_defaults(fn=cmd_ifn)
