@@ -383,7 +383,8 @@ def _print_survival(args: argparse.Namespace, res: Any, sd: Any, header: str) ->
     p = res.payload()
     unit_text = {"days": _("days"), "months": _("months"), "years": _("years")}.get(unit, unit)
     print(_("Survival ({event}) from {origin}, {header}", event=args.event, origin=args.origin, header=header))
-    lm_names = [_("{years} y", years=_fmt(t / _YEAR[unit], "g")) for t in res.landmark_times]
+    lm_names = [n_("{years} y", "{years} y", 1 if t / _YEAR[unit] == 1 else 2, years=_fmt(t / _YEAR[unit], "g"))
+                for t in res.landmark_times]
     for g in p["groups"]:
         med = _fmt(g["median"], ".2f", _("not reached"))
         ci = f"{_fmt(g['median_ci_low'], '.2f', _na())}–{_fmt(g['median_ci_high'], '.2f', _na())}"
