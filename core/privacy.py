@@ -50,6 +50,9 @@ DERIVED_COLUMNS: frozenset[str] = frozenset({
 #: Header words of text columns derived from counts (OR, SIR, %, excess).
 _DERIVED_HEADER = re.compile(r"^(OR\b|SIR\b|Excess\b)|%\)?$|\(%\)")
 
+#: A French confidence-interval label ("IC à 95 %"): not a percentage column.
+_FRENCH_CI = re.compile(r"IC à [\d,]+\s?%")
+
 #: Columns that identify a patient, left out of every shared table.
 IDENTIFIER_COLUMNS: frozenset[str] = frozenset({
     "patient_id", "name", "first_name", "last_name", "surname", "nom", "prenom", "prénom",
@@ -173,7 +176,7 @@ def _derived_columns(df: pd.DataFrame, counts: list[str]) -> list[str]:
         if c in counts:
             continue
         name = str(c)
-        if name in DERIVED_COLUMNS or name.startswith(("pct", "sir")) or _DERIVED_HEADER.search(name) \
+        if name in DERIVED_COLUMNS or name.startswith(("pct", "sir")) or _DERIVED_HEADER.search(_FRENCH_CI.sub("CI", name)) \
                 or _derived_translated(name):
             out.append(c)
     return out

@@ -345,3 +345,27 @@ def test_cli_errors_in_french_keep_exit_2(capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "colonne inexistante" in err
     code, _out, err = _run(capsys, "ifn-score", "nosuch.csv", "--lang", "fr")
     assert code == 2 and "fichier qPCR" in err
+
+
+def test_small_counts_suppressed_the_same_in_both_languages(cohort):
+    """Translated headers ("Événements", "Observés", "IC à 95 %") are suppressed and blanked
+    exactly as the English ones."""
+    from openpyxl import load_workbook
+
+    from core.filters import FilterSpec
+    from core.presets import PRESETS
+    from core.report import BundleOptions, build_bundle
+    from core.view import ViewState
+
+    view = ViewState(FilterSpec(antibody_subtype=("Mi2",))).with_values(**PRESETS["Monseau 2020 · Figure 1"].values)
+
+    def sheets() -> list[list[tuple]]:
+        data = build_bundle(cohort, view, "cohort.csv", "0" * 64, BundleOptions(suppress_below=5, render_figures=False))
+        wb = load_workbook(io.BytesIO(zipfile.ZipFile(io.BytesIO(data)).read("tables.xlsx")))
+        return [list(wb[n].iter_rows(min_row=4, values_only=True)) for n in wb.sheetnames]
+
+    en, fr, _missing = _in_both(sheets)
+    assert len(en) == len(fr)
+    pattern = [[[(v is None, v == "<5") for v in row] for row in sheet] for sheet in en]
+    assert pattern == [[[(v is None, v == "<5") for v in row] for row in sheet] for sheet in fr]
+    assert any(v == "<5" for sheet in fr for row in sheet for v in row)
