@@ -48,6 +48,7 @@ import pandas as pd
 
 from core import codes
 from core.constants import DAYS_PER_MONTH
+from core.i18n import _, fmt_date, fmt_number, language, n_
 from core.reader import InputFileError, read_table
 
 #: The columns of an events table, in order.
@@ -171,19 +172,19 @@ def _read_raw(source: str | Path | bytes | BinaryIO | pd.DataFrame) -> tuple[pd.
     try:
         raw = read_table(source)
     except InputFileError as exc:
-        raise EventsError(f"could not read the events table: {exc}") from exc
+        raise EventsError(_("could not read the events table: {error}", error=exc)) from exc
     return raw.data, raw.decimal
 
 
 def _parse_date(x: Any) -> pd.Timestamp | None:
     """One date cell (the cohort's date codes, :func:`core.codes.date_code`); None when unreadable."""
-    value, status, _ = codes.date_code(x)
+    value, status, _raw = codes.date_code(x)
     return value if status in ("ok", "coerced") and not pd.isna(value) else None
 
 
 def _parse_number(x: Any) -> float | None:
     """Float, NaN for empty, None when not a number (:func:`core.codes.number_code`)."""
-    value, status, _ = codes.number_code(x)
+    value, status, _raw = codes.number_code(x)
     if status == "invalid":
         return None
     return float(value)
@@ -231,15 +232,15 @@ def load_events(
     rownum = np.asarray(raw.index, dtype=int)
 
     def _row(i: int) -> str:
-        return f"row {rownum[i]}"
+        return _("row {row}", row=rownum[i])
 
     raw.columns = [str(c).strip().lower().replace(" ", "_") for c in raw.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
-        raise EventsError(
-            f"missing column(s) {', '.join(repr(m) for m in missing)}; an events table needs "
-            f"{', '.join(EVENT_COLUMNS)} (value, unit and detail may be empty)"
-        )
+        raise EventsError(_(
+            "missing column(s) {missing}; an events table needs {columns} (value, unit and detail may be empty)",
+            missing=", ".join(repr(m) for m in missing), columns=", ".join(EVENT_COLUMNS),
+        ))
     raw = raw.reset_index(drop=True)
     n = len(raw)
     found: list[tuple[int, int, str]] = []  # (row, column order, message)
@@ -253,29 +254,29 @@ def load_events(
         lambda x: _text(int(x)) if isinstance(x, float) and x.is_integer() else _text(x)
     )
     for i in np.flatnonzero((pid == "").to_numpy()):
-        found.append((i, 0, f"{_row(i)}, column 'patient_id': empty patient id"))
+        found.append((i, 0, _("{row}, column 'patient_id': empty patient id", row=_row(i))))
     kind_raw = col("kind")
     kind = kind_raw.str.lower().str.replace(" ", "_").str.replace("-", "_")
     for i in np.flatnonzero((~kind.isin(EVENT_KINDS)).to_numpy()):
-        found.append((i, 2, (f"{_row(i)}, column 'kind': unknown kind {kind_raw[i]!r}; use one "
-                            f"of {', '.join(EVENT_KINDS)}")))
+        found.append((i, 2, _("{row}, column 'kind': unknown kind {kind!r}; use one of {kinds}",
+                              row=_row(i), kind=kind_raw[i], kinds=", ".join(EVENT_KINDS))))
     name = col("name")
     for i in np.flatnonzero((name == "").to_numpy()):
-        found.append((i, 3, f"{_row(i)}, column 'name': empty name"))
+        found.append((i, 3, _("{row}, column 'name': empty name", row=_row(i))))
     dates = _parse_dates(raw["date"])
     for i in np.flatnonzero(dates.isna().to_numpy()):
-        found.append((i, 1, (f"{_row(i)}, column 'date': cannot read {_text(raw['date'][i])!r} "
-                            "as a date (use YYYY-MM-DD)")))
+        found.append((i, 1, _("{row}, column 'date': cannot read {value!r} as a date (use YYYY-MM-DD)",
+                              row=_row(i), value=_text(raw["date"][i]))))
     if "value" in raw.columns:
         values, bad = _parse_numbers(raw["value"], decimal)
     else:
         values, bad = pd.Series(np.nan, index=raw.index), pd.Series(False, index=raw.index)
     for i in np.flatnonzero(bad.to_numpy()):
-        found.append((i, 4, (f"{_row(i)}, column 'value': {_text(raw['value'][i])!r} is not a "
-                            f"number ({kind[i]} {name[i]!r}); put text in 'detail'")))
+        found.append((i, 4, _("{row}, column 'value': {value!r} is not a number ({kind} {name!r}); put text in 'detail'",
+                              row=_row(i), value=_text(raw["value"][i]), kind=kind[i], name=name[i])))
     needs = (kind.isin(("lab", "score")) & values.isna() & ~bad).to_numpy()
     for i in np.flatnonzero(needs):
-        found.append((i, 4, f"{_row(i)}, column 'value': {kind[i]} {name[i]!r} has no value"))
+        found.append((i, 4, _("{row}, column 'value': {kind} {name!r} has no value", row=_row(i), kind=kind[i], name=name[i])))
     problems = [m for _r, _c, m in sorted(found)]
     data = pd.DataFrame(
         {
@@ -293,23 +294,28 @@ def load_events(
     if problems:
         listed = problems[:MAX_LISTED_PROBLEMS]
         more = len(problems) - len(listed)
-        raise EventsError(
-            f"{len(problems)} problem(s) in the events table:\n- "
-            + "\n- ".join(listed)
-            + (f"\n- ... and {more} more" if more > 0 else "")
-        )
+        items = "\n- ".join(listed)
+        if more > 0:
+            raise EventsError(n_("{n} problem(s) in the events table:\n- {items}\n- ... and {more} more",
+                                 "{n} problem(s) in the events table:\n- {items}\n- ... and {more} more",
+                                 len(problems), items=items, more=more))
+        raise EventsError(n_("{n} problem(s) in the events table:\n- {items}",
+                             "{n} problem(s) in the events table:\n- {items}", len(problems), items=items))
     warnings: list[str] = []
     if known_patient_ids is not None:
         known = {str(p) for p in known_patient_ids}
         unknown = [p for p in pd.unique(data["patient_id"]) if p not in known]
         if unknown:
             n_rows = int(data["patient_id"].isin(unknown).sum())
-            shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more"
-                                               if len(unknown) > 10 else "")
-            warnings.append(
-                f"{len(unknown)} patient id(s) of the events table are not in the cohort "
-                f"({n_rows} row(s) kept but not linked to a patient row): {shown}"
-            )
+            shown = (_("{ids} and {n} more", ids=", ".join(unknown[:10]), n=len(unknown) - 10)
+                     if len(unknown) > 10 else ", ".join(unknown))
+            warnings.append(n_(
+                "{n} patient id(s) of the events table are not in the cohort "
+                "({rows} row(s) kept but not linked to a patient row): {ids}",
+                "{n} patient id(s) of the events table are not in the cohort "
+                "({rows} row(s) kept but not linked to a patient row): {ids}",
+                len(unknown), rows=n_rows, ids=shown,
+            ))
     return EventsTable(data=data, warnings=tuple(warnings))
 
 
@@ -364,12 +370,11 @@ def _stop_before_start_problems(data: pd.DataFrame, rownum: np.ndarray) -> list[
             if r.kind == "treatment_start":
                 running = True
             elif not running:
-                problems.append(
-                    f"row {rownum[int(r.src_)]}: treatment_stop of {r.name!r} on "
-                    f"{r.date.date().isoformat()} for patient {r.patient_id!r} comes before "
-                    "any treatment_start of it (stop before start); fix the dates or add "
-                    "the start"
-                )
+                problems.append(_(
+                    "row {row}: treatment_stop of {name!r} on {date} for patient {patient!r} comes before "
+                    "any treatment_start of it (stop before start); fix the dates or add the start",
+                    row=rownum[int(r.src_)], name=r.name, date=fmt_date(r.date), patient=r.patient_id,
+                ))
             else:
                 running = False
     return problems
@@ -384,7 +389,7 @@ def _as_frame(events: EventsTable | pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame(events)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise EventsError(f"events table without column(s) {', '.join(missing)}")
+        raise EventsError(_("events table without column(s) {columns}", columns=", ".join(missing)))
     df = df.copy()
     for c in ("value", "unit", "detail"):
         if c not in df.columns:
@@ -449,10 +454,10 @@ def patient_course(
         diag = p[(p["kind"] == "event") & (p["name"].str.casefold() == "diagnosis")]
         if not diag.empty:
             t0 = diag["date"].min()
-            notes.append("no diagnosis date in the cohort: the 'diagnosis' event is time zero")
+            notes.append(_("no diagnosis date in the cohort: the 'diagnosis' event is time zero"))
         elif not p.empty:
             t0 = p["date"].min()
-            notes.append("no diagnosis date: the patient's first event is time zero")
+            notes.append(_("no diagnosis date: the patient's first event is time zero"))
         else:
             t0 = pd.NaT
     t0 = pd.Timestamp(t0).normalize() if not pd.isna(t0) else t0
@@ -506,11 +511,10 @@ def _intervals(
                 }
             else:
                 if current is None:
-                    raise EventsError(
-                        f"patient {pid!r}: treatment_stop of {r.name!r} on "
-                        f"{r.date.date().isoformat()} comes before any treatment_start of it "
-                        "(stop before start)"
-                    )
+                    raise EventsError(_(
+                        "patient {patient!r}: treatment_stop of {name!r} on {date} comes before any "
+                        "treatment_start of it (stop before start)", patient=pid, name=r.name, date=fmt_date(r.date),
+                    ))
                 current["stop"] = r.date
                 rows.append(current)
                 current = None
@@ -518,10 +522,11 @@ def _intervals(
             current["stop"] = last
             current["open_ended"] = True
             rows.append(current)
-            when = "" if pd.isna(t0) else f", month {_months(last, t0):.1f}"
             notes.append(
-                f"{current['name']} has no stop date: drawn until the patient's last event "
-                f"({last.date().isoformat()}{when})"
+                _("{name} has no stop date: drawn until the patient's last event ({date})",
+                  name=current["name"], date=fmt_date(last)) if pd.isna(t0) else
+                _("{name} has no stop date: drawn until the patient's last event ({date}, month {month})",
+                  name=current["name"], date=fmt_date(last), month=fmt_number(_months(last, t0), 1))
             )
     out = pd.DataFrame(rows, columns=[*_TREATMENT_COLUMNS, "pos_"])
     if out.empty:
@@ -648,9 +653,11 @@ def scores_for_events(
         d = (dates or {}).get(r.sample_id, getattr(r, "date", None))
         if not _text(pid) or d is None or (not isinstance(d, str) and pd.isna(d)):
             continue
-        detail = f"sample {r.sample_id}"
+        detail = _("sample {sample}", sample=r.sample_id)
         if threshold is not None:
-            detail += f"; {'positive' if r.score > threshold else 'negative'} (threshold {threshold:g})"
+            values = {"sample": r.sample_id, "threshold": _fmt_g(threshold)}
+            detail = (_("sample {sample}; positive (threshold {threshold})", **values) if r.score > threshold
+                      else _("sample {sample}; negative (threshold {threshold})", **values))
         rows.append({"patient_id": _text(pid), "date": d, "score": float(r.score),
                      "detail": detail})
     return pd.DataFrame(rows, columns=["patient_id", "date", "score", "detail"])
@@ -704,9 +711,9 @@ def with_cohort_events(
         d = cohort_row.get(col) if hasattr(cohort_row, "get") else None
         if d is None or pd.isna(d) or name in have:
             continue
-        detail = "from the cohort table"
+        detail = _("from the cohort table")
         if name == "cancer" and _text(cohort_row.get("cancer_site")):
-            detail = f"{_text(cohort_row.get('cancer_site'))} (from the cohort table)"
+            detail = _("{site} (from the cohort table)", site=_text(cohort_row.get("cancer_site")))
         rows.append({"patient_id": pid, "date": pd.Timestamp(d).normalize(), "kind": "event",
                      "name": name, "value": np.nan, "unit": "", "detail": detail})
         added.append(name)
@@ -715,3 +722,9 @@ def with_cohort_events(
     mine["date"] = pd.to_datetime(mine["date"]).astype("datetime64[ns]")
     mine["value"] = mine["value"].astype(float)
     return mine.reset_index(drop=True), added
+
+
+def _fmt_g(x: float) -> str:
+    """A number in its shortest form (``0.5``; French ``0,5``)."""
+    text = f"{x:g}"
+    return text.replace(".", ",") if language() == "fr" else text

@@ -54,6 +54,7 @@ hand-computed values and against an independent R implementation
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -64,6 +65,7 @@ from typing import Any, BinaryIO, Literal
 import numpy as np
 import pandas as pd
 
+from core.i18n import _, language, n_
 from core.reader import InputFileError, read_table
 
 #: The six interferon-stimulated genes of the Rice et al. (2013) score.
@@ -219,7 +221,7 @@ def read_qpcr(source: str | Path | bytes | BinaryIO | pd.DataFrame) -> pd.DataFr
     try:
         raw = read_table(source)
     except InputFileError as exc:
-        raise InterferonError(f"could not read the qPCR table: {exc}") from exc
+        raise InterferonError(_("could not read the qPCR table: {error}", error=exc)) from exc
     return raw.data.reset_index(drop=True)
 
 
@@ -238,10 +240,11 @@ def _normalise_columns(df: pd.DataFrame, required: Sequence[str]) -> pd.DataFram
     out = df.rename(columns=rename)
     missing = [c for c in required if c not in out.columns]
     if missing:
-        raise InterferonError(
-            f"missing column(s) {', '.join(repr(m) for m in missing)}; the table needs "
-            f"{', '.join(required)} (found: {', '.join(map(str, df.columns))})"
-        )
+        raise InterferonError(_(
+            "missing column(s) {missing}; the table needs {required} (found: {found})",
+            missing=", ".join(repr(m) for m in missing), required=", ".join(required),
+            found=", ".join(map(str, df.columns)),
+        ))
     return out
 
 
@@ -253,7 +256,7 @@ def _text(x: Any) -> str:
 
 def _row_label(i: int) -> str:
     """Spreadsheet row of the i-th data row (header is row 1)."""
-    return f"row {i + 2}"
+    return _("row {row}", row=i + 2)
 
 
 def _parse_sample_types(df: pd.DataFrame) -> pd.Series:
@@ -261,11 +264,11 @@ def _parse_sample_types(df: pd.DataFrame) -> pd.Series:
     for i, raw in enumerate(df["sample_type"]):
         t = re.sub(r"[\s\-]+", "_", _text(raw).lower())
         if t not in SAMPLE_TYPES:
-            raise InterferonError(
-                f"{_row_label(i)}, column 'sample_type': unknown sample type {_text(raw)!r} "
-                f"for sample {_text(df['sample_id'].iloc[i])!r}; use 'patient' or "
-                "'healthy_control'"
-            )
+            raise InterferonError(_(
+                "{row}, column 'sample_type': unknown sample type {value!r} for sample {sample!r}; "
+                "use 'patient' or 'healthy_control'",
+                row=_row_label(i), value=_text(raw), sample=_text(df["sample_id"].iloc[i]),
+            ))
         types.append(t)
     return pd.Series(types, index=df.index, dtype=object)
 
@@ -273,17 +276,17 @@ def _parse_sample_types(df: pd.DataFrame) -> pd.Series:
 def _check_sample_ids(df: pd.DataFrame) -> None:
     for i, sid in enumerate(df["sample_id"]):
         if sid == "":
-            raise InterferonError(f"{_row_label(i)}, column 'sample_id': empty sample id")
+            raise InterferonError(_("{row}, column 'sample_id': empty sample id", row=_row_label(i)))
 
 
 def _check_consistent_type(df: pd.DataFrame) -> None:
     kinds = df.groupby("sample_id", sort=False)["sample_type"].unique()
     for sid, vals in kinds.items():
         if len(vals) > 1:
-            raise InterferonError(
-                f"sample {sid!r} is labelled both {' and '.join(sorted(vals))} in column "
-                "'sample_type'; one sample must have one type"
-            )
+            raise InterferonError(_(
+                "sample {sample!r} is labelled both {first} and {second} in column 'sample_type'; "
+                "one sample must have one type", sample=sid, first=min(vals), second=max(vals),
+            ))
 
 
 def _optional_meta(df: pd.DataFrame) -> pd.DataFrame:
@@ -298,10 +301,10 @@ def _optional_meta(df: pd.DataFrame) -> pd.DataFrame:
         for sid, v in per.items():
             nonempty = [x for x in v if x]
             if len(nonempty) > 1:
-                raise InterferonError(
-                    f"sample {sid!r} has several values in column {col!r} "
-                    f"({', '.join(nonempty)}); one sample must have one {col}"
-                )
+                raise InterferonError(_(
+                    "sample {sample!r} has several values in column {column!r} ({values}); "
+                    "one sample must have one {column}", sample=sid, column=col, values=", ".join(nonempty),
+                ))
             mapped[sid] = nonempty[0] if nonempty else None
         if col == "date":
             parsed: dict[str, Any] = {}
@@ -312,10 +315,10 @@ def _optional_meta(df: pd.DataFrame) -> pd.DataFrame:
                 try:
                     parsed[sid] = pd.Timestamp(v).normalize()
                 except (ValueError, TypeError) as exc:
-                    raise InterferonError(
-                        f"sample {sid!r}, column 'date': cannot read {v!r} as a date "
-                        "(use YYYY-MM-DD)"
-                    ) from exc
+                    raise InterferonError(_(
+                        "sample {sample!r}, column 'date': cannot read {value!r} as a date (use YYYY-MM-DD)",
+                        sample=sid, value=v,
+                    )) from exc
             meta[col] = meta["sample_id"].map(parsed).astype("datetime64[ns]")
         else:
             meta[col] = meta["sample_id"].map(mapped)
@@ -325,9 +328,9 @@ def _optional_meta(df: pd.DataFrame) -> pd.DataFrame:
 def _norm_genes(genes: Sequence[str], what: str) -> tuple[str, ...]:
     out = tuple(str(g).strip().upper() for g in genes)
     if not out or any(g == "" for g in out):
-        raise InterferonError(f"{what}: give at least one non-empty gene name")
+        raise InterferonError(_("{what}: give at least one non-empty gene name", what=_(what)))
     if len(set(out)) != len(out):
-        raise InterferonError(f"{what}: a gene is listed twice ({', '.join(out)})")
+        raise InterferonError(_("{what}: a gene is listed twice ({genes})", what=_(what), genes=", ".join(out)))
     return out
 
 
@@ -335,9 +338,9 @@ def _check_threshold(threshold: float) -> float:
     try:
         t = float(threshold)
     except (TypeError, ValueError) as exc:
-        raise InterferonError(f"threshold must be a number, got {threshold!r}") from exc
+        raise InterferonError(_("threshold must be a number, got {value!r}", value=threshold)) from exc
     if not math.isfinite(t) or t <= 0:
-        raise InterferonError(f"threshold must be a positive number, got {threshold!r}")
+        raise InterferonError(_("threshold must be a positive number, got {value!r}", value=threshold))
     return t
 
 
@@ -354,46 +357,47 @@ def _parse_ct(
     values: list[float] = []
     substituted: list[str] = []
     for i, (raw, sid, gene) in enumerate(zip(df["ct"], df["sample_id"], df["gene"], strict=True)):
-        where = f"{_row_label(i)} (sample {sid!r}, gene {gene})"
+        where = _("{row} (sample {sample!r}, gene {gene})", row=_row_label(i), sample=sid, gene=gene)
         if isinstance(raw, (int, float, np.integer, np.floating)) and not isinstance(raw, bool):
             v = float(raw)
             if math.isnan(v):
-                raise InterferonError(f"{where}: the Ct is empty; enter the Ct value")
+                raise InterferonError(_("{where}: the Ct is empty; enter the Ct value", where=where))
         else:
             text = _text(raw)
             if text == "":
-                raise InterferonError(f"{where}: the Ct is empty; enter the Ct value")
+                raise InterferonError(_("{where}: the Ct is empty; enter the Ct value", where=where))
             if text.lower() in UNDETERMINED_TEXTS:
                 if gene in reference_genes:
-                    raise InterferonError(
-                        f"{where}: reference gene not detected ({text!r}); the sample cannot "
-                        "be normalised — repeat the well or remove the sample"
-                    )
+                    raise InterferonError(_(
+                        "{where}: reference gene not detected ({value!r}); the sample cannot "
+                        "be normalised — repeat the well or remove the sample", where=where, value=text,
+                    ))
                 if undetermined != "max_ct":
-                    raise InterferonError(
-                        f"{where}: Ct is {text!r} (not detected). The quantity is unknown; "
+                    raise InterferonError(_(
+                        "{where}: Ct is {value!r} (not detected). The quantity is unknown; "
                         "repeat the well, or choose to count not-detected wells as "
-                        f"Ct = {max_ct:g} (an upper bound of expression)"
-                    )
+                        "Ct = {max_ct} (an upper bound of expression)", where=where, value=text, max_ct=_g(max_ct),
+                    ))
                 substituted.append(f"{sid}/{gene} ({_row_label(i)})")
                 values.append(float(max_ct))
                 continue
             try:
                 v = float(text.replace(",", "."))
             except ValueError:
-                raise InterferonError(
-                    f"{where}, column 'ct': {text!r} is not a number; Ct must be numeric "
-                    "or 'Undetermined'"
-                ) from None
+                raise InterferonError(_(
+                    "{where}, column 'ct': {value!r} is not a number; Ct must be numeric or 'Undetermined'",
+                    where=where, value=text,
+                )) from None
         if not math.isfinite(v) or v <= 0:
-            raise InterferonError(f"{where}, column 'ct': Ct {v!r} must be a positive number")
+            raise InterferonError(_("{where}, column 'ct': Ct {value!r} must be a positive number", where=where, value=v))
         values.append(v)
     notes = []
     if substituted:
-        notes.append(
-            f"{len(substituted)} not-detected ('Undetermined') target well(s) counted as "
-            f"Ct = {max_ct:g} (upper bound of expression): " + ", ".join(substituted)
-        )
+        notes.append(n_(
+            "{n} not-detected ('Undetermined') target well(s) counted as Ct = {max_ct} (upper bound of expression): {wells}",
+            "{n} not-detected ('Undetermined') target well(s) counted as Ct = {max_ct} (upper bound of expression): {wells}",
+            len(substituted), max_ct=_g(max_ct), wells=", ".join(substituted),
+        ))
     return pd.Series(values, index=df.index, dtype=float), notes
 
 
@@ -458,10 +462,10 @@ def interferon_scores(
     sample_type = df.groupby("sample_id", sort=False)["sample_type"].first()
     controls = [s for s in sample_order if sample_type[s] == "healthy_control"]
     if not controls:
-        raise InterferonError(
+        raise InterferonError(_(
             "no healthy control in the table (column 'sample_type' = 'healthy_control'): "
             "fold changes are relative to the median of the healthy controls"
-        )
+        ))
     # 1. replicate wells
     wells = _replicate_means(df, notes)
     mean_ct = wells.pivot(index="sample_id", columns="gene", values="mean_ct").reindex(
@@ -497,9 +501,7 @@ def _check_options(threshold: float, reference_genes: Sequence[str], genes: Sequ
     targets = _norm_genes(genes, "genes")
     overlap = set(ref) & set(targets)
     if overlap:
-        raise InterferonError(
-            f"gene(s) {', '.join(sorted(overlap))} listed both as reference and target"
-        )
+        raise InterferonError(_("gene(s) {genes} listed both as reference and target", genes=", ".join(sorted(overlap))))
     if undetermined not in ("error", "max_ct"):
         raise InterferonError(f"undetermined must be 'error' or 'max_ct', got {undetermined!r}")
     return thr, ref, targets
@@ -511,15 +513,14 @@ def _read_wells(qpcr: pd.DataFrame) -> pd.DataFrame:
     df = _normalise_columns(pd.DataFrame(qpcr), ("sample_id", "sample_type", "gene", "ct"))
     df = df.reset_index(drop=True)
     if df.empty:
-        raise InterferonError("the qPCR table has no rows")
+        raise InterferonError(_("the qPCR table has no rows"))
     df["sample_id"] = df["sample_id"].map(_text)
     df["gene"] = df["gene"].map(lambda g: _text(g).upper())
     _check_sample_ids(df)
     for i, g in enumerate(df["gene"]):
         if g == "":
-            raise InterferonError(
-                f"{_row_label(i)}, column 'gene': empty gene name (sample {df['sample_id'][i]!r})"
-            )
+            raise InterferonError(_("{row}, column 'gene': empty gene name (sample {sample!r})",
+                                    row=_row_label(i), sample=df["sample_id"][i]))
     df["sample_type"] = _parse_sample_types(df)
     _check_consistent_type(df)
     return df
@@ -533,9 +534,10 @@ def _drop_unused_genes(df: pd.DataFrame, ref: tuple[str, ...], targets: tuple[st
     if not extra:
         return df
     n_rows = int(df["gene"].isin(extra).sum())
-    notes.append(
-        f"{n_rows} well(s) of gene(s) not used by the score ignored: {', '.join(extra)}"
-    )
+    notes.append(n_(
+        "{n} well(s) of gene(s) not used by the score ignored: {genes}",
+        "{n} well(s) of gene(s) not used by the score ignored: {genes}", n_rows, genes=", ".join(extra),
+    ))
     return df[df["gene"].isin(known)].copy()
 
 
@@ -551,20 +553,22 @@ def _replicate_means(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     ).reset_index()
     n_dup = int((wells["n_wells"] > 1).sum())
     if n_dup:
-        notes.append(
-            f"{n_dup} sample × gene pair(s) measured in more than one well: the Ct values "
-            "were averaged (arithmetic mean) before ΔCt"
-        )
+        notes.append(n_(
+            "{n} sample × gene pair(s) measured in more than one well: the Ct values "
+            "were averaged (arithmetic mean) before ΔCt",
+            "{n} sample × gene pair(s) measured in more than one well: the Ct values "
+            "were averaged (arithmetic mean) before ΔCt", n_dup,
+        ))
     wide_spread = wells[wells["spread"] > REPLICATE_SPREAD_WARNING]
     if not wide_spread.empty:
         listed = [
             f"{r.sample_id}/{r.gene} ({r.ct_values})" for r in wide_spread.head(10).itertuples()
         ]
         more = len(wide_spread) - len(listed)
+        values = {"spread": _g(REPLICATE_SPREAD_WARNING), "wells": ", ".join(listed), "more": more}
         notes.append(
-            f"replicate wells more than {REPLICATE_SPREAD_WARNING:g} cycle apart: "
-            + ", ".join(listed)
-            + (f" and {more} more" if more > 0 else "")
+            _("replicate wells more than {spread} cycle apart: {wells} and {more} more", **values) if more > 0
+            else _("replicate wells more than {spread} cycle apart: {wells}", **values)
         )
     return wells
 
@@ -575,16 +579,16 @@ def _check_complete(mean_ct: pd.DataFrame, sample_order: list[str], ref: tuple[s
     for s in sample_order:
         for g in ref:
             if g not in mean_ct.columns or pd.isna(mean_ct.at[s, g]):
-                raise InterferonError(
-                    f"sample {s!r}: reference gene {g} is missing (no well); add its Ct or "
-                    "choose other reference genes"
-                )
+                raise InterferonError(_(
+                    "sample {sample!r}: reference gene {gene} is missing (no well); add its Ct or "
+                    "choose other reference genes", sample=s, gene=g,
+                ))
         for g in targets:
             if g not in mean_ct.columns or pd.isna(mean_ct.at[s, g]):
-                raise InterferonError(
-                    f"sample {s!r}: gene {g} is missing (no well); every sample needs all "
-                    f"of {', '.join(targets)}"
-                )
+                raise InterferonError(_(
+                    "sample {sample!r}: gene {gene} is missing (no well); every sample needs all of {genes}",
+                    sample=s, gene=g, genes=", ".join(targets),
+                ))
 
 
 @dataclass(frozen=True, eq=False)
@@ -608,13 +612,13 @@ def _relative_quantification(mean_ct: pd.DataFrame, ref: tuple[str, ...], target
     delta = mean_ct[list(targets)].sub(ref_ct, axis=0)
     if calibrator is None:
         cal = delta.loc[controls].mean(axis=0)
-        cal_text = f"mean ΔCt of the {len(controls)} healthy control(s)"
+        cal_text = n_("mean ΔCt of the {n} healthy control(s)", "mean ΔCt of the {n} healthy control(s)", len(controls))
     else:
         cal_id = str(calibrator).strip()
         if cal_id not in delta.index:
-            raise InterferonError(f"calibrator sample {cal_id!r} is not in the table")
+            raise InterferonError(_("calibrator sample {sample!r} is not in the table", sample=cal_id))
         cal = delta.loc[cal_id]
-        cal_text = f"sample {cal_id}"
+        cal_text = _("sample {sample}", sample=cal_id)
     ddct = delta.sub(cal, axis=1)
     rq = np.power(2.0, -ddct)
     ctrl_median = rq.loc[controls].median(axis=0)
@@ -716,18 +720,18 @@ def fold_change_scores(
     notes: list[str] = []
     extra = sorted(set(raw["gene"]) - set(targets))
     if extra:
-        notes.append(
-            f"{int(raw['gene'].isin(extra).sum())} row(s) of gene(s) not used by the score "
-            f"ignored: {', '.join(extra)}"
-        )
+        notes.append(n_(
+            "{n} row(s) of gene(s) not used by the score ignored: {genes}",
+            "{n} row(s) of gene(s) not used by the score ignored: {genes}",
+            int(raw["gene"].isin(extra).sum()), genes=", ".join(extra),
+        ))
         raw = raw[raw["gene"].isin(targets)].reset_index(drop=True)
     raw["fold_change"] = _parse_fold_changes(raw)
     dup = raw.duplicated(["sample_id", "gene"], keep=False)
     if dup.any():
         r = raw[dup].iloc[0]
-        raise InterferonError(
-            f"sample {r['sample_id']!r}, gene {r['gene']}: fold change given more than once"
-        )
+        raise InterferonError(_("sample {sample!r}, gene {gene}: fold change given more than once",
+                                sample=r["sample_id"], gene=r["gene"]))
     sample_order = list(pd.unique(raw["sample_id"]))
     fc = raw.pivot(index="sample_id", columns="gene", values="fold_change").reindex(
         index=sample_order, columns=list(targets)
@@ -735,10 +739,10 @@ def fold_change_scores(
     for s in sample_order:
         for g in targets:
             if pd.isna(fc.at[s, g]):
-                raise InterferonError(
-                    f"sample {s!r}: gene {g} is missing; every sample needs all of "
-                    f"{', '.join(targets)}"
-                )
+                raise InterferonError(_(
+                    "sample {sample!r}: gene {gene} is missing; every sample needs all of {genes}",
+                    sample=s, gene=g, genes=", ".join(targets),
+                ))
     score = fc.median(axis=1)
     sample_type = raw.groupby("sample_id", sort=False)["sample_type"].first()
     long = raw[["sample_id", "sample_type", "gene", "fold_change"]].copy()
@@ -788,7 +792,7 @@ def _fold_change_rows(df: pd.DataFrame, targets: tuple[str, ...]) -> pd.DataFram
         raw = _normalise_columns(raw, ("sample_id", "gene", "fold_change"))
     raw = raw.reset_index(drop=True)
     if raw.empty:
-        raise InterferonError("the fold-change table has no rows")
+        raise InterferonError(_("the fold-change table has no rows"))
     raw["sample_id"] = raw["sample_id"].map(_text)
     raw["gene"] = raw["gene"].map(lambda g: _text(g).upper())
     _check_sample_ids(raw)
@@ -804,14 +808,14 @@ def _parse_fold_changes(raw: pd.DataFrame) -> list[float]:
     """Fold changes as positive floats (decimal comma accepted); raises naming the cell."""
     values = []
     for v, sid, g in zip(raw["fold_change"], raw["sample_id"], raw["gene"], strict=True):
-        where = f"sample {sid!r}, gene {g}"
+        where = _("sample {sample!r}, gene {gene}", sample=sid, gene=g)
         text = _text(v) if not isinstance(v, (int, float, np.number)) else v
         try:
             x = float(text.replace(",", ".")) if isinstance(text, str) else float(text)
         except ValueError:
-            raise InterferonError(f"{where}: fold change {text!r} is not a number") from None
+            raise InterferonError(_("{where}: fold change {value!r} is not a number", where=where, value=text)) from None
         if not math.isfinite(x) or x <= 0:
-            raise InterferonError(f"{where}: fold change must be a positive number, got {v!r}")
+            raise InterferonError(_("{where}: fold change must be a positive number, got {value!r}", where=where, value=v))
         values.append(x)
     return values
 
@@ -825,18 +829,26 @@ def methods_text(result: InterferonResult) -> str:
     """Methods paragraph describing how the scores were obtained."""
     genes = ", ".join(result.genes)
     if result.method == "fold_change":
-        return (
-            f"The interferon score was the median of the supplied fold changes of {genes}; "
-            f"a score above {result.threshold:g} was considered positive (Rice et al., "
-            "Lancet Neurol 2013)."
+        return _(
+            "The interferon score was the median of the supplied fold changes of {genes}; "
+            "a score above {threshold} was considered positive (Rice et al., "
+            "Lancet Neurol 2013).", genes=genes, threshold=_g(result.threshold),
         )
-    refs = " and ".join(result.reference_genes)
-    return (
-        f"Expression of {len(result.genes)} interferon-stimulated genes ({genes}) was "
-        f"measured by RT-qPCR and normalised to the mean Ct of {refs} (ΔCt); replicate "
+    refs = functools.reduce(lambda a, b: _("{a} and {b}", a=a, b=b), result.reference_genes)
+    values = {"n": len(result.genes), "genes": genes, "calibrator": result.calibrator,
+              "n_controls": result.n_controls, "threshold": _g(result.threshold), "refs": refs}
+    return _(
+        "Expression of {n} interferon-stimulated genes ({genes}) was "
+        "measured by RT-qPCR and normalised to the mean Ct of {refs} (ΔCt); replicate "
         "wells were averaged. Relative quantities were 2^−ΔΔCt (calibrator: "
-        f"{result.calibrator}). Each gene's fold change was its relative quantity divided "
-        f"by the median relative quantity of the {result.n_controls} healthy controls, and "
+        "{calibrator}). Each gene's fold change was its relative quantity divided "
+        "by the median relative quantity of the {n_controls} healthy controls, and "
         "the interferon score was the median fold change of the genes (Rice et al., Lancet "
-        f"Neurol 2013); scores above {result.threshold:g} were considered positive."
+        "Neurol 2013); scores above {threshold} were considered positive.", **values,
     )
+
+
+def _g(x: float) -> str:
+    """A number in its shortest form, with the language's decimal mark."""
+    text = f"{x:g}"
+    return text.replace(".", ",") if language() == "fr" else text

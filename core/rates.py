@@ -43,6 +43,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from core.i18n import _, language
 from core.reader import InputFileError, ReadLimits, read_table
 from core.resources import BUNDLED_RATES_FILE
 
@@ -180,7 +181,7 @@ class RateTable:
         d = self.data
         if self.has_periods:
             if year is None:
-                raise RatesError("this rate table has calendar periods: give the calendar year")
+                raise RatesError(_("this rate table has calendar periods: give the calendar year"))
             year_a = np.broadcast_to(np.atleast_1d(np.asarray(year, dtype=float)), age_a.shape)
             pfrom = np.sort(d["period_from"].unique())
             # index of the period: last period_from <= floor(year), clipped to the ends
@@ -209,7 +210,7 @@ def _read_any(source: RatesSource, limits: ReadLimits | None = None) -> pd.DataF
     try:
         raw = read_table(source, limits=limits)
     except InputFileError as exc:
-        raise RatesError(f"could not read the rate table: {exc}") from exc
+        raise RatesError(_("could not read the rate table: {error}", error=exc)) from exc
     data = raw.data.reset_index(drop=True)
     if raw.format.startswith("xlsx"):
         return data.astype(object).where(data.notna(), "")
@@ -302,10 +303,10 @@ def validate_rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
     bad = out.index[out["age_to"] <= out["age_from"]]
     if len(bad):
         r = out.loc[bad[0]]
-        raise RatesError(
-            f"row {r['_row']}, column 'age_to': band end {r['age_to']:g} is not after its "
-            f"start {r['age_from']:g} (age_to is exclusive)"
-        )
+        raise RatesError(_(
+            "row {row}, column 'age_to': band end {end} is not after its start {start} (age_to is exclusive)",
+            row=r["_row"], end=_g(r["age_to"]), start=_g(r["age_from"]),
+        ))
     if has_period:
         _check_periods(out)
     out = out.sort_values(keys + ["age_from"], kind="stable").reset_index(drop=True)
@@ -325,21 +326,21 @@ def validate_rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _where(rows: list[int], k: int, col: str) -> str:
     """Position of a cell in the user's spreadsheet, for error messages."""
-    return f"row {rows[k]}, column '{col}'"
+    return _("row {row}, column '{column}'", row=rows[k], column=col)
 
 
 def _clean_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
     """Copy with normalised column names and fully empty rows dropped, and the
     spreadsheet row number of each remaining row (header = row 1)."""
     if frame is None or len(frame) == 0:
-        raise RatesError("the rate table is empty")
+        raise RatesError(_("the rate table is empty"))
     df = frame.copy()
     df.columns = [_norm_col(c) for c in df.columns]
     # drop fully empty rows (trailing lines in spreadsheets)
     blank = df.apply(lambda col: col.map(lambda v: v is None or str(v).strip() in ("", "nan")))
     df = df.loc[~blank.all(axis=1)]
     if len(df) == 0:
-        raise RatesError("the rate table is empty")
+        raise RatesError(_("the rate table is empty"))
     rows = [int(i) + 2 for i in df.index]  # spreadsheet row numbers (header = row 1)
     return df, rows
 
@@ -355,7 +356,7 @@ def _read_sexes(df: pd.DataFrame, cols: set[str], rows: list[int]) -> list[str]:
     for k, v in enumerate(df["sex"].tolist()):
         code = _SEX_CODES.get(str(v).strip().lower()) if v is not None else None
         if code is None:
-            raise RatesError(f"{_where(rows, k, 'sex')}: unknown sex {v!r}; use F or M")
+            raise RatesError(_("{where}: unknown sex {value!r}; use F or M", where=_where(rows, k, "sex"), value=v))
         sexes.append(code)
     return sexes
 
@@ -373,10 +374,10 @@ def _read_ages(df: pd.DataFrame, cols: set[str], rows: list[int]) -> tuple[list[
             try:
                 lo, hi = _parse_band(str(v))
             except ValueError:
-                raise RatesError(
-                    f"{_where(rows, k, col)}: cannot read age band {v!r}; write it as '50-54', "
-                    "'85+' or give age_from / age_to columns"
-                ) from None
+                raise RatesError(_(
+                    "{where}: cannot read age band {value!r}; write it as '50-54', "
+                    "'85+' or give age_from / age_to columns", where=_where(rows, k, col), value=v,
+                )) from None
             age_from.append(lo)
             age_to.append(hi)
         return age_from, age_to, col
@@ -395,11 +396,11 @@ def _read_age_from_to(df: pd.DataFrame, cols: set[str], rows: list[int]) -> tupl
         try:
             x = _parse_num(v)
         except ValueError:
-            raise RatesError(f"{_where(rows, k, 'age_from')}: {v!r} is not a number") from None
+            raise RatesError(_("{where}: {value!r} is not a number", where=_where(rows, k, "age_from"), value=v)) from None
         if math.isnan(x):
-            raise RatesError(f"{_where(rows, k, 'age_from')}: missing age")
+            raise RatesError(_("{where}: missing age", where=_where(rows, k, "age_from")))
         if x < 0:
-            raise RatesError(f"{_where(rows, k, 'age_from')}: negative age {x:g}")
+            raise RatesError(_("{where}: negative age {value}", where=_where(rows, k, "age_from"), value=_g(x)))
         age_from.append(x)
     to_raw = df["age_to"].tolist() if "age_to" in cols else [None] * len(df)
     for k, v in enumerate(to_raw):
@@ -409,7 +410,7 @@ def _read_age_from_to(df: pd.DataFrame, cols: set[str], rows: list[int]) -> tupl
             if str(v).strip().lower() in ("inf", "+inf", "open", "∞"):
                 x = math.nan
             else:
-                raise RatesError(f"{_where(rows, k, 'age_to')}: {v!r} is not a number") from None
+                raise RatesError(_("{where}: {value!r} is not a number", where=_where(rows, k, "age_to"), value=v)) from None
         age_to.append(math.inf if math.isnan(x) else x)
     if "age_to" not in cols:
         # derive age_to from the next age_from of the same sex (and period) later
@@ -429,9 +430,9 @@ def _read_periods(df: pd.DataFrame, cols: set[str], rows: list[int]) -> tuple[bo
                 try:
                     x = _parse_num(v, decimal_comma=False)
                 except ValueError:
-                    raise RatesError(f"{_where(rows, k, c)}: {v!r} is not a calendar year") from None
+                    raise RatesError(_("{where}: {value!r} is not a calendar year", where=_where(rows, k, c), value=v)) from None
                 if math.isnan(x) or not float(x).is_integer():
-                    raise RatesError(f"{_where(rows, k, c)}: {v!r} is not a calendar year")
+                    raise RatesError(_("{where}: {value!r} is not a calendar year", where=_where(rows, k, c), value=v))
                 vals.append(x)
             p_from.append(vals[0])
             p_to.append(vals[1])
@@ -439,17 +440,16 @@ def _read_periods(df: pd.DataFrame, cols: set[str], rows: list[int]) -> tuple[bo
         for k, v in enumerate(df["period"].tolist()):
             m = re.match(r"^\s*(\d{4})\s*(?:[-–—/]|to|à)?\s*(\d{4})?\s*$", str(v))
             if not m:
-                raise RatesError(
-                    f"{_where(rows, k, 'period')}: cannot read period {v!r}; write it as '2013-2017'"
-                )
+                raise RatesError(_("{where}: cannot read period {value!r}; write it as '2013-2017'",
+                                   where=_where(rows, k, "period"), value=v))
             p_from.append(float(m.group(1)))
             p_to.append(float(m.group(2) or m.group(1)))
     else:
         return False, p_from, p_to
     for k, (a, b) in enumerate(zip(p_from, p_to)):
         if b < a:
-            raise RatesError(f"{_where(rows, k, 'period_to')}: period ends ({b:g}) before it starts "
-                             f"({a:g})")
+            raise RatesError(_("{where}: period ends ({end}) before it starts ({start})",
+                               where=_where(rows, k, "period_to"), end=f"{b:g}", start=f"{a:g}"))
     return True, p_from, p_to
 
 
@@ -462,11 +462,11 @@ def _read_rates(df: pd.DataFrame, cols: set[str], rows: list[int]) -> list[float
             try:
                 x = _parse_num(v)
             except ValueError:
-                raise RatesError(f"{_where(rows, k, rate_col)}: {v!r} is not a number") from None
+                raise RatesError(_("{where}: {value!r} is not a number", where=_where(rows, k, rate_col), value=v)) from None
             if math.isnan(x):
-                raise RatesError(f"{_where(rows, k, rate_col)}: missing rate")
+                raise RatesError(_("{where}: missing rate", where=_where(rows, k, rate_col)))
             if x < 0 or math.isinf(x):
-                raise RatesError(f"{_where(rows, k, rate_col)}: invalid rate {x:g} (must be >= 0)")
+                raise RatesError(_("{where}: invalid rate {value} (must be >= 0)", where=_where(rows, k, rate_col), value=_g(x)))
             rates.append(x)
         return rates
     if "cases" in cols and "person_years" in cols:
@@ -475,12 +475,10 @@ def _read_rates(df: pd.DataFrame, cols: set[str], rows: list[int]) -> list[float
                 c = _parse_num(df["cases"].iloc[k])
                 py = _parse_num(df["person_years"].iloc[k])
             except ValueError:
-                raise RatesError(f"row {rows[k]}: cases / person_years are not numbers") from None
+                raise RatesError(_("row {row}: cases / person_years are not numbers", row=rows[k])) from None
             if math.isnan(c) or math.isnan(py) or c < 0 or py <= 0:
-                raise RatesError(
-                    f"row {rows[k]}, columns 'cases'/'person_years': need cases >= 0 and "
-                    "person_years > 0"
-                )
+                raise RatesError(_("row {row}, columns 'cases'/'person_years': need cases >= 0 and person_years > 0",
+                                   row=rows[k]))
             rates.append(1e5 * c / py)
         return rates
     raise RatesError(
@@ -496,57 +494,57 @@ def _check_periods(out: pd.DataFrame) -> None:
     pt = periods["period_to"].to_numpy()
     if len(np.unique(pf)) != len(pf):
         r = out[out["period_from"] == pf[np.argmax(np.diff(pf) == 0)]].iloc[0]
-        raise RatesError(
-            f"row {r['_row']}, columns 'period_from'/'period_to': periods starting in "
-            f"{int(r['period_from'])} end in different years; periods must not overlap"
-        )
+        raise RatesError(_(
+            "row {row}, columns 'period_from'/'period_to': periods starting in {year} end in different years; "
+            "periods must not overlap", row=r["_row"], year=int(r["period_from"]),
+        ))
     for i in range(len(pf) - 1):
         if pt[i] >= pf[i + 1]:
             r = out[out["period_from"] == pf[i + 1]].iloc[0]
-            raise RatesError(
-                f"row {r['_row']}, column 'period_from': period {int(pf[i + 1])}-"
-                f"{int(pt[i + 1])} overlaps period {int(pf[i])}-{int(pt[i])}"
-            )
+            raise RatesError(_(
+                "row {row}, column 'period_from': period {period} overlaps period {other}", row=r["_row"],
+                period=f"{int(pf[i + 1])}-{int(pt[i + 1])}", other=f"{int(pf[i])}-{int(pt[i])}",
+            ))
         if pt[i] + 1 < pf[i + 1]:
             r = out[out["period_from"] == pf[i + 1]].iloc[0]
-            raise RatesError(
-                f"row {r['_row']}, column 'period_from': missing calendar period between "
-                f"{int(pt[i])} and {int(pf[i + 1])} (years {int(pt[i]) + 1}-"
-                f"{int(pf[i + 1]) - 1} have no rates)"
-            )
+            raise RatesError(_(
+                "row {row}, column 'period_from': missing calendar period between {a} and {b} "
+                "(years {years} have no rates)", row=r["_row"], a=int(pt[i]), b=int(pf[i + 1]),
+                years=f"{int(pt[i]) + 1}-{int(pf[i + 1]) - 1}",
+            ))
 
 
 def _check_age_bands(out: pd.DataFrame, keys: list[str], has_period: bool, age_col: str) -> None:
     """Age bands per sex (and period), sorted by age: no overlap, no gap."""
     for key, grp in out.groupby(keys, sort=False):
-        what = (f"sex {key[-1]}, period {int(key[0])}" if has_period
-                else f"sex {key if isinstance(key, str) else key[0]}")
+        what = (_("sex {sex}, period {period}", sex=key[-1], period=int(key[0])) if has_period
+                else _("sex {sex}", sex=key if isinstance(key, str) else key[0]))
         lo = grp["age_from"].to_numpy()
         hi = grp["age_to"].to_numpy()
         rr = grp["_row"].to_numpy()
         for i in range(1, len(grp)):
             if lo[i] < hi[i - 1]:
-                raise RatesError(
-                    f"row {rr[i]}, column '{age_col}': age band {_age_label(lo[i], hi[i])} "
-                    f"overlaps band {_age_label(lo[i - 1], hi[i - 1])} (row {rr[i - 1]}) for "
-                    f"{what}"
-                )
+                raise RatesError(_(
+                    "row {row}, column '{column}': age band {band} overlaps band {other} (row {other_row}) for {what}",
+                    row=rr[i], column=age_col, band=_age_label(lo[i], hi[i]), other=_age_label(lo[i - 1], hi[i - 1]),
+                    other_row=rr[i - 1], what=what,
+                ))
             if lo[i] > hi[i - 1]:
-                raise RatesError(
-                    f"row {rr[i]}, column '{age_col}': missing age band between "
-                    f"{hi[i - 1]:g} and {lo[i]:g} for {what} (age_to is exclusive: a band "
-                    f"'50-54' ends at 55)"
-                )
+                raise RatesError(_(
+                    "row {row}, column '{column}': missing age band between {a} and {b} for {what} "
+                    "(age_to is exclusive: a band '50-54' ends at 55)",
+                    row=rr[i], column=age_col, a=_g(hi[i - 1]), b=_g(lo[i]), what=what,
+                ))
 
 
 def _check_period_sexes(out: pd.DataFrame) -> None:
     """Every calendar period gives rates for the same sexes."""
     sexes_per = out.groupby("period_from")["sex"].apply(lambda s: tuple(sorted(set(s))))
     if sexes_per.nunique() > 1:
-        raise RatesError(
-            "the calendar periods do not all give rates for the same sexes: "
-            + "; ".join(f"{int(p)}: {', '.join(s)}" for p, s in sexes_per.items())
-        )
+        raise RatesError(_(
+            "the calendar periods do not all give rates for the same sexes: {periods}",
+            periods="; ".join(f"{int(p)}: {', '.join(s)}" for p, s in sexes_per.items()),
+        ))
 
 
 def load_rates(source: RatesSource, description: str = "") -> RateTable:
@@ -572,7 +570,7 @@ def load_rates(source: RatesSource, description: str = "") -> RateTable:
     if not description:
         name = (str(source) if isinstance(source, (str, Path))
                 else str(getattr(source, "name", "")))
-        description = f"user-supplied rates ({Path(name).name})" if name else "user-supplied rates"
+        description = _("user-supplied rates ({file})", file=Path(name).name) if name else _("user-supplied rates")
     return RateTable(validate_rates_frame(raw), description)
 
 
@@ -585,3 +583,9 @@ def load_bundled_rates() -> RateTable:
         36 strata (F/M x 18 five-year age bands, 85+ open), no calendar period.
     """
     return RateTable(validate_rates_frame(_read_any(BUNDLED_RATES_PATH, ReadLimits())), BUNDLED_RATES_DESCRIPTION)
+
+
+def _g(x: float) -> str:
+    """A number in its shortest form (``0.5``; French ``0,5``)."""
+    text = f"{x:g}"
+    return text.replace(".", ",") if language() == "fr" else text

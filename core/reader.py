@@ -449,8 +449,8 @@ def table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: Any) ->
         if empty_rows.any():
             notes.append(n_("{n} empty row(s) ignored.", "{n} empty row(s) ignored.", int(empty_rows.sum())))
             body = body[~empty_rows.to_numpy()]
-    names, dup = _dedupe([n for _, n in keep])
-    data = body.iloc[:, [j for j, _ in keep]]
+    names, dup = _dedupe([n for _j, n in keep])
+    data = body.iloc[:, [j for j, _n in keep]]
     data.columns = names
     if len(data) == 0:
         raise InputFileError(_("The file {name!r} has a header row but no data rows.", name=filename))

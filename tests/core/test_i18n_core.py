@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import cancer_risk, compare, survival
+from core import cancer_risk, compare, interferon, survival
 from core.cancer_timing import cancer_timing, cumulative_incidence
 from core.filters import FilterSpec, apply_filters
 from core.formatting import format_ci, format_n_of_N, format_p, format_ratio
 from core.groups import GroupSpec, assign_groups
 from core.i18n import NNBSP, catalog, fmt_p, recording_missing, using
 from core.io import load_sample_cohort, read_cohort, sample_dictionary
-from core.published import load_published_table
+from core.published import compare_with_published, load_published_table
 from core.rates import load_bundled_rates
 from core.summary import cohort_summary, patient_labels, subtype_table
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLE1 = ROOT / "sample_data" / "monseau2020_table1.csv"
 #: Core modules whose messages go through the catalogue ``core/locale/fr/core.po``.
 MODULES = ("validate", "io", "reader", "cleaning", "groups", "filters", "summary", "compare", "survival",
-           "cancer_risk", "cancer_timing", "formatting")
+           "cancer_risk", "cancer_timing", "formatting", "published", "interferon", "events", "rates")
 
 #: A cohort file with a problem of each kind (duplicate id, impossible age, unknown sex,
 #: unreadable number and date, date in the future, cancer without its date, short row).
@@ -70,6 +70,7 @@ def _table_one(cohort):
     filt = apply_filters(df, FilterSpec(age_min=18.0), dictionary)
     return {
         "grouping": grouping, "result": result, "multi": multi,
+        "published": compare_with_published(result, load_published_table(TABLE1)),
         "table": compare.display_table(result, overall=multi),
         "multi_table": compare.display_multi_table(multi),
         "methods": compare.methods_text(result, filt.description()),
@@ -97,13 +98,18 @@ def _sir(cohort):
             "methods": cancer_risk.methods_text(result, timing=timing)}
 
 
+def _interferon():
+    result = interferon.interferon_scores(interferon.read_qpcr(ROOT / "sample_data" / "qpcr_example.csv"))
+    return {"result": result, "methods": interferon.methods_text(result)}
+
+
 def _validation():
     return read_cohort(BAD_FILE.encode(), "bad.csv", dictionary=sample_dictionary())
 
 
 def _run_all(cohort):
     out = {"table1": _table_one(cohort), "survival": _survival(cohort), "sir": _sir(cohort),
-           "validation": _validation()}
+           "validation": _validation(), "interferon": _interferon()}
     summ = cohort_summary(cohort.data, cohort.dictionary)
     out["summary"] = (summ.age_text(), subtype_table(summ), patient_labels(cohort.data.head(5)))
     return out
@@ -197,6 +203,9 @@ def test_methods_texts_french_same_references(runs):
         refs = r"fisher\.test|wilcox\.test|survfit|coxph|cox\.zph|poisson\.test|Epi/popEpi|Benjamini-Hochberg|Brookmeyer|Greenwood|Efron|Schoenfeld"
         assert sorted(re.findall(refs, en[key]["methods"])) == sorted(re.findall(refs, fr[key]["methods"])), key
     assert "Incidence cumulée" in fr["sir"]["cif"].note
+    ifn = fr["interferon"]["methods"]
+    assert "RT-qPCR" in ifn and "Rice et al., Lancet Neurol 2013" in ifn and "témoins sains" in ifn
+    assert en["interferon"]["result"].scores.equals(fr["interferon"]["result"].scores)
 
 
 def test_survival_and_sir_same_numbers(runs):
