@@ -486,8 +486,7 @@ def _survival_section(ctx: _Context) -> Section:
     fig = km_figure(res, show_ci=v.get("s.bands"), show_censors=v.get("s.marks"), show_median=v.get("s.median"),
                     show_cumulative_events=v.get("s.cum"), unit_label=unit, risk_table_times=ticks,
                     show_risk_table=not ctx.options.privacy.suppressing,
-                    x_title=_("Time since {origin} ({unit})", origin=_origin_text(ctx.dictionary.label(sd.origin)),
-                              unit=unit_text),
+                    x_title=_x_title(ctx, sd.origin, unit_text),
                     y_title=_("Overall survival") if sd.event_column == "death" else _("Free of {event}", event=_lower(event_label)))
     payload = survival_payload(res, sd)
     payload.update(filters=ctx.filters, grouping=grouping.description)
@@ -527,6 +526,14 @@ def _num(x: float | None, digits: int = 1) -> str:
         return "—"
     text = f"{x:,.{digits}f}"
     return text.replace(",", NNBSP).replace(".", ",") if language() == "fr" else text
+
+
+def _x_title(ctx: _Context, origin: str, unit_text: str) -> str:
+    """The KM time axis: ``Time since DM diagnosis (months)`` (the origin's label without
+    "Date of"); in another language the canonical diagnosis date is named in it."""
+    if origin == "diagnosis_date" and language() != "en":
+        return _("Time since DM diagnosis ({unit})", unit=unit_text)
+    return _("Time since {origin} ({unit})", origin=_origin_text(ctx.dictionary.label(origin)), unit=unit_text)
 
 
 def _origin_text(label: str) -> str:
