@@ -82,7 +82,7 @@ class CancerRiskError(ValueError):
 
 def _check_conf(conf_level: float) -> float:
     if not (0 < conf_level < 1):
-        raise CancerRiskError(f"conf_level must be between 0 and 1 (got {conf_level})")
+        raise CancerRiskError(_("conf_level must be between 0 and 1 (got {value})", value=conf_level))
     return 1.0 - conf_level
 
 
@@ -291,8 +291,8 @@ def _to_dt(s: pd.Series | None, n: int, index: pd.Index) -> pd.Series:
     if not pd.api.types.is_datetime64_any_dtype(s):
         if s.isna().all():
             return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
-        raise CancerRiskError(f"the column '{s.name}' is not a typed date column: load the cohort with "
-                              "core.io, or map the column as a date on the Cohort page")
+        raise CancerRiskError(_("the column '{column}' is not a typed date column: load the cohort with "
+                                "core.io, or map the column as a date on the Cohort page", column=s.name))
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_localize(None)
     return s
@@ -322,8 +322,8 @@ def _flag(s: pd.Series | None, n: int) -> np.ndarray:
     if s is None:
         return np.full(n, np.nan)
     if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
-        raise CancerRiskError(f"the column '{s.name}' is not a typed yes/no column (1/0): load the cohort "
-                              "with core.io, or map the column as yes/no on the Cohort page")
+        raise CancerRiskError(_("the column '{column}' is not a typed yes/no column (1/0): load the cohort "
+                                "with core.io, or map the column as yes/no on the Cohort page", column=s.name))
     return s.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -576,14 +576,14 @@ def _check_options(window_before_years: float, window_after_years: float, ci_met
     wb = float(window_before_years)
     wa = float(window_after_years)
     if not (wb >= 0) or math.isinf(wb):
-        raise CancerRiskError(f"window_before_years must be a finite number >= 0 (got {wb})")
+        raise CancerRiskError(_("window_before_years must be a finite number >= 0 (got {value})", value=wb))
     if not (wa >= 0):
-        raise CancerRiskError(f"window_after_years must be >= 0 or inf (got {wa})")
+        raise CancerRiskError(_("window_after_years must be >= 0 or inf (got {value})", value=wa))
     if wb == 0 and wa == 0:
-        raise CancerRiskError("the at-risk window is empty (0 years before and after)")
+        raise CancerRiskError(_("the at-risk window is empty (0 years before and after)"))
     if ci_method not in CI_METHODS:
-        raise CancerRiskError(f"unknown CI method {ci_method!r}; use one of "
-                              f"{', '.join(CI_METHODS)}")
+        raise CancerRiskError(_("unknown CI method {method!r}; use one of {methods}", method=ci_method,
+                                methods=", ".join(CI_METHODS)))
     _check_conf(conf_level)
     return wb, wa
 
@@ -628,7 +628,7 @@ def _split(df: pd.DataFrame, prep: _Prepared, by: pd.Series | str | None,
         return _Split(None, [], gcode, False)
     if isinstance(by, str):
         if by not in df.columns:
-            raise CancerRiskError(f"split column {by!r} is not in the cohort")
+            raise CancerRiskError(_("split column {column!r} is not in the cohort", column=by))
         split = by
         by = df[by]
     else:
@@ -637,7 +637,7 @@ def _split(df: pd.DataFrame, prep: _Prepared, by: pd.Series | str | None,
         if isinstance(by, pd.Series) and len(by) == len(df) and by.index.isin(df.index).all():
             by = by.reindex(df.index)
         else:
-            raise CancerRiskError("the split series must be aligned with the cohort index")
+            raise CancerRiskError(_("the split series must be aligned with the cohort index"))
     lab = by.loc[prep.index]
     if by_order is not None:
         groups = [str(g) for g in by_order]

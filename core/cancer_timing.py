@@ -153,9 +153,9 @@ def cancer_timing(df: pd.DataFrame, window_years: float = 3.0,
     """
     for c in ("patient_id", "diagnosis_date"):
         if c not in df.columns:
-            raise CancerRiskError(f"the cohort lacks column '{c}' needed for cancer timing")
+            raise CancerRiskError(_("the cohort lacks column '{column}' needed for cancer timing", column=c))
     if "cancer" not in df.columns and "cancer_date" not in df.columns:
-        raise CancerRiskError("the cohort lacks 'cancer' / 'cancer_date' needed for cancer timing")
+        raise CancerRiskError(_("the cohort lacks 'cancer' / 'cancer_date' needed for cancer timing"))
     _check_conf(conf_level)
     n = len(df)
     idx = df.index
@@ -318,11 +318,10 @@ def cumulative_incidence(
     CumulativeIncidenceResult
     """
     if unit not in DAYS_PER_UNIT:
-        raise CancerRiskError(f"unknown time unit {unit!r}; use days, months or years")
+        raise CancerRiskError(_("unknown time unit {unit!r}; use days, months or years", unit=unit))
     for c in ("patient_id", "diagnosis_date"):
         if c not in df.columns:
-            raise CancerRiskError(f"the cohort lacks column '{c}' needed for cumulative "
-                                  "incidence")
+            raise CancerRiskError(_("the cohort lacks column '{column}' needed for cumulative incidence", column=c))
     ev = _competing_events(df)
     time = ev.days / DAYS_PER_UNIT[unit]
     lab_arr, groups = _group_labels(df.index, labels, order)
@@ -431,7 +430,7 @@ def _group_labels(idx: pd.Index, labels: pd.Series | None,
         lab = pd.Series(_("All patients"), index=idx, dtype=object)
         return lab.to_numpy(dtype=object), [_("All patients")]
     if not isinstance(labels, pd.Series) or not labels.index.equals(idx):
-        raise CancerRiskError("labels must be a Series aligned with the cohort index")
+        raise CancerRiskError(_("labels must be a Series aligned with the cohort index"))
     lab = labels.astype(object).where(labels.notna(), None).map(
         lambda v: None if v is None else str(v))
     if order is not None:

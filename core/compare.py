@@ -192,12 +192,11 @@ def _group_masks(labels: pd.Series, index: pd.Index, group_a: Any, group_b: Any)
     if not isinstance(labels, pd.Series):
         labels = pd.Series(labels)
     if len(labels) != len(index):
-        raise CompareError(
-            f"group labels have {len(labels)} entries but the cohort has {len(index)} patients"
-        )
+        raise CompareError(_("group labels have {n} entries but the cohort has {total} patients",
+                             n=len(labels), total=len(index)))
     if not labels.index.equals(index):
         if labels.index.has_duplicates or not labels.index.sort_values().equals(index.sort_values()):
-            raise CompareError("group labels must be aligned with the cohort index (same patients)")
+            raise CompareError(_("group labels must be aligned with the cohort index (same patients)"))
         labels = labels.reindex(index)
     if isinstance(labels.dtype, pd.CategoricalDtype):
         codes = labels.cat.codes.to_numpy()
@@ -219,10 +218,10 @@ def _binary_group_counts(values: np.ndarray, masks: Sequence[np.ndarray], name: 
     n_nan = int(np.count_nonzero(np.isnan(values)))
     if n_obs + n_nan != values.size:
         bad = np.unique(values[~obs & ~np.isnan(values)])[:5]
-        raise CompareError(
-            f"binary feature '{name}' must contain only 1, 0 or missing; found {bad.tolist()} "
-            "(recode it, or mark it continuous in the data dictionary)"
-        )
+        raise CompareError(_(
+            "binary feature '{name}' must contain only 1, 0 or missing; found {values} "
+            "(recode it, or mark it continuous in the data dictionary)", name=name, values=bad.tolist(),
+        ))
     return [(int(np.count_nonzero(pos & m)), int(np.count_nonzero(obs & m))) for m in masks]
 
 
@@ -234,10 +233,10 @@ def _binary_counts(values: np.ndarray, codes: np.ndarray, n_codes: int, name: st
     si = s.astype(np.intp)
     if si.size and (si.min() < 0 or si.max() > 2 or not np.array_equal(si, s)):
         bad = np.unique(values[(s != 0) & (s != 1) & (s != 2) | (si != s)])[:5]
-        raise CompareError(
-            f"binary feature '{name}' must contain only 1, 0 or missing; found {bad.tolist()} "
-            "(recode it, or mark it continuous in the data dictionary)"
-        )
+        raise CompareError(_(
+            "binary feature '{name}' must contain only 1, 0 or missing; found {values} "
+            "(recode it, or mark it continuous in the data dictionary)", name=name, values=bad.tolist(),
+        ))
     key = codes * 3 + si
     return np.bincount(key, minlength=n_codes * 3).reshape(n_codes, 3)
 
@@ -245,14 +244,14 @@ def _binary_counts(values: np.ndarray, codes: np.ndarray, n_codes: int, name: st
 def _numeric_column(df: pd.DataFrame, name: str) -> np.ndarray:
     col = df[name]
     if isinstance(col, pd.DataFrame):
-        raise CompareError(f"column '{name}' appears more than once in the cohort")
+        raise CompareError(_("column '{name}' appears more than once in the cohort", name=name))
     if pd.api.types.is_bool_dtype(col):
         col = col.astype("float64")
     if not pd.api.types.is_numeric_dtype(col):
-        raise CompareError(
-            f"feature '{name}' is not numeric (dtype {col.dtype}); binary features must be coded "
-            "1/0/missing and continuous features must be numbers"
-        )
+        raise CompareError(_(
+            "feature '{name}' is not numeric (dtype {dtype}); binary features must be coded "
+            "1/0/missing and continuous features must be numbers", name=name, dtype=col.dtype,
+        ))
     return col.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -344,23 +343,24 @@ def _check_inputs(df: pd.DataFrame, group_a: Any, group_b: Any, features: Sequen
     """Dictionary entries of ``features``; raises on identical groups, a duplicate or
     unknown column, or a type other than binary / continuous."""
     if group_a == group_b:
-        raise CompareError(f"the two groups must differ (both are '{group_a}')")
+        raise CompareError(_("the two groups must differ (both are '{group}')", group=group_a))
     if not isinstance(df, pd.DataFrame):
         raise CompareError("df must be a pandas DataFrame")
     features = list(features)
     dup = sorted({f for f in features if features.count(f) > 1})
     if dup:
-        raise CompareError(f"features listed more than once: {', '.join(dup)}")
+        raise CompareError(_("features listed more than once: {features}", features=", ".join(dup)))
     missing = [f for f in features if f not in df.columns]
     if missing:
-        raise CompareError(f"feature column(s) not in the cohort: {', '.join(missing)}")
+        raise CompareError(_("feature column(s) not in the cohort: {features}", features=", ".join(missing)))
     infos = [dictionary.get(f) for f in features]
     for info in infos:
         if info.type not in ("binary", "continuous", "ordinal"):
-            raise CompareError(
-                f"feature '{info.name}' has type '{info.type}'; only binary, continuous and ordinal "
-                "features can be compared (change its type in the data dictionary or remove it)"
-            )
+            raise CompareError(_(
+                "feature '{name}' has type '{type}'; only binary, continuous and ordinal "
+                "features can be compared (change its type in the data dictionary or remove it)",
+                name=info.name, type=info.type,
+            ))
     return infos
 
 
@@ -403,7 +403,7 @@ def _continuous_row(rec: dict[str, Any], values: np.ndarray, idx_a: np.ndarray, 
     notes: list[str] = []
     va, vb = values[idx_a], values[idx_b]
     if np.isinf(va).any() or np.isinf(vb).any():
-        raise CompareError(f"continuous feature '{name}' contains infinite values")
+        raise CompareError(_("continuous feature '{name}' contains infinite values", name=name))
     sa, sb = np.sort(va[~np.isnan(va)]), np.sort(vb[~np.isnan(vb)])
     mw = mann_whitney_sorted(sa, sb)
     qa, qb = quantiles_sorted(sa), quantiles_sorted(sb)
@@ -599,14 +599,14 @@ def subtype_heatmap(
         given order.
     """
     if "antibody_subtype" not in df.columns:
-        raise CompareError(
+        raise CompareError(_(
             "the heatmap needs the 'antibody_subtype' column (derived from the anti_* antibody "
             "columns at import)"
-        )
+        ))
     features = [f for f in features if dictionary.get(f).type == "binary"]
     missing = [f for f in features if f not in df.columns]
     if missing:
-        raise CompareError(f"feature column(s) not in the cohort: {', '.join(missing)}")
+        raise CompareError(_("feature column(s) not in the cohort: {features}", features=", ".join(missing)))
     sub = df["antibody_subtype"].astype(object).where(df["antibody_subtype"].notna(), None)
     subtypes = list(subtypes)
     code_of = {s: i for i, s in enumerate(subtypes)}
@@ -839,20 +839,20 @@ def _check_multi_inputs(df: pd.DataFrame, groups: list[str], features: Sequence[
     """Dictionary entries of ``features``; raises on < 2 or repeated groups, a duplicate
     or unknown column, or an unsupported type."""
     if len(groups) < 2 or len(set(groups)) != len(groups):
-        raise CompareError(f"at least two distinct groups are needed (got {groups})")
+        raise CompareError(_("at least two distinct groups are needed (got {groups})", groups=groups))
     features = list(features)
     dup = sorted({f for f in features if features.count(f) > 1})
     if dup:
-        raise CompareError(f"features listed more than once: {', '.join(dup)}")
+        raise CompareError(_("features listed more than once: {features}", features=", ".join(dup)))
     missing = [f for f in features if f not in df.columns]
     if missing:
-        raise CompareError(f"feature column(s) not in the cohort: {', '.join(missing)}")
+        raise CompareError(_("feature column(s) not in the cohort: {features}", features=", ".join(missing)))
     infos = [dictionary.get(f) for f in features]
     for info in infos:
         if info.type not in MULTI_TYPES:
             raise CompareError(
-                f"feature '{info.name}' has type '{info.type}'; only binary, continuous, ordinal and "
-                "categorical features can be summarised"
+                _("feature '{name}' has type '{type}'; only binary, continuous, ordinal and "
+                  "categorical features can be summarised", name=info.name, type=info.type)
             )
     return infos
 
@@ -862,7 +862,8 @@ def _group_codes(labels: pd.Series, index: pd.Index, groups: list[str]) -> np.nd
     if not isinstance(labels, pd.Series):
         labels = pd.Series(labels, index=index)
     if len(labels) != len(index):
-        raise CompareError(f"group labels have {len(labels)} entries but the cohort has {len(index)} patients")
+        raise CompareError(_("group labels have {n} entries but the cohort has {total} patients",
+                             n=len(labels), total=len(index)))
     if not labels.index.equals(index):
         labels = labels.reindex(index)
     text = labels.astype(object).where(labels.notna(), None).to_numpy(dtype=object)
@@ -879,7 +880,7 @@ def _multi_feature(df: pd.DataFrame, info: FeatureInfo, codes: np.ndarray,
     if info.type in ("continuous", "ordinal"):
         values = _numeric_column(df, info.name)
         if np.isinf(values).any():
-            raise CompareError(f"continuous feature '{info.name}' contains infinite values")
+            raise CompareError(_("continuous feature '{name}' contains infinite values", name=info.name))
         samples = [values[codes == i] for i in range(len(groups))]
         cells = _continuous_cells(info.name, samples, groups)
         kw = kruskal_wallis(samples)

@@ -64,6 +64,8 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize, special, stats
 
+from core.i18n import _, language
+
 __all__ = [
     "CI_METHODS",
     "FISHER_MAX_TABLES",
@@ -331,7 +333,7 @@ def _newton_increasing(fd: Any, lam0: float, step: float) -> float:
     """
     lo, hi = -math.inf, math.inf
     lam = lam0
-    for _ in range(200):
+    for _it in range(200):
         f, d = fd(lam)
         if f == 0.0:
             return lam
@@ -421,7 +423,7 @@ def fisher_2x2(a: int, b: int, c: int, d: int, conf_level: float = 0.95) -> Fish
     dist.ensure_window()
 
     def solve(kind: str) -> float:
-        for _ in range(20):
+        for _it in range(20):
             if kind == "mle":
                 root = _newton_increasing(dist.mean_eq, lam0, se)
             elif kind == "low":
@@ -490,7 +492,7 @@ def mann_whitney_sorted(sa: np.ndarray, sb: np.ndarray) -> MannWhitneyResult:
     rank_sum = float(np.dot(ca.astype(np.float64), avg_rank))
     w = rank_sum - n1 * (n1 + 1) / 2.0
     ties = float(np.sum(block**3 - block))
-    ub, _, cb = _unique_sorted(sb)
+    ub, _idx, cb = _unique_sorted(sb)
     eq_a = np.searchsorted(sa, ub, side="right") - np.searchsorted(sa, ub, side="left")
     only_b = cb[eq_a == 0].astype(np.float64)
     ties += float(np.sum(only_b**3 - only_b))
@@ -837,10 +839,13 @@ def contingency_test(table: np.ndarray, max_tables: int = FISHER_MAX_TABLES) -> 
     p, n_tables = fisher_rxc_p(table, max_tables)
     if n_tables:
         return ContingencyResult(p, "Fisher exact", stat, df, chi_p, n_tables, min_e)
-    warning = (f"more than {max_tables:,} tables with these margins: Fisher's exact test not "
-               "feasible, Pearson's chi-square used")
+    values = {"n": _thousands(max_tables), "min_e": _loc(f"{min_e:.2g}")}
     if min_e < 5:
-        warning += f" although an expected count is below 5 ({min_e:.2g}): interpret with caution"
+        warning = _("more than {n} tables with these margins: Fisher's exact test not feasible, Pearson's "
+                    "chi-square used although an expected count is below 5 ({min_e}): interpret with caution", **values)
+    else:
+        warning = _("more than {n} tables with these margins: Fisher's exact test not feasible, Pearson's "
+                    "chi-square used", **values)
     return ContingencyResult(chi_p, "Pearson chi-square", stat, df, chi_p, 0, min_e, warning)
 
 
@@ -876,3 +881,13 @@ def kruskal_wallis(samples: Sequence[np.ndarray]) -> KruskalResult:
         return KruskalResult(math.nan, float(len(clean) - 1), math.nan)
     res = stats.kruskal(*clean)
     return KruskalResult(float(res.statistic), float(len(clean) - 1), float(res.pvalue))
+
+
+def _loc(text: str) -> str:
+    """A formatted number with the language's decimal mark."""
+    return text.replace(".", ",") if language() == "fr" else text
+
+
+def _thousands(n: int) -> str:
+    """``1,000,000`` (French ``1 000 000`` with narrow no-break spaces)."""
+    return f"{n:,}".replace(",", "\u202f") if language() == "fr" else f"{n:,}"

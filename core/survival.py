@@ -146,10 +146,10 @@ class SurvivalData:
 
 def _as_dates(df: pd.DataFrame, col: str) -> pd.Series:
     if col not in df.columns:
-        raise SurvivalInputError(
-            f"column '{col}' is not in the cohort; choose a date column among: "
-            + ", ".join(c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c]))
-        )
+        raise SurvivalInputError(_(
+            "column '{column}' is not in the cohort; choose a date column among: {columns}", column=col,
+            columns=", ".join(c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])),
+        ))
     s = df[col]
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
@@ -158,14 +158,15 @@ def _as_dates(df: pd.DataFrame, col: str) -> pd.Series:
             warnings.simplefilter("ignore", UserWarning)
             return pd.to_datetime(s, errors="raise")
     except (ValueError, TypeError) as exc:
-        raise SurvivalInputError(
-            f"column '{col}' must hold dates (YYYY-MM-DD); it could not be read as dates: {exc}"
-        ) from exc
+        raise SurvivalInputError(_(
+            "column '{column}' must hold dates (YYYY-MM-DD); it could not be read as dates: {error}",
+            column=col, error=exc,
+        )) from exc
 
 
 def _as_binary(df: pd.DataFrame, col: str) -> pd.Series:
     if col not in df.columns:
-        raise SurvivalInputError(f"event column '{col}' is not in the cohort")
+        raise SurvivalInputError(_("event column '{column}' is not in the cohort", column=col))
     s = df[col]
     if s.dtype == bool:
         return s.astype(float)
@@ -173,11 +174,12 @@ def _as_binary(df: pd.DataFrame, col: str) -> pd.Series:
     bad = s.notna() & (num.isna() | ~num.isin([0, 1]))
     if bad.any():
         first = s[bad].index[0]
-        who = f"patient {df.at[first, 'patient_id']} (row {first})" if "patient_id" in df.columns else f"row {first}"
-        raise SurvivalInputError(
-            f"event column '{col}' must be 1 (event) / 0 (no event) / missing; "
-            f"{who} has {s[first]}"
-        )
+        who = (_("patient {patient} (row {row})", patient=df.at[first, "patient_id"], row=first)
+               if "patient_id" in df.columns else _("row {row}", row=first))
+        raise SurvivalInputError(_(
+            "event column '{column}' must be 1 (event) / 0 (no event) / missing; {who} has {value}",
+            column=col, who=who, value=s[first],
+        ))
     return num.astype(float)
 
 
@@ -220,7 +222,7 @@ def survival_data(
         A column is missing, not a date column, or the event column is not 0/1.
     """
     if unit not in DAYS_PER_UNIT:
-        raise SurvivalInputError(f"time unit must be days, months or years, not {unit!r}")
+        raise SurvivalInputError(_("time unit must be days, months or years, not {unit!r}", unit=unit))
     t0 = _as_dates(df, origin)
     t_event = _as_dates(df, event_date)
     t_cens = _as_dates(df, censor_date)
@@ -621,7 +623,7 @@ def logrank_test(
     codes = _codes(labels, groups)
     present = [g for i, g in enumerate(groups) if np.any(codes == i)]
     if len(present) < 2:
-        raise SurvivalInputError(f"the log-rank test needs at least two non-empty groups; got {present}")
+        raise SurvivalInputError(_("the log-rank test needs at least two non-empty groups; got {groups}", groups=present))
     codes = _codes(labels, present)
     ok = codes >= 0
     k = len(present)
@@ -821,9 +823,9 @@ def _newton_halving(x: np.ndarray, t: np.ndarray, e: np.ndarray, names: list[str
     ll, grad, hess = _efron_derivatives(x, t, e, beta)
     step = _newton_step(grad, hess)
     if step is None:
-        raise SurvivalInputError(
+        raise SurvivalInputError(_(
             "the Cox model cannot be fitted: its terms are collinear (singular information matrix)"
-        )
+        ))
     halving = False
     for _it in range(COX_ITER_MAX):
         ll_new, g_new, h_new = _efron_derivatives(x, t, e, beta + step)
@@ -850,11 +852,12 @@ def _newton_halving(x: np.ndarray, t: np.ndarray, e: np.ndarray, names: list[str
         if step is None or (abs(step[i]) > COX_EPS and abs(step[i]) > COX_TOLER_INF * abs(beta[i]))
     ]
     if infinite:
-        raise SurvivalInputError(
-            "the hazard ratio of " + ", ".join(repr(n) for n in infinite) + " is infinite or zero "
+        raise SurvivalInputError(_(
+            "the hazard ratio of {terms} is infinite or zero "
             "(monotone likelihood: the partial likelihood keeps increasing as the coefficient grows, "
-            "e.g. a level without events or perfect separation of the events); Cox cannot estimate it"
-        )
+            "e.g. a level without events or perfect separation of the events); Cox cannot estimate it",
+            terms=", ".join(repr(n) for n in infinite),
+        ))
     return beta
 
 
@@ -905,7 +908,7 @@ def _fit_cph(data: pd.DataFrame, names: dict[str, str], conf_level: float) -> An
             return cph
         cph = attempt(step_size, None)
     if cph is None:
-        raise SurvivalInputError("the Cox model did not converge")
+        raise SurvivalInputError(_("the Cox model did not converge"))
     return cph
 
 
@@ -1162,9 +1165,10 @@ def cox_regression(
     if reference is None:
         reference = order[0] if order else ""
     if reference not in order:
-        raise SurvivalInputError(f"reference group {reference!r} has no patients; choose one of {order}")
+        raise SurvivalInputError(_("reference group {group!r} has no patients; choose one of {groups}",
+                                   group=reference, groups=order))
     if len(order) < 2:
-        raise SurvivalInputError("a Cox model of the grouping needs at least two non-empty groups")
+        raise SurvivalInputError(_("a Cox model of the grouping needs at least two non-empty groups"))
     data, names, adjusted, notes = _cox_design(t, e, lab, order, reference, covariates)
     terms = _fit_cox(data, names, conf_level, notes)
     gp = terms.loc[terms["group"].notna(), "ph_p_value"]
