@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from core import codes
-from core.i18n import _, n_
+from core.i18n import NNBSP, _, language, n_
 from core.validate import Problem
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -92,7 +92,7 @@ class ReadLimits:
                 try:
                     out = replace(out, **{attr: int(float(env[var]) * scale)})
                 except ValueError as exc:
-                    raise InputFileError(f"{var}={env[var]!r} is not a number.") from exc
+                    raise InputFileError(_("{variable}={value!r} is not a number.", variable=var, value=env[var])) from exc
         return out
 
 
@@ -167,15 +167,23 @@ def source_bytes(source: Source, filename: str = "", limits: ReadLimits | None =
 
 
 def _mb(n: int) -> str:
-    return f"{n / 2**20:,.1f} MB" if n < 10 * 2**20 else f"{n / 2**20:,.0f} MB"
+    text = f"{n / 2**20:,.1f}" if n < 10 * 2**20 else f"{n / 2**20:,.0f}"
+    if language() == "fr":
+        return text.replace(",", NNBSP).replace(".", ",") + "\u00a0Mo"
+    return f"{text} MB"
+
+
+def _int(n: int) -> str:
+    """``1,234,567`` (French ``1 234 567``, narrow no-break spaces)."""
+    return f"{n:,}".replace(",", NNBSP) if language() == "fr" else f"{n:,}"
 
 
 def _check_size(n: int, filename: str, limits: ReadLimits) -> None:
     if n > limits.max_bytes:
-        raise InputFileError(
-            f"{filename or 'The file'!r} is larger than {_mb(limits.max_bytes)} "
-            f"(the file-size limit). Raise it with MYOSCOPE_MAX_FILE_MB (or --max-file-mb) if this is intended."
-        )
+        raise InputFileError(_(
+            "{name!r} is larger than {size} (the file-size limit). Raise it with MYOSCOPE_MAX_FILE_MB "
+            "(or --max-file-mb) if this is intended.", name=filename or _("The file"), size=_mb(limits.max_bytes),
+        ))
 
 
 # --------------------------------------------------------------------------- decoding
@@ -192,23 +200,23 @@ def decode(data: bytes, filename: str = "") -> tuple[str, str, tuple[Problem, ..
     saved by two programs). Bytes that Windows-1252 does not define are read as their
     Latin-1 characters and reported with their line. NUL bytes are refused.
     """
-    name = filename or "the file"
+    name = filename or _("the file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16", ()
         except UnicodeDecodeError as exc:
-            raise InputFileError(
-                f"{name!r} starts as UTF-16 but is cut or damaged near byte {exc.start} "
-                "(an odd number of bytes?). Save it again as UTF-8 CSV."
-            ) from exc
+            raise InputFileError(_(
+                "{name!r} starts as UTF-16 but is cut or damaged near byte {byte} "
+                "(an odd number of bytes?). Save it again as UTF-8 CSV.", name=name, byte=exc.start,
+            )) from exc
     body, enc = (data[3:], "utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else (data, "utf-8")
     nul = body.find(b"\x00")
     if nul >= 0:
-        raise InputFileError(
-            f"{name!r} holds a NUL byte (\\0) on line {_line_of(body, nul)}: it is not a plain text "
+        raise InputFileError(_(
+            "{name!r} holds a NUL byte (\\0) on line {line}: it is not a plain text "
             "table (a binary or damaged file, or UTF-16 without its byte-order mark). Open it in a "
-            "spreadsheet and save it again as CSV or .xlsx."
-        )
+            "spreadsheet and save it again as CSV or .xlsx.", name=name, line=_line_of(body, nul),
+        ))
     try:
         return body.decode("utf-8"), enc, ()
     except UnicodeDecodeError:
@@ -352,11 +360,12 @@ def _check_cell_lengths(text: str, rows: pd.DataFrame, name: str, limits: ReadLi
         lens = rows.iloc[:, j].astype(str).str.len()
         if lens.max() > limits.max_cell_chars:
             i = int(np.argmax(lens.to_numpy()))
-            header = str(rows.iat[0, j]) if i else f"column {j + 1}"
-            raise InputFileError(
-                f"{name!r}, row {i + 1}, column {header!r}: a cell of {int(lens.iat[i]):,} characters exceeds the "
-                f"limit of {limits.max_cell_chars:,}. Shorten it, or raise MYOSCOPE_MAX_CELL_CHARS (--max-cell-chars)."
-            )
+            header = str(rows.iat[0, j]) if i else _("column {number}", number=j + 1)
+            raise InputFileError(_(
+                "{name!r}, row {row}, column {column!r}: a cell of {n} characters exceeds the "
+                "limit of {limit}. Shorten it, or raise MYOSCOPE_MAX_CELL_CHARS (--max-cell-chars).",
+                name=name, row=i + 1, column=header, n=_int(int(lens.iat[i])), limit=_int(limits.max_cell_chars),
+            ))
 
 
 def _read_text(data: bytes, filename: str, limits: ReadLimits) -> RawTable:
@@ -380,14 +389,18 @@ def _read_text(data: bytes, filename: str, limits: ReadLimits) -> RawTable:
 
 def _check_shape(n_rows: int, n_cols: int, name: str, limits: ReadLimits, where: str = "") -> None:
     if n_rows > limits.max_rows:
-        raise InputFileError(f"{name!r}{where} has {n_rows:,} rows, more than the limit of {limits.max_rows:,}. "
-                             "Split the file, or raise MYOSCOPE_MAX_ROWS (--max-rows).")
+        raise InputFileError(_("{name!r}{where} has {n} rows, more than the limit of {limit}. "
+                               "Split the file, or raise MYOSCOPE_MAX_ROWS (--max-rows).",
+                               name=name, where=where, n=_int(n_rows), limit=_int(limits.max_rows)))
     if n_cols > limits.max_columns:
-        raise InputFileError(f"{name!r}{where} has {n_cols:,} columns, more than the limit of {limits.max_columns:,}. "
-                             "Remove unused columns, or raise MYOSCOPE_MAX_COLUMNS (--max-columns).")
+        raise InputFileError(_("{name!r}{where} has {n} columns, more than the limit of {limit}. "
+                               "Remove unused columns, or raise MYOSCOPE_MAX_COLUMNS (--max-columns).",
+                               name=name, where=where, n=_int(n_cols), limit=_int(limits.max_columns)))
     if n_rows * n_cols > limits.max_cells:
-        raise InputFileError(f"{name!r}{where} has {n_rows:,} × {n_cols:,} cells, more than the limit of "
-                             f"{limits.max_cells:,}. Remove unused columns, or raise MYOSCOPE_MAX_CELLS (--max-cells).")
+        raise InputFileError(_("{name!r}{where} has {rows} × {columns} cells, more than the limit of "
+                               "{limit}. Remove unused columns, or raise MYOSCOPE_MAX_CELLS (--max-cells).",
+                               name=name, where=where, rows=_int(n_rows), columns=_int(n_cols),
+                               limit=_int(limits.max_cells)))
 
 
 # --------------------------------------------------------------------------- grid -> table
@@ -464,14 +477,16 @@ def _check_xlsx_parts(data: bytes, name: str, limits: ReadLimits) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
     except zipfile.BadZipFile as exc:
-        raise InputFileError(f"{name!r} could not be opened as an Excel workbook (damaged zip). Save it again as .xlsx or CSV.") from exc
+        raise InputFileError(_("{name!r} could not be opened as an Excel workbook (damaged zip). Save it again as .xlsx or CSV.",
+                               name=name)) from exc
     for info in infos:
         if info.file_size > limits.max_bytes:
             part = "shared strings" if "sharedStrings" in info.filename else info.filename
-            raise InputFileError(
-                f"{name!r}: its part {part!r} expands to {_mb(info.file_size)}, more than the limit of "
-                f"{_mb(limits.max_bytes)}. Export the sheet as CSV, or raise MYOSCOPE_MAX_FILE_MB (--max-file-mb)."
-            )
+            raise InputFileError(_(
+                "{name!r}: its part {part!r} expands to {size}, more than the limit of "
+                "{limit}. Export the sheet as CSV, or raise MYOSCOPE_MAX_FILE_MB (--max-file-mb).",
+                name=name, part=part, size=_mb(info.file_size), limit=_mb(limits.max_bytes),
+            ))
 
 
 def _pick_sheet(sheets: tuple[str, ...], sheet: str | int | None, name: str) -> str:
@@ -479,7 +494,9 @@ def _pick_sheet(sheets: tuple[str, ...], sheet: str | int | None, name: str) -> 
         return sheets[0]
     if isinstance(sheet, int):
         if not 0 <= sheet < len(sheets):
-            raise InputFileError(f"{name!r} has {len(sheets)} sheet(s); there is no sheet number {sheet + 1}.")
+            raise InputFileError(n_("{name!r} has {n} sheet(s); there is no sheet number {number}.",
+                                    "{name!r} has {n} sheet(s); there is no sheet number {number}.",
+                                    len(sheets), name=name, number=sheet + 1))
         return sheets[sheet]
     if sheet not in sheets:
         raise InputFileError(_("{name!r} has no sheet named {sheet!r}; its sheets are: {sheets}.", name=name, sheet=sheet, sheets=", ".join(sheets)))
@@ -488,7 +505,7 @@ def _pick_sheet(sheets: tuple[str, ...], sheet: str | int | None, name: str) -> 
 
 def _stream_sheet(ws: Any, name: str, limits: ReadLimits) -> list[tuple[object, ...]]:
     """Rows of a read-only worksheet, stopping as soon as a limit is passed."""
-    where = f", sheet {ws.title!r}"
+    where = _(", sheet {sheet!r}", sheet=ws.title)
     declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0
     _check_shape(max(declared_rows - 1, 0), declared_cols, name, limits, where + " (declared extent)")
     ws.reset_dimensions()
@@ -518,7 +535,8 @@ def _read_excel(data: bytes, filename: str, sheet: str | int | None, limits: Rea
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise InputFileError(f"{filename!r} could not be opened as an Excel workbook ({type(exc).__name__}). Save it again as .xlsx or export it as CSV.") from exc
+        raise InputFileError(_("{name!r} could not be opened as an Excel workbook ({error}). Save it again as .xlsx or export it as CSV.",
+                               name=filename, error=type(exc).__name__)) from exc
     try:
         sheets = tuple(wb.sheetnames)
         name = _pick_sheet(sheets, sheet, filename)
@@ -533,8 +551,10 @@ def _read_excel(data: bytes, filename: str, sheet: str | int | None, limits: Rea
         col = rows[j]
         if col.map(lambda v: isinstance(v, str) and len(v) > limits.max_cell_chars).any():
             i = int(np.argmax(col.map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy()))
-            raise InputFileError(f"{filename!r}, row {i + 1}, column {j + 1}: a cell of {len(col[i]):,} characters exceeds the "
-                                 f"limit of {limits.max_cell_chars:,}. Shorten it, or raise MYOSCOPE_MAX_CELL_CHARS.")
+            raise InputFileError(_("{name!r}, row {row}, column {column}: a cell of {n} characters exceeds the "
+                                   "limit of {limit}. Shorten it, or raise MYOSCOPE_MAX_CELL_CHARS.",
+                                   name=filename, row=i + 1, column=j + 1, n=_int(len(col[i])),
+                                   limit=_int(limits.max_cell_chars)))
     return table_from_rows(rows, filename, "xlsx", sheet=name, sheets=sheets, decimal=".")
 
 
@@ -627,10 +647,11 @@ def select_columns(raw: RawTable, specs: Sequence[ColumnSpec], what: str) -> pd.
     out = raw.data.rename(columns=rename)
     missing = [s.name for s in specs if s.required and s.name not in out.columns]
     if missing:
-        raise InputFileError(
-            f"{what} {raw.filename!r}: missing column(s) {', '.join(repr(m) for m in missing)}; it needs "
-            f"{', '.join(s.name for s in specs if s.required)} (found: {', '.join(map(str, raw.data.columns))})."
-        )
+        raise InputFileError(_(
+            "{what} {name!r}: missing column(s) {missing}; it needs {needed} (found: {found}).",
+            what=what, name=raw.filename, missing=", ".join(repr(m) for m in missing),
+            needed=", ".join(s.name for s in specs if s.required), found=", ".join(map(str, raw.data.columns)),
+        ))
     return out
 
 
