@@ -413,6 +413,22 @@ def _value_problems(tgt: str, src: str, series: pd.Series, parsed: codes.Parsed,
     return problems
 
 
+def _derived_text() -> str:
+    """What a derived age is (the coercion list)."""
+    return _("derived: (diagnosis − birth) days / 365.25")
+
+
+def _coercion_text(result: str) -> str:
+    """The result of a conversion as the user reads it (``codes`` describes it in English)."""
+    if not result or result == "missing":
+        return _("missing")
+    if result.startswith("date read as "):
+        return _("date read as {format}", format=result.removeprefix("date read as "))
+    known = {"decimal comma / thousands separator": lambda: _("decimal comma / thousands separator"),
+             "Excel serial date": lambda: _("Excel serial date")}
+    return known[result]() if result in known else result
+
+
 def _derive_age(df: pd.DataFrame, entries: list[FeatureInfo], coercions: list[Coercion]) -> None:
     """Age at diagnosis = (diagnosis − birth) days / 365.25 where missing and both dates are known."""
     if not {"birth_date", "diagnosis_date"} <= set(df.columns):
@@ -423,12 +439,12 @@ def _derive_age(df: pd.DataFrame, entries: list[FeatureInfo], coercions: list[Co
         entries.append(CORE_COLUMNS["age_at_diagnosis"])
         n = int(derived.notna().sum())
         if n:
-            coercions.append(Coercion("age_at_diagnosis", "birth_date, diagnosis_date", "derived: (diagnosis − birth) days / 365.25", n))
+            coercions.append(Coercion("age_at_diagnosis", "birth_date, diagnosis_date", _derived_text(), n))
         return
     fill = df["age_at_diagnosis"].isna() & derived.notna()
     if fill.any():
         df.loc[fill, "age_at_diagnosis"] = derived[fill]
-        coercions.append(Coercion("age_at_diagnosis", "missing age, dates known", "derived: (diagnosis − birth) days / 365.25", int(fill.sum())))
+        coercions.append(Coercion("age_at_diagnosis", _("missing age, dates known"), _derived_text(), int(fill.sum())))
 
 
 def _subtype_column(df: pd.DataFrame, targets: dict[str, str], problems: list[Problem]) -> None:
@@ -517,7 +533,7 @@ def build_cohort(
         entries.append(info)
         parsed = _PARSERS.get(info.type, lambda s, dec: codes.parse_text(s))(series, raw.decimal)
         out[tgt] = parsed.values
-        coercions += [Coercion(tgt, o, r or "missing", n) for o, r, n in parsed.coercions]
+        coercions += [Coercion(tgt, o, _coercion_text(r), n) for o, r, n in parsed.coercions]
         if parsed.invalid.any():
             blocking = tgt in CORE_COLUMNS or (declared and info.type == "binary")
             problems += _value_problems(tgt, src, series, parsed, info.type, declared, blocking)
