@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import view_ui
+from core.i18n import _
+from ui import lang, view_ui
 from ui.bundle import sidebar_bundle
 from ui.errors import guarded
 from ui.sidebar import render_sidebar
@@ -20,27 +21,28 @@ from ui.state import run_page
 
 st.set_page_config(page_title="Myoscope", page_icon="🔬", layout="wide", initial_sidebar_state="expanded")
 
+lang.start()  # the language of this run (?lang=fr, the view's g.lang), before anything is drawn
 PAGES = [
-    st.Page("pages/cohort.py", title="Cohort", default=True, url_path="cohort"),
-    st.Page("pages/compare.py", title="Compare groups", url_path="compare"),
-    st.Page("pages/survival.py", title="Survival", url_path="survival"),
-    st.Page("pages/cancer_risk.py", title="Cancer risk", url_path="cancer_risk"),
-    st.Page("pages/patient.py", title="Patient course", url_path="patient"),
+    st.Page("pages/cohort.py", title=_("Cohort"), default=True, url_path="cohort"),
+    st.Page("pages/compare.py", title=_("Compare groups"), url_path="compare"),
+    st.Page("pages/survival.py", title=_("Survival"), url_path="survival"),
+    st.Page("pages/cancer_risk.py", title=_("Cancer risk"), url_path="cancer_risk"),
+    st.Page("pages/patient.py", title=_("Patient course"), url_path="patient"),
 ]
 
 nav = st.navigation(PAGES)
 page = nav.url_path or "cohort"
-with guarded("the view"):
+with guarded(_("the view")):
     view_ui.begin(page)
-with st.sidebar, guarded("the sidebar"):
+with st.sidebar, guarded(_("the sidebar")):
     render_sidebar()
 presenting = view_ui.presenting()
 slot = st.container(key="slide_deck") if presenting else None
-with st.container(key="page_body"), guarded("this page"):
+with st.container(key="page_body"), guarded(_("this page")):
     run_page(nav)
-with guarded("the view"):
+with guarded(_("the view")):
     view_ui.end(page)
     if slot is not None:
         view_ui.render_deck(slot)
-with guarded("the meeting bundle"):  # after the page: the bundle of the view as shown
+with guarded(_("the meeting bundle")):  # after the page: the bundle of the view as shown
     sidebar_bundle(page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.cleaning import can_set_aside, error_rows, set_aside_table
+from core.i18n import _, fmt_pct, n_
 from core.io import (
     FEATURE_TYPES,
     NOT_IMPORTED,
@@ -21,6 +22,8 @@ from core.schema import CORE_COLUMNS
 from core.suggest import near_misses
 from core.summary import cohort_summary, subtype_table
 from core.validate import problems_frame
+from ui.lang import headers, translated
+from ui.sidebar import source_label
 from ui.state import (
     SAMPLE_LABEL,
     apply_mapping,
@@ -32,74 +35,83 @@ from ui.state import (
 )
 from ui.widgets import download_table
 
+#: Names of the events table that are the app's own (translated when shown).
+EVENT_SOURCES = ("none loaded", "sample events", "interferon scores added in this session")
+
 ensure_app_shell()
 ss = st.session_state
 cohort = ss["cohort"]
-st.title("Cohort")
-st.caption(
+st.title(_("Cohort"))
+st.caption(_(
     "Load your cohort with **My file** in the sidebar (CSV, TSV or Excel, one row per patient). "
     "It is read on this computer only; your file is never modified."
-)
+))
 
 if ss.get("upload_error"):
     bad_name, why = ss["upload_error"]
-    st.error(f"**{md(bad_name)}** could not be read: {md(why)} The cohort below is still the one loaded before.")
+    st.error(_("**{file}** could not be read: {why} The cohort below is still the one loaded before.", file=md(bad_name), why=md(why)))
 
 raw = cohort.raw
 src = ss.get("cohort_source", "")
 if raw is not None and raw.filename:
-    bits = [f"**{md(src)}**", f"format {raw.format}"]
+    bits = [f"**{md(src)}**", _("format {format}", format=raw.format)]
     if raw.encoding:
-        bits.append(f"encoding {raw.encoding}")
+        bits.append(_("encoding {encoding}", encoding=raw.encoding))
     if raw.delimiter:
-        bits.append("delimiter " + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(raw.delimiter, raw.delimiter))
+        delimiters = {"\t": _("tab"), ",": _("comma"), ";": _("semicolon"), "|": _("pipe")}
+        bits.append(_("delimiter {delimiter}", delimiter=delimiters.get(raw.delimiter, raw.delimiter)))
     if raw.decimal == ",":
-        bits.append("decimal comma")
+        bits.append(_("decimal comma"))
     if raw.sheet:
-        bits.append(f"sheet {raw.sheet!r}")
+        bits.append(_("sheet {sheet}", sheet=repr(raw.sheet)))
     st.markdown(" · ".join(bits))
     for note in raw.notes:
         st.info(md(note))
     if len(raw.sheets) > 1 and ss.get("upload_bytes"):
-        sheet = st.selectbox("Sheet", raw.sheets, index=raw.sheets.index(raw.sheet), key="cohort_sheet")
+        sheet = st.selectbox(_("Sheet"), raw.sheets, index=raw.sheets.index(raw.sheet), key="cohort_sheet")
         if sheet != raw.sheet:
             load_upload(ss["upload_bytes"], src, str(ss["upload_id"]) + sheet, sheet)
             st.rerun()
 elif src and src != SAMPLE_LABEL:
-    st.markdown(f"**{md(src)}**")
+    st.markdown(f"**{md(source_label(src))}**")
 
 # ------------------------------------------------------------------ problems
 errors, warnings = cohort.errors, cohort.warnings
 global_errors = cohort.blocking(())
 if global_errors:
-    st.error(f"{len(errors)} problem(s) must be fixed before analysis (and {len(warnings)} warning(s)). "
-             "Fix them in your file and upload it again, or correct the column mapping below.")
+    st.error(_("{errors} must be fixed before analysis (and {warnings}). Fix them in your file and upload it again, "
+               "or correct the column mapping below.",
+               errors=n_("{n} problem", "{n} problems", len(errors)), warnings=n_("{n} warning", "{n} warnings", len(warnings))))
 elif errors:
     cols = sorted({str(p.column) for p in errors})
-    st.warning(f"{len(errors)} error(s) in the values of {', '.join(md(c) for c in cols)}: the views that use "
-               f"these columns are stopped until they are fixed; every other view works ({len(warnings)} warning(s)).")
+    st.warning(_("{errors} in the values of {columns}: the views that use these columns are stopped until they are "
+                 "fixed; every other view works ({warnings}).",
+                 errors=n_("{n} error", "{n} errors", len(errors)), columns=", ".join(md(c) for c in cols),
+                 warnings=n_("{n} warning", "{n} warnings", len(warnings))))
 elif warnings:
-    st.warning(f"The cohort is usable; {len(warnings)} warning(s) to review.")
+    st.warning(n_("The cohort is usable; {n} warning to review.", "The cohort is usable; {n} warnings to review.", len(warnings)))
 else:
-    st.success("No problem found.")
+    st.success(_("No problem found."))
 if cohort.problems:
-    with st.expander(f"Validation report ({len(errors)} errors, {len(warnings)} warnings)", expanded=bool(errors)):
+    with st.expander(_("Validation report ({errors}, {warnings})", errors=n_("{n} error", "{n} errors", len(errors)),
+                       warnings=n_("{n} warning", "{n} warnings", len(warnings))), expanded=bool(errors)):
         pf = problems_frame(cohort.problems)
-        st.dataframe(pf, hide_index=True, width="stretch", key="problems_table")
-        download_table(pf, "myoscope_problems", key="dl_problems", title="Validation report")
+        st.dataframe(headers(pf, "severity"), hide_index=True, width="stretch", key="problems_table")
+        download_table(pf, "myoscope_problems", key="dl_problems", title=_("Validation report"))
 
 # ------------------------------------------------------------------ keep going without the bad rows
 full = ss.get("cohort_full")
 if full is not None:
-    st.info(f"{len(error_rows(full))} row(s) with errors are set aside from every analysis (listed below).")
-    download_table(set_aside_table(full), "myoscope_rows_set_aside", key="dl_aside", title="Rows set aside")
-    if st.button("Put these rows back", key="aside_off"):
+    st.info(n_("{n} row with errors is set aside from every analysis (listed below).",
+               "{n} rows with errors are set aside from every analysis (listed below).", len(error_rows(full))))
+    download_table(set_aside_table(full), "myoscope_rows_set_aside", key="dl_aside", title=_("Rows set aside"))
+    if st.button(_("Put these rows back"), key="aside_off"):
         set_aside_error_rows(False)
         st.rerun()
 elif errors and can_set_aside(cohort):
     n_bad = len(error_rows(cohort))
-    if st.button(f"Analyse without the {n_bad} row(s) with errors", key="aside_on",
-                 help="The rows are set aside (counted and listed, downloadable); your file is not changed."):
+    if st.button(n_("Analyse without the {n} row with errors", "Analyse without the {n} rows with errors", n_bad), key="aside_on",
+                 help=_("The rows are set aside (counted and listed, downloadable); your file is not changed.")):
         set_aside_error_rows(True)
         st.rerun()
 
@@ -107,18 +119,17 @@ elif errors and can_set_aside(cohort):
 if ss.get("raw") is not None:
     hints = near_misses(dict(ss.get("mapping") or cohort.mapping), sample_dictionary())
     if hints:
-        st.info("Some columns look like Myoscope columns: "
-                + "; ".join(f"**{md(c)}** → `{h[0][0]}`?" for c, h in hints.items())
-                + " Use the suggestions, or correct the mapping below.")
-        if st.button("Use these suggestions", key="apply_hints"):
+        st.info(_("Some columns look like Myoscope columns: {hints} Use the suggestions, or correct the mapping below.",
+                  hints="; ".join(f"**{md(c)}** → `{h[0][0]}`?" for c, h in hints.items())))
+        if st.button(_("Use these suggestions"), key="apply_hints"):
             apply_mapping({**dict(ss.get("mapping") or cohort.mapping), **{c: h[0][0] for c, h in hints.items()}})
             st.rerun()
 if ss.get("raw") is not None:
-    with st.expander("Column mapping", expanded=bool(errors)):
-        st.caption("Each of your columns, the Myoscope column it feeds and how its values are read. Correct any "
-                   "wrong guess, then apply. Columns not matched keep their own name and are analysed as features. "
-                   "Types: binary (yes/no), continuous or ordinal (numbers), categorical (a few levels), date, text "
-                   "(not analysed); the type of Myoscope's own columns is fixed.")
+    with st.expander(_("Column mapping"), expanded=bool(errors)):
+        st.caption(_("Each of your columns, the Myoscope column it feeds and how its values are read. Correct any "
+                     "wrong guess, then apply. Columns not matched keep their own name and are analysed as features. "
+                     "Types: binary (yes/no), continuous or ordinal (numbers), categorical (a few levels), date, text "
+                     "(not analysed); the type of Myoscope's own columns is fixed."))
         mapping = dict(ss.get("mapping") or cohort.mapping)
         targets = sorted(set(CORE_COLUMNS) - {"antibody_subtype"}) + sorted({v for v in mapping.values() if v and v not in CORE_COLUMNS})
         table = mapping_table(mapping, cohort.dictionary, ss.get("types") or {})
@@ -130,13 +141,13 @@ if ss.get("raw") is not None:
             },
         )
         c1, c2, c3 = st.columns(3)
-        if c1.button("Apply mapping", key="apply_mapping", type="primary"):
+        if c1.button(_("Apply mapping"), key="apply_mapping", type="primary"):
             new_map, new_types = mapping_from_table(edited, cohort.dictionary, ss.get("types") or {})
             apply_mapping(new_map, new_types)
             st.rerun()
-        c2.download_button("⬇ Save mapping", data=save_mapping(mapping, ss.get("types") or {}), file_name="myoscope_mapping.json",
+        c2.download_button(_("⬇ Save mapping"), data=save_mapping(mapping, ss.get("types") or {}), file_name="myoscope_mapping.json",
                            mime="application/json", key="save_mapping")
-        up = c3.file_uploader("Load a mapping", type=["json"], key="mapping_upload", label_visibility="collapsed")
+        up = c3.file_uploader(_("Load a mapping"), type=["json"], key="mapping_upload", label_visibility="collapsed")
         if up is not None and ss.get("_mapping_loaded") != up.file_id:
             try:
                 loaded, loaded_types = load_mapping(up.getvalue())
@@ -148,8 +159,8 @@ if ss.get("raw") is not None:
                 st.rerun()
 
 if cohort.coercions:
-    with st.expander("What was converted (nothing is changed silently)"):
-        st.dataframe(cohort.coercions_frame(), hide_index=True, width="stretch")
+    with st.expander(_("What was converted (nothing is changed silently)")):
+        st.dataframe(headers(cohort.coercions_frame()), hide_index=True, width="stretch")
 
 if cohort.data.empty:
     st.stop()
@@ -157,38 +168,41 @@ if cohort.data.empty:
 # ------------------------------------------------------------------ summary
 fc = filtered_cohort()
 df = fc.data if fc is not None else cohort.data
-st.subheader("Summary")
+st.subheader(_("Summary"))
 if fc is not None and not fc.filters.is_empty:
-    st.caption(f"Filtered cohort: {md(fc.description)}.")
-summ = cohort_summary(df, cohort.dictionary)
+    st.caption(_("Filtered cohort: {filters}.", filters=md(fc.description)))
+summ = cohort_summary(df, fc.dictionary if fc is not None else cohort.dictionary)
 m1, m2, m3, m4 = st.columns([1, 1.2, 1.8, 1.2])
-m1.metric("Patients", summ.n_patients)
-m2.metric("Women", f"{summ.sex.get('F', 0)} ({100 * summ.sex.get('F', 0) / max(1, summ.n_patients):.1f}%)")
-m3.metric("Age at diagnosis, median (IQR)", summ.age_text())
-m4.metric("With a DM-specific antibody", sum(v for k, v in summ.subtypes.items() if k not in ("seronegative", "untested")))
+m1.metric(_("Patients"), summ.n_patients)
+n_women = summ.sex.get("F", 0)
+m2.metric(_("Women"), _("{n} ({pct})", n=n_women, pct=fmt_pct(100 * n_women / max(1, summ.n_patients))))
+m3.metric(_("Age at diagnosis, median (IQR)"), summ.age_text())
+m4.metric(_("With a DM-specific antibody"), sum(v for k, v in summ.subtypes.items() if k not in ("seronegative", "untested")))
 c1, c2 = st.columns([1, 2])
 with c1:
-    st.markdown("**Antibody subtypes**")
-    st.dataframe(subtype_table(summ), hide_index=True, width="stretch", column_config={"%": st.column_config.NumberColumn(format="%.1f")})
+    st.markdown("**" + _("Antibody subtypes") + "**")
+    st.dataframe(headers(subtype_table(summ)), hide_index=True, width="stretch",
+                 column_config={"%": st.column_config.NumberColumn(format="%.1f")})
 with c2:
-    st.markdown("**Columns and their missing values**")
-    feats = summ.features
+    st.markdown("**" + _("Columns and their missing values") + "**")
+    feats = headers(summ.features.rename(columns={"pct_missing": "% missing"}), "group", "type")
     st.dataframe(feats, hide_index=True, width="stretch", height=300,
-                 column_config={"pct_missing": st.column_config.NumberColumn("% missing", format="%.1f")})
+                 column_config={translated("% missing"): st.column_config.NumberColumn(format="%.1f")})
 
-st.subheader("Preview")
+st.subheader(_("Preview"))
 st.dataframe(df.head(200), width="stretch", height=300)
-st.download_button("⬇ Cleaned cohort (CSV)", data=lambda: cleaned_csv(cohort), file_name="myoscope_cohort_cleaned.csv", mime="text/csv", key="dl_clean", on_click="ignore")
+st.download_button(_("⬇ Cleaned cohort (CSV)"), data=lambda: cleaned_csv(cohort), file_name="myoscope_cohort_cleaned.csv", mime="text/csv", key="dl_clean", on_click="ignore")
 
-with st.expander("Events table (treatments, labs, scores) for the patient view"):
-    st.caption("Long format: patient_id, date, kind (treatment_start, treatment_stop, lab, score, event), name, value, unit, detail.")
+with st.expander(_("Events table (treatments, labs, scores) for the patient view")):
+    st.caption(_("Long format: `patient_id`, `date`, `kind` (`treatment_start`, `treatment_stop`, `lab`, `score`, `event`), "
+                 "`name`, `value`, `unit`, `detail`."))
     src_ev = ss.get("events_source") or "none loaded"
-    st.write(f"Current events table: **{src_ev}**")
-    ev_up = st.file_uploader("Upload an events table", type=["csv", "tsv", "txt", "xlsx"], key="events_upload")
+    st.write(_("Current events table: **{source}**", source=_(src_ev) if src_ev in EVENT_SOURCES else md(src_ev)))
+    ev_up = st.file_uploader(_("Upload an events table"), type=["csv", "tsv", "txt", "xlsx"], key="events_upload")
     if ev_up is not None and ss.get("_events_loaded") != ev_up.file_id:
         err = load_events_upload(ev_up.getvalue(), ev_up.name)
         if err:
             st.error(err)
         else:
             ss["_events_loaded"] = ev_up.file_id
-            st.success(f"Loaded {ev_up.name}.")
+            st.success(_("Loaded {file}.", file=md(ev_up.name)))

@@ -25,6 +25,7 @@ from core.compare import (
 )
 from core.export import table_to_docx
 from core.formatting import format_p
+from core.i18n import _, fmt_ci_label, fmt_number, n_
 from core.io import SAMPLE_DIR
 from core.published import (
     P_CLOSE_FACTOR,
@@ -34,6 +35,7 @@ from core.published import (
 )
 from core.safe_text import md
 from core.schema import CORE_COLUMNS, GROUP_ORDER
+from ui.lang import headers
 from ui.state import require_clean_columns, require_filtered_cohort, usable_columns
 from ui.widgets import (
     download_figure,
@@ -88,7 +90,7 @@ def _show_table(display: pd.DataFrame, sig: set[int], key: str) -> None:
 def _journal_docx(display: pd.DataFrame, basename: str, key: str, title: str, footnote: str) -> None:
     """Word download of the table in journal (three-line) style, produced when clicked."""
     st.download_button(
-        "⬇ Word, journal style (three-line table)",
+        _("⬇ Word, journal style (three-line table)"),
         data=lambda: table_to_docx(display, title=title, footnote=footnote, style="journal"),
         file_name=f"{basename}_journal.docx", key=key, on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -99,30 +101,28 @@ cohort = require_filtered_cohort()
 df = cohort.data
 dictionary = cohort.dictionary
 
-st.title("Compare groups")
-st.caption(
-    "Feature frequencies between groups of the filtered cohort"
-    + (f" ({cohort.description})" if cohort.description else "")
-    + ": n/N (%) with Fisher's exact test (and conditional odds ratios for two groups), median (IQR) "
-    "with the Mann-Whitney U test (two groups) or Kruskal-Wallis (three or more, with an Overall column "
-    "and pairwise tests). Missing values are excluded from each feature's numerator and denominator."
-)
+st.title(_("Compare groups"))
+st.caption(_(
+    "Feature frequencies between groups of the filtered cohort{filters}: n/N (%) with Fisher's exact test (and "
+    "conditional odds ratios for two groups), median (IQR) with the Mann-Whitney U test (two groups) or "
+    "Kruskal-Wallis (three or more, with an Overall column and pairwise tests). Missing values are excluded from "
+    "each feature's numerator and denominator.",
+    filters=f" ({cohort.description})" if cohort.description else ""))
 
 grouping = group_picker(df, dictionary, key="cmp_group", multi=True)
 if len(grouping.order) < 2:
-    st.warning("Choose a split into at least two groups.")
+    st.warning(_("Choose a split into at least two groups."))
     st.stop()
 _empty = grouping.empty_groups()
 if _empty:  # never a comparison with an empty group
-    st.warning(
-        f"Group {_empty[0]!r} has no patient in the filtered cohort ({grouping.description}): "
-        "no comparison is made. Choose other values or widen the filters in the sidebar."
-    )
+    st.warning(_(
+        "Group {group} has no patient in the filtered cohort ({grouping}): no comparison is made. Choose other values "
+        "or widen the filters in the sidebar.", group=repr(_empty[0]), grouping=grouping.description))
     st.stop()
 groups = list(grouping.order)
 two = len(groups) == 2
 
-require_clean_columns([grouping.spec.column], "The comparison")
+require_clean_columns([grouping.spec.column], _("The comparison"))
 options, default = _feature_options(df, dictionary)
 group_col = grouping.spec.column
 default = [c for c in default if c != group_col]
@@ -130,22 +130,22 @@ ss = st.session_state
 if "cmp_features" in ss:  # keep the selection valid when the cohort changes
     ss["cmp_features"] = [f for f in ss["cmp_features"] if f in options]
 c1, c2 = st.columns([3, 1])
-with c1.expander(f"Features ({len(ss.get('cmp_features', default))} selected)"):
+with c1.expander(_("Features ({n} selected)", n=len(ss.get("cmp_features", default)))):
     features = st.multiselect(
-        "Features to compare (ordered by group: cutaneous, muscular, extramuscular, ...)",
+        _("Features to compare (ordered by group: cutaneous, muscular, extramuscular, ...)"),
         options, default=None if "cmp_features" in ss else default, format_func=dictionary.label,
-        key="cmp_features",
+        key="cmp_features", placeholder=_("Choose options"),
     )
-fdr = c2.toggle("Benjamini-Hochberg q-values", key="cmp_fdr",
-                help="Adjust the P values of the table for multiple comparisons (false discovery rate).")
+fdr = c2.toggle(_("Benjamini-Hochberg q-values"), key="cmp_fdr",
+                help=_("Adjust the P values of the table for multiple comparisons (false discovery rate)."))
 if not features:
-    st.info("Select at least one feature.")
+    st.info(_("Select at least one feature."))
     st.stop()
 features = [f for f in options if f in features and f != group_col]  # keep dictionary order; never the split column
 features, with_errors = usable_columns(features)
 if with_errors:
-    st.warning("Left out of the table because their values have errors (see the Cohort page): "
-               + ", ".join(md(dictionary.label(f)) for f in with_errors) + ".")
+    st.warning(_("Left out of the table because their values have errors (see the Cohort page): {features}.",
+                 features=", ".join(md(dictionary.label(f)) for f in with_errors)))
 if not features:
     st.stop()
 
@@ -161,12 +161,13 @@ except CompareError as exc:
 metric_cols = st.columns(min(len(groups), 7) + 1)
 for i, g in enumerate(groups):
     metric_cols[i % (len(metric_cols) - 1)].metric(
-        (f"Group {'AB'[i]}: " if two else "") + md(g), f"{multi.sizes[g]} patients")
-metric_cols[-1].metric("Excluded", f"{multi.n_excluded} patients",
-                       help="Patients in no group (grouping value missing). Counted, not silently dropped.")
+        _("Group {letter}: {group}", letter="AB"[i], group=md(g)) if two else md(g),
+        n_("{n} patient", "{n} patients", multi.sizes[g]))
+metric_cols[-1].metric(_("Excluded"), n_("{n} patient", "{n} patients", multi.n_excluded),
+                       help=_("Patients in no group (grouping value missing). Counted, not silently dropped."))
 show_guardrails(result.guardrails if two else multi.guardrails)
 
-tab_table, tab_forest, tab_heat = st.tabs(["Table", "Forest plot", "Subtype heatmap"])
+tab_table, tab_forest, tab_heat = st.tabs([_("Table"), _("Forest plot"), _("Subtype heatmap")])
 
 with tab_table:
     if two:
@@ -174,16 +175,15 @@ with tab_table:
         display = display_table(result, overall=multi)
         p_values = result.rows["p_value"].tolist()
         sig = {i + 1 for i, p in enumerate(p_values) if not math.isnan(p) and p < 0.05}
-        st.subheader(f"{md(group_a)} vs {md(group_b)}")
+        st.subheader(_("{a} vs {b}", a=md(group_a), b=md(group_b)))
         _show_table(display, sig, "cmp_table")
-        st.caption(
-            f"Highlighted: P < .05 ({len(sig)} of {len(result.rows)} features). n/N: patients with the feature / "
-            "patients with the feature recorded; Overall: both groups together. OR: odds of the feature in "
-            f"{group_a} over {group_b} (conditional MLE, exact {round(100 * result.conf_level)}% CI); "
-            "∞ or 0: a zero cell. P: two-sided Fisher exact (binary) or Mann-Whitney U (continuous)"
-            + ("; q: Benjamini-Hochberg." if fdr else ".")
-        )
-        title = f"{group_a} vs {group_b}"
+        caption = _(
+            "Highlighted: P < .05 ({n} of {total} features). n/N: patients with the feature / patients with the feature "
+            "recorded; Overall: both groups together. OR: odds of the feature in {a} over {b} (conditional MLE, exact "
+            "{ci}); ∞ or 0: a zero cell. P: two-sided Fisher exact (binary) or Mann-Whitney U (continuous).",
+            n=len(sig), total=len(result.rows), a=group_a, b=group_b, ci=fmt_ci_label(result.conf_level))
+        st.caption(caption + (" " + _("q: Benjamini-Hochberg.") if fdr else ""))
+        title = _("{a} vs {b}", a=group_a, b=group_b)
         footnote = methods_text(result, cohort.description)
         full, payload = result.rows, result.payload()
     else:
@@ -191,33 +191,32 @@ with tab_table:
         sig_feats = set(multi.features.loc[multi.features["p_value"] < 0.05, "feature"])
         sig = {i for i, f in enumerate(shown["feature"]) if f in sig_feats}
         display = shown.drop(columns="feature")
-        st.subheader(f"Table 1 {md(grouping.description)}")
+        st.subheader(_("Table 1 {grouping}", grouping=md(grouping.description)))
         _show_table(display, sig, "cmp_table")
-        st.caption(
-            f"Highlighted: P < .05 ({len(sig_feats)} of {len(multi.features)} features). n/N (%): patients with "
-            "the feature / patients with it recorded; median (IQR); Unknown: patients with the value missing. "
-            "P: Fisher's exact test of the whole table (binary) or Kruskal-Wallis (continuous, ordinal); "
-            "† Pearson's chi-square when the exact test is not feasible."
-        )
-        with st.expander("Pairwise comparisons and each group vs the rest (P, Benjamini-Hochberg q)"):
-            st.caption("Each cell: P (q), Fisher's exact test or Mann-Whitney U; q adjusted within the feature.")
-            for label, kind in (("Each pair of groups", "pair"), ("Each group vs all other compared patients", "vs_rest")):
+        st.caption(_(
+            "Highlighted: P < .05 ({n} of {total} features). n/N (%): patients with the feature / patients with it "
+            "recorded; median (IQR); Unknown: patients with the value missing. P: Fisher's exact test of the whole "
+            "table (binary) or Kruskal-Wallis (continuous, ordinal); † Pearson's chi-square when the exact test is not "
+            "feasible.", n=len(sig_feats), total=len(multi.features)))
+        with st.expander(_("Pairwise comparisons and each group vs the rest (P, Benjamini-Hochberg q)")):
+            st.caption(_("Each cell: P (q), Fisher's exact test or Mann-Whitney U; q adjusted within the feature."))
+            for label, kind in ((_("Each pair of groups"), "pair"), (_("Each group vs all other compared patients"), "vs_rest")):
                 st.markdown(f"**{label}**")
                 pw = display_pairwise(multi, kind)
-                st.dataframe(pw, hide_index=True, width="stretch", key=f"cmp_pairs_{kind}",
+                st.dataframe(headers(pw), hide_index=True, width="stretch", key=f"cmp_pairs_{kind}",
                              height=WHOLE)
-        title = f"Table 1 {grouping.description}"
+        title = _("Table 1 {grouping}", grouping=grouping.description)
         footnote = methods_text_multi(multi, cohort.description)
         full, payload = multi.cells, multi.payload()
-    st.markdown("**Download the table** (journal style)")
+    st.markdown(_("**Download the table** (journal style)"))
     download_table(display, "comparison_table", key="cmp_dl_display", title=title, footnote=footnote)
     _journal_docx(display, "comparison_table", "cmp_dl_journal", title, footnote)
-    st.markdown("**Download the numbers** (full precision)")
+    st.markdown(_("**Download the numbers** (full precision)"))
     download_table(full, "comparison_full_precision", key="cmp_dl_full", title=title)
     if not two:
         download_table(multi.pairwise, "comparison_pairwise", key="cmp_dl_pairs", title=title)
     st.download_button(
-        "⬇ JSON (as `myoscope compare --json`)",
+        _("⬇ JSON (as `myoscope compare --json`)"),
         data=json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"),
         file_name="comparison.json", mime="application/json", key="cmp_dl_json", on_click="ignore",
     )
@@ -229,14 +228,14 @@ with tab_forest:
         show_figure(fig, "forest_plot", key="cmp_forest")
         download_figure(fig, "forest_plot", key="cmp_forest_dl")
     else:
-        st.info("The forest plot shows odds ratios between two groups: choose a split into two groups.")
+        st.info(_("The forest plot shows odds ratios between two groups: choose a split into two groups."))
 
 with tab_heat:
     binary = [f for f in features if dictionary.get(f).type == "binary" and f not in CORE_COLUMNS]
     if "antibody_subtype" not in df.columns:
-        st.info("The heatmap needs antibody results (anti_* columns) to derive each patient's subtype.")
+        st.info(_("The heatmap needs antibody results (anti_* columns) to derive each patient's subtype."))
     elif not binary:
-        st.info("Select at least one yes/no feature for the heatmap.")
+        st.info(_("Select at least one yes/no feature for the heatmap."))
     else:
         try:
             heat = subtype_heatmap(df, binary, dictionary, fdr=fdr)
@@ -244,34 +243,35 @@ with tab_heat:
             st.error(md(exc))
         else:
             st.caption(
-                "Each antibody subtype vs all other patients with a known subtype (untested patients in "
-                "neither group); cells: n/N and % with the feature; * P < .05"
-                + (" after Benjamini-Hochberg adjustment over all cells" if fdr else "")
-                + " (Fisher exact)."
+                _("Each antibody subtype vs all other patients with a known subtype (untested patients in neither "
+                  "group); cells: n/N and % with the feature; * P < .05 after Benjamini-Hochberg adjustment over all "
+                  "cells (Fisher exact).") if fdr else
+                _("Each antibody subtype vs all other patients with a known subtype (untested patients in neither "
+                  "group); cells: n/N and % with the feature; * P < .05 (Fisher exact).")
             )
             hfig = heatmap_figure(heat)
             show_figure(hfig, "subtype_heatmap", key="cmp_heatmap")
             download_figure(hfig, "subtype_heatmap", key="cmp_heat_dl")
-            download_table(heat, "subtype_heatmap", key="cmp_heat_table", title="Feature frequency by antibody subtype")
+            download_table(heat, "subtype_heatmap", key="cmp_heat_table", title=_("Feature frequency by antibody subtype"))
 
 if two:  # a published Table I compares two groups
     group_a, group_b = groups
-    with st.expander("Compare with a published table"):
-        st.caption(
-            "A CSV with one row per feature: feature (column name in this cohort), label, n_<A>, N_<A>, "
-            "n_<B>, N_<B>, published_p as printed (e.g. .02, <.001). The first count pair is compared with "
-            f"group A ({group_a}). Counts are compared exactly; the printed P with Fisher's test on the "
-            "published counts, after rounding to the printed precision (within a factor "
-            f"{P_CLOSE_FACTOR:g} and on the same side of .05: 'close', not flagged)."
-        )
-        src = st.radio("Table", ["Bundled example: Monseau 2020, Table I", "Upload a CSV"], key="cmp_pub_source",
-                       horizontal=True)
+    with st.expander(_("Compare with a published table")):
+        st.caption(_(
+            "A CSV with one row per feature: `feature` (column name in this cohort), `label`, `n_<A>`, `N_<A>`, `n_<B>`, "
+            "`N_<B>`, `published_p` as printed (e.g. .02, <.001). The first count pair is compared with group A ({group}). "
+            "Counts are compared exactly; the printed P with Fisher's test on the published counts, after rounding to "
+            "the printed precision (within a factor {factor} and on the same side of .05: 'close', not flagged).",
+            group=group_a, factor=fmt_number(P_CLOSE_FACTOR, 0) if float(P_CLOSE_FACTOR).is_integer() else fmt_number(P_CLOSE_FACTOR, 1)))
+        pub_sources = {"Bundled example: Monseau 2020, Table I": _("Bundled example: Monseau 2020, Table I"),
+                       "Upload a CSV": _("Upload a CSV")}
+        src = st.radio(_("Table"), list(pub_sources), key="cmp_pub_source", horizontal=True, format_func=pub_sources.get)
         published = None
         try:
             if src.startswith("Bundled"):
                 published = load_published_table(EXAMPLE_TABLE)
             else:
-                up = st.file_uploader("Published table (CSV)", type=["csv", "txt"], key="cmp_pub_upload")
+                up = st.file_uploader(_("Published table (CSV)"), type=["csv", "txt"], key="cmp_pub_upload")
                 if up is not None:
                     published = load_published_table(up.getvalue())
         except PublishedTableError as exc:
@@ -289,30 +289,29 @@ if two:  # a published Table I compares two groups
                 check = compare_with_published(pub_result, published)
                 n_flag = int(check["flagged"].sum())
                 ga, gb = published.attrs.get("group_a", "A"), published.attrs.get("group_b", "B")
-                st.markdown(
-                    f"Published **{ga}** ↔ **{group_a}**, **{gb}** ↔ **{group_b}**. "
-                    f"**{n_flag}** of {len(check)} rows flagged."
-                )
+                st.markdown(_(
+                    "Published **{pa}** ↔ **{a}**, **{pb}** ↔ **{b}**. **{n}** of {total} rows flagged.",
+                    pa=ga, a=group_a, pb=gb, b=group_b, n=n_flag, total=len(check)))
                 view = pd.DataFrame({
-                    "Feature": check["label"],
-                    f"Published {group_a}": [
+                    _("Feature"): check["label"],
+                    _("Published {group}", group=group_a): [
                         "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_a"], check["published_N_a"])
                     ],
-                    f"Recomputed {group_a}": [
+                    _("Recomputed {group}", group=group_a): [
                         "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_a"], check["recomputed_N_a"])
                     ],
-                    f"Published {group_b}": [
+                    _("Published {group}", group=group_b): [
                         "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_b"], check["published_N_b"])
                     ],
-                    f"Recomputed {group_b}": [
+                    _("Recomputed {group}", group=group_b): [
                         "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_b"], check["recomputed_N_b"])
                     ],
-                    "Printed P": check["published_p"].replace("", "—"),
-                    "Fisher P (published counts)": [format_p(p) for p in check["fisher_p_published"]],
-                    "Recomputed P": [format_p(p) for p in check["recomputed_p"]],
-                    "P check": check["p_agreement"],
-                    "Flag": ["⚠" if f else "" for f in check["flagged"]],
-                    "Note": check["note"],
+                    _("Printed P"): check["published_p"].replace("", "—"),
+                    _("Fisher P (published counts)"): [format_p(p) for p in check["fisher_p_published"]],
+                    _("Recomputed P"): [format_p(p) for p in check["recomputed_p"]],
+                    _("P check"): check["p_agreement"].map(lambda v: _(v) if isinstance(v, str) and v else v),
+                    _("Flag"): ["⚠" if f else "" for f in check["flagged"]],
+                    _("Note"): check["note"],
                 })
                 flagged_rows = set(check.index[check["flagged"]])
                 st.dataframe(
@@ -320,4 +319,4 @@ if two:  # a published Table I compares two groups
                     hide_index=True, width="stretch", key="cmp_pub_table", height=WHOLE,
                 )
                 download_table(check, "published_table_check", key="cmp_pub_dl",
-                               title="Published vs recomputed")
+                               title=_("Published vs recomputed"))

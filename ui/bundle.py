@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.i18n import _
 from core.io import Cohort
 from core.privacy import DEFAULT_THRESHOLD
 from core.report import BundleOptions, ReportError, build_bundle
@@ -41,7 +42,7 @@ def sidebar_bundle(page: str = "") -> None:
     cohort = st.session_state.get("cohort")
     if cohort is None or cohort.blocking(()) or cohort.data.empty:
         return
-    st.sidebar.markdown("### Meeting bundle")
+    st.sidebar.markdown("### " + _("Meeting bundle"))
     bundle_button(cohort, current_view(page), st.session_state.get("events"))
 
 
@@ -62,29 +63,29 @@ def bundle_button(cohort: Cohort, view: ViewState, events: Any = None, key: str 
         Default ``st.sidebar``.
     """
     box = where if where is not None else st.sidebar
-    suppress = box.toggle(f"Suppress counts below {DEFAULT_THRESHOLD}", key=f"{key}_suppress",
-                          help=f"Counts 1–{DEFAULT_THRESHOLD - 1} become <{DEFAULT_THRESHOLD} and their percentages are "
-                               "blanked, in every file (registries' rule).")
-    ids = box.toggle("Include patient identifiers", key=f"{key}_ids",
-                     help="Off: no patient id in any file; the patient course uses a pseudonym (Patient A).")
+    suppress = box.toggle(_("Suppress counts below {n}", n=DEFAULT_THRESHOLD), key=f"{key}_suppress",
+                          help=_("Counts 1–{last} become <{n} and their percentages are blanked, in every file "
+                                 "(registries' rule).", last=DEFAULT_THRESHOLD - 1, n=DEFAULT_THRESHOLD))
+    ids = box.toggle(_("Include patient identifiers"), key=f"{key}_ids",
+                     help=_("Off: no patient id in any file; the patient course uses a pseudonym (Patient A)."))
     options = BundleOptions(DEFAULT_THRESHOLD if suppress else None, ids)
     name, sha = cohort_identity()
     signature = hashlib.sha256(json.dumps([view.to_json(name, sha), suppress, ids], default=str).encode()).hexdigest()
     stored = st.session_state.get(_STORE)
     fresh = stored is not None and stored[0] == signature
-    if not fresh and box.button("Prepare meeting bundle", key=f"{key}_build",
-                                help="Deck, HTML, Word, Excel, figures and view.json in one zip."):
+    if not fresh and box.button(_("Prepare meeting bundle"), key=f"{key}_build",
+                                help=_("Deck, HTML, Word, Excel, figures and view.json in one zip.")):
         stored = _build(box, cohort, view, name, sha, options, events, signature)
     if stored is not None and stored[0] == signature:
         data = stored[1]
-        box.download_button("⬇ Meeting bundle (.zip)", data=lambda: data, file_name="myoscope_bundle.zip",
+        box.download_button(_("⬇ Meeting bundle (.zip)"), data=lambda: data, file_name="myoscope_bundle.zip",
                             mime="application/zip", key=f"{key}_download", on_click="ignore")
 
 
 def _build(box: Any, cohort: Cohort, view: ViewState, name: str, sha: str, options: BundleOptions, events: Any,
            signature: str) -> tuple[str, bytes] | None:
     """Build the zip with each stage shown; ``None`` (and a message) when it cannot be built."""
-    with box.status("Building the meeting bundle…", expanded=True) as status:
+    with box.status(_("Building the meeting bundle…"), expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(stage: str, fraction: float) -> None:
@@ -94,10 +95,10 @@ def _build(box: Any, cohort: Cohort, view: ViewState, name: str, sha: str, optio
         try:
             data = build_bundle(cohort, view, name, sha, options, progress, events=events)
         except ReportError as exc:
-            status.update(label="The bundle could not be built", state="error")
+            status.update(label=_("The bundle could not be built"), state="error")
             st.error(md(exc))
             return None
-        status.update(label="Meeting bundle ready", state="complete", expanded=False)
+        status.update(label=_("Meeting bundle ready"), state="complete", expanded=False)
     st.session_state[_STORE] = (signature, data)
     return signature, data
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.i18n import language
 from ui.state import FilteredCohort
 
 T = TypeVar("T")
@@ -107,6 +108,7 @@ def cached(fc: FilteredCohort, fn: Callable[..., T], *args: Any, **kwargs: Any) 
         frames[id(cohort.data)] = ("cohort", token)
     key = (
         f"{fn.__module__}.{getattr(fn, '__qualname__', repr(fn))}",
+        language(),  # results carry messages and notes in the language they were computed in
         tuple(_key_part(a, fc, frames) for a in args),
         tuple(sorted((k, _key_part(v, fc, frames)) for k, v in kwargs.items())),
     )

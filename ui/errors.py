@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
+from core.i18n import _
 from core.safe_text import md
 
 LOG = logging.getLogger("myoscope")
@@ -26,7 +27,7 @@ def guarded(where: str) -> Iterator[None]:
         yield
     except Exception as exc:
         LOG.exception("Unexpected error in %s", where)
-        st.error(
-            f"Something went wrong in {where} ({md(type(exc).__name__)}). Your cohort is still loaded: "
-            "try another option, or open another page. The details were written to the server log."
-        )
+        st.error(_(
+            "Something went wrong in {where} ({error}). Your cohort is still loaded: "
+            "try another option, or open another page. The details were written to the server log.",
+            where=where, error=md(type(exc).__name__)))

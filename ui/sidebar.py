@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.filters import FilterSpec
+from core.i18n import _, n_
 from core.presets import PRESETS
 from core.safe_text import md
-from core.schema import SUBTYPE_LABELS, SUBTYPE_VALUES
-from ui import view_ui
+from core.schema import SUBTYPE_VALUES
+from ui import lang, view_ui
 from ui.state import (
     SAMPLE_LABEL,
     init_state,
@@ -29,7 +30,8 @@ def _init_filter_widgets(options: list[str]) -> None:
     subtypes = list(spec.antibody_subtype or [])
     unknown = [s for s in subtypes if s not in options]
     if unknown:
-        ss["_url_error"] = f"Subtype(s) {md(', '.join(unknown))} from the link are not in this cohort and were ignored."
+        ss["_url_error"] = _("Subtype(s) {subtypes} from the link are not in this cohort and were ignored.",
+                             subtypes=md(", ".join(unknown)))
     ss["flt_subtype"] = [s for s in subtypes if s in options]
     lo = AGE_LO if spec.age_min is None else max(AGE_LO, min(AGE_HI, int(spec.age_min)))
     hi = AGE_HI if spec.age_max is None else max(AGE_LO, min(AGE_HI, int(spec.age_max)))
@@ -54,11 +56,14 @@ def render_sidebar() -> None:
     ss = st.session_state
     ss["_shell_run"] = True
     sb = st.sidebar
-    sb.markdown("### Cohort")
-    source = sb.radio("Source", ["Sample cohort", "My file"], key="source_choice", horizontal=True, label_visibility="collapsed")
+    lang.selector(sb)
+    sb.markdown("### " + _("Cohort"))
+    source_names = {"Sample cohort": _("Sample cohort"), "My file": _("My file")}
+    source = sb.radio(_("Source"), list(source_names), key="source_choice", horizontal=True, label_visibility="collapsed",
+                      format_func=source_names.get)
     if source == "My file":
-        up = sb.file_uploader("Cohort file (CSV, TSV or Excel)", type=["csv", "tsv", "txt", "xlsx", "xlsm"], key="cohort_upload",
-                              help="One row per patient. The file is read on this computer only and never modified.")
+        up = sb.file_uploader(_("Cohort file (CSV, TSV or Excel)"), type=["csv", "tsv", "txt", "xlsx", "xlsm"], key="cohort_upload",
+                              help=_("One row per patient. The file is read on this computer only and never modified."))
         if up is not None:
             uid = f"{up.file_id}:{up.name}"  # no hash of the whole file at every rerun
             if ss.get("upload_id") != uid:
@@ -67,18 +72,23 @@ def render_sidebar() -> None:
         use_sample()
     if ss.get("upload_error"):
         bad_name, why = ss["upload_error"]
-        sb.error(f"{md(bad_name)} could not be read: {md(why)} Still showing {md(ss.get('cohort_source', ''))}.")
+        sb.error(_("{file} could not be read: {why} Still showing {source}.", file=md(bad_name), why=md(why),
+                   source=md(source_label(ss.get("cohort_source", "")))))
     cohort = ss["cohort"]
     n = len(cohort.data)
-    source = md(ss.get("cohort_source", ""))
+    source = md(source_label(ss.get("cohort_source", "")))
     if cohort.blocking(()):
-        sb.error(f"{source}: {len(cohort.blocking(()))} problem(s) block the analysis — see the Cohort page.")
+        sb.error(n_("{source}: {n} problem blocks the analysis — see the Cohort page.",
+                    "{source}: {n} problems block the analysis — see the Cohort page.",
+                    len(cohort.blocking(())), source=source))
     else:
-        sb.caption(f"**{source}** — {n} patients")
+        sb.caption(n_("**{source}** — {n} patient", "**{source}** — {n} patients", n, source=source))
         if cohort.errors:
-            sb.warning(f"{len(cohort.errors)} error(s) in some columns: the views using them are stopped — see the Cohort page.")
+            sb.warning(n_("{n} error in some columns: the views using them are stopped — see the Cohort page.",
+                          "{n} errors in some columns: the views using them are stopped — see the Cohort page.",
+                          len(cohort.errors)))
 
-    sb.markdown("### Filters")
+    sb.markdown("### " + _("Filters"))
     df = cohort.data
     options = [v for v in SUBTYPE_VALUES if "antibody_subtype" in df and (df["antibody_subtype"] == v).any()]
     ss["_subtype_options"] = options
@@ -89,18 +99,22 @@ def render_sidebar() -> None:
     for text in shown:
         sb.warning(text)
     if shown:
-        sb.button("Dismiss these notes", key="notes_dismiss", on_click=view_ui.clear_notes)
+        sb.button(_("Dismiss these notes"), key="notes_dismiss", on_click=view_ui.clear_notes)
     ss["flt_subtype"] = [s for s in ss.get("flt_subtype", []) if s in options]
-    sb.multiselect("Antibody subtype (empty = all)", options, key="flt_subtype", format_func=lambda v: SUBTYPE_LABELS.get(v, v))
-    sb.slider("Age at diagnosis (years)", AGE_LO, AGE_HI, key="flt_age", help=f"Full range ({AGE_LO}–{AGE_HI}) = no age filter; {AGE_HI} means {AGE_HI} and over.")
-    sb.multiselect("Sex (empty = all)", ["F", "M"], key="flt_sex", format_func={"F": "Female", "M": "Male"}.get)
+    sb.multiselect(_("Antibody subtype (empty = all)"), options, key="flt_subtype", format_func=lang.shown_as(lang.subtype_label, options),
+                   placeholder=_("Choose options"))
+    sb.slider(_("Age at diagnosis (years)"), AGE_LO, AGE_HI, key="flt_age",
+              help=_("Full range ({lo}–{hi}) = no age filter; {hi} means {hi} and over.", lo=AGE_LO, hi=AGE_HI))
+    sb.multiselect(_("Sex (empty = all)"), ["F", "M"], key="flt_sex", format_func=lang.shown_as(lang.sex_label, ["F", "M"]), placeholder=_("Choose options"))
+    labels = lang.localized(cohort.dictionary)
     binary = [c for c in df.columns if cohort.dictionary.get(c).type == "binary" and df[c].notna().any()]
     ss["flt_yes"] = [c for c in ss.get("flt_yes", []) if c in binary]
     ss["flt_no"] = [c for c in ss.get("flt_no", []) if c in binary]
-    with sb.expander("More filters (any yes/no feature)", expanded=bool(ss["flt_yes"] or ss["flt_no"])):
-        st.multiselect("Must be yes", binary, key="flt_yes", format_func=cohort.dictionary.label)
-        st.multiselect("Must be no", [c for c in binary if c not in ss["flt_yes"]], key="flt_no", format_func=cohort.dictionary.label)
-    sb.button("Reset filters", on_click=_reset_filters, key="flt_reset")
+    with sb.expander(_("More filters (any yes/no feature)"), expanded=bool(ss["flt_yes"] or ss["flt_no"])):
+        st.multiselect(_("Must be yes"), binary, key="flt_yes", format_func=labels.label, placeholder=_("Choose options"))
+        st.multiselect(_("Must be no"), [c for c in binary if c not in ss["flt_yes"]], key="flt_no", format_func=labels.label,
+                       placeholder=_("Choose options"))
+    sb.button(_("Reset filters"), on_click=_reset_filters, key="flt_reset")
 
     lo, hi = ss["flt_age"]
     features = tuple(sorted([(c, (1.0,)) for c in ss["flt_yes"]] + [(c, (0.0,)) for c in ss["flt_no"]]))
@@ -112,28 +126,39 @@ def render_sidebar() -> None:
         features=features,
     )
     ss["filters"] = spec
-    sb.caption("The whole view (filters, splits, options) is in the page address: bookmark or share it.")
+    sb.caption(_("The whole view (filters, splits, options) is in the page address: bookmark or share it."))
 
     _views(sb)
-    sb.markdown("### Display")
-    sb.toggle("Presentation mode", key="presentation",
-              help="Slides: one figure or table per screen, large type, controls hidden; arrows ← → to move, "
-                   "a what-if bar to change the subtype or age live. In the address as g.present=1.")
-    sb.caption("Your data stays on this computer: nothing is sent anywhere, no usage statistics are collected.")
+    sb.markdown("### " + _("Display"))
+    sb.toggle(_("Presentation mode"), key="presentation",
+              help=_("Slides: one figure or table per screen, large type, controls hidden; arrows ← → to move, "
+                     "a what-if bar to change the subtype or age live. In the address as g.present=1."))
+    sb.caption(_("Your data stays on this computer: nothing is sent anywhere, no usage statistics are collected."))
 
 
 def _views(sb: st.delta_generator.DeltaGenerator) -> None:
     """Presets (one click each), the session's own presets, save / load view.json."""
     ss = st.session_state
-    sb.markdown("### Views")
+    sb.markdown("### " + _("Views"))
     for name in PRESETS:
-        sb.button(name, key=f"preset_{name}", on_click=view_ui.apply_preset, args=(name,), width="stretch")
+        sb.button(preset_label(name), key=f"preset_{name}", on_click=view_ui.apply_preset, args=(name,), width="stretch")
     mine = ss.get(view_ui.USER_PRESETS, {})
     for name in mine:
         sb.button(f"★ {name}", key=f"user_preset_{name}", on_click=view_ui.apply_preset, args=(name,), width="stretch")
-    with sb.expander("Save or load a view"):
+    with sb.expander(_("Save or load a view")):
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-        c1.text_input("Name", key="preset_name", placeholder="e.g. Mi2 women by cancer")
-        c2.button("Save as preset", key="preset_save", on_click=view_ui.save_preset)
+        c1.text_input(_("Name"), key="preset_name", placeholder=_("e.g. Mi2 women by cancer"))
+        c2.button(_("Save as preset"), key="preset_save", on_click=view_ui.save_preset)
         ss[view_ui.SAVE_SLOT] = st.empty()  # filled after the page (ui.view_ui.end): the view as shown
-        st.file_uploader("Load a view (view.json)", type=["json"], key="view_upload", on_change=view_ui.load_view_upload)
+        st.file_uploader(_("Load a view (view.json)"), type=["json"], key="view_upload", on_change=view_ui.load_view_upload)
+
+
+def preset_label(name: str) -> str:
+    """A bundled preset's name in the current language ("Monseau 2020 · Figure 1")."""
+    paper, _sep, what = name.partition(" · ")
+    return _("{paper} · {what}", paper=paper, what=_(what)) if what else name
+
+
+def source_label(source: str) -> str:
+    """The cohort source's name: the bundled sample's in the current language, a file's as is."""
+    return _(SAMPLE_LABEL) if source == SAMPLE_LABEL else source

@@ -16,6 +16,7 @@ import streamlit as st
 from core.cleaning import without_error_rows
 from core.events import EventsError, EventsTable, load_events
 from core.filters import FilterError, FilterSpec, apply_filters
+from core.i18n import _, n_
 from core.io import (
     SAMPLE_DIR,
     Cohort,
@@ -210,15 +211,18 @@ def filtered_cohort() -> FilteredCohort | None:
     cohort: Cohort | None = ss.get("cohort")
     if cohort is None or cohort.blocking(()) or cohort.data.empty:  # whole-file errors only
         return None
+    from ui.lang import localized
+
     spec = current_filters()
     try:
-        res = apply_filters(cohort.data, spec, cohort.dictionary)
+        res = apply_filters(cohort.data, spec, localized(cohort.dictionary))
     except FilterError as exc:
-        st.warning(f"{md(exc)} The filter is ignored.")
-        res = apply_filters(cohort.data, FilterSpec(), cohort.dictionary)
+        st.warning(_("{error} The filter is ignored.", error=md(exc)))
+        res = apply_filters(cohort.data, FilterSpec(), localized(cohort.dictionary))
         spec = FilterSpec()
     ss["_n_filtered"] = len(res.data)
-    return FilteredCohort(res.data, cohort.dictionary, spec, res.description(), res.n_before, ss.get("events"), ss.get("cohort_source", ""))
+    return FilteredCohort(res.data, localized(cohort.dictionary), spec, res.description(), res.n_before, ss.get("events"),
+                          ss.get("cohort_source", ""))
 
 
 def ensure_app_shell() -> None:
@@ -256,9 +260,10 @@ def require_clean_columns(columns: Iterable[str], view: str) -> None:
     by_col: dict[str, list[int]] = {}
     for p in errs:
         by_col.setdefault(str(p.column), []).append(int(p.row) if p.row is not None else 0)
-    parts = [f"{md(c)} ({len(rows)} error(s), first row {min(r for r in rows) or '-'})" for c, rows in by_col.items()]
-    st.error(f"{view} uses column(s) with errors: {', '.join(parts)}. Fix them in your file or in the Cohort "
-             "page's mapping (other views are not affected).")
+    parts = [n_("{column} ({n} error, first row {row})", "{column} ({n} errors, first row {row})", len(rows),
+                column=md(c), row=min(r for r in rows) or "-") for c, rows in by_col.items()]
+    st.error(_("{view} uses column(s) with errors: {columns}. Fix them in your file or in the Cohort "
+               "page's mapping (other views are not affected).", view=view, columns=", ".join(parts)))
     st.stop()
 
 
@@ -274,10 +279,11 @@ def require_filtered_cohort() -> FilteredCohort:
     ensure_app_shell()
     fc = filtered_cohort()
     if fc is None:
-        st.info("No valid cohort is loaded: open the **Cohort** page to fix the problems in your file, or switch back to the sample cohort in the sidebar.")
+        st.info(_("No valid cohort is loaded: open the **Cohort** page to fix the problems in your file, or switch back "
+                  "to the sample cohort in the sidebar."))
         st.stop()
     assert fc is not None
     if fc.data.empty:
-        st.warning(f"No patient matches the filters ({md(fc.description)}). Widen them in the sidebar.")
+        st.warning(_("No patient matches the filters ({filters}). Widen them in the sidebar.", filters=md(fc.description)))
         st.stop()
     return fc

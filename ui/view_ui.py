@@ -28,6 +28,7 @@ import streamlit as st
 
 from core.constants import QUERY_KEYS
 from core.filters import FilterSpec
+from core.i18n import _, fmt_number
 from core.io import SAMPLE_DIR
 from core.presets import PRESETS
 from core.safe_text import figure_safe, md
@@ -36,7 +37,6 @@ from core.view import (
     SETTINGS,
     ViewState,
     file_sha256,
-    filter_title,
     page_values,
 )
 
@@ -124,6 +124,8 @@ def begin(page: str) -> None:
     if not ss.get("_view_started"):
         ss["_view_started"] = True
         params = st.query_params.to_dict()
+        if "lang" in params:  # the address's short key of the language setting (g.lang is accepted too)
+            params["g.lang"] = params.pop("lang")
         view = ViewState.from_query_params({k: v for k, v in params.items() if k != "view"})
         for n in view.notes:
             note(md(n))
@@ -178,7 +180,8 @@ def end(page: str) -> None:
         for w, v in seeded.items():
             if w in present and present[w] != v and w in b.widgets:
                 label = SETTINGS[b.settings[0]].label or b.settings[0]
-                note(f"{md(label)}: the value of the link or view is not available here; the page's default is shown.")
+                note(_("{setting}: the value of the link or view is not available here; the page's default is shown.",
+                       setting=md(label)))
         for k, v in zip(b.settings, current, strict=True):
             default = SETTINGS[k].default
             if default is None:
@@ -192,10 +195,10 @@ def end(page: str) -> None:
     write_url(page)
     slot = ss.pop(SAVE_SLOT, None)
     if slot is not None:
-        slot.download_button("⬇ Save view (view.json)", data=view_json(page), file_name="view.json",
+        slot.download_button(_("⬇ Save view (view.json)"), data=view_json(page), file_name="view.json",
                              mime="application/json", key="view_save", on_click="ignore",
-                             help="Filters and every page's settings, the cohort file's name and SHA-256, versions. "
-                                  "No patient data (the selected patient is left out).")
+                             help=_("Filters and every page's settings, the cohort file's name and SHA-256, versions. "
+                                    "No patient data (the selected patient is left out)."))
 
 
 def write_url(page: str) -> None:
@@ -206,9 +209,11 @@ def write_url(page: str) -> None:
         shown.pop("g.slide", None)
     spec = ss.get("filters")
     wanted = ViewState(spec if isinstance(spec, FilterSpec) else FilterSpec(), shown).to_query_params()
+    if "g.lang" in wanted:  # the language is ?lang=fr in the address
+        wanted["lang"] = wanted.pop("g.lang")
     current = st.query_params.to_dict()
     for k in current:
-        if (k in QUERY_KEYS or "." in k or k == "view") and k not in wanted:
+        if (k in QUERY_KEYS or "." in k or k in ("view", "lang")) and k not in wanted:
             del st.query_params[k]
     for k, v in wanted.items():
         if current.get(k) != v:
@@ -220,7 +225,11 @@ def apply_view(view: ViewState, extra_notes: tuple[str, ...] = ()) -> None:
     """Put a whole view on screen (preset, saved view): every page's settings, the
     filters, and its page. Call from a callback or before the widgets are drawn."""
     ss = st.session_state
+    lang = values().get("g.lang")
     ss[VIEW] = {k: v for k, v in view.values.items()}
+    if "g.lang" not in ss[VIEW] and lang:  # a preset keeps the language; a saved view in French sets it
+        ss[VIEW]["g.lang"] = lang
+    ss.pop("ui_lang", None)
     if "g.present" not in ss[VIEW]:
         ss[VIEW]["g.present"] = bool(ss.get("presentation"))  # a view does not end a presentation
         if not ss[VIEW]["g.present"]:
@@ -241,11 +250,12 @@ def _read_local_view(path_text: str) -> ViewState | None:
     """``?view=path/to/view.json``: a view file on this computer (JSON only, size-limited)."""
     path = Path(path_text).expanduser()
     if path.suffix.lower() != ".json" or not path.is_file():
-        note(f"The view file {md(path_text)} named in the address was not found (a .json file on this computer); "
-             "the rest of the address is applied.")
+        note(_("The view file {file} named in the address was not found (a .json file on this computer); "
+               "the rest of the address is applied.", file=md(path_text)))
         return None
     if path.stat().st_size > MAX_VIEW_FILE:
-        note(f"The view file {md(path.name)} is larger than a view can be ({MAX_VIEW_FILE:,} bytes): ignored.")
+        note(_("The view file {file} is larger than a view can be ({size} bytes): ignored.", file=md(path.name),
+               size=fmt_number(MAX_VIEW_FILE, 0)))
         return None
     return _load_view_bytes(path.read_bytes(), path.name)
 
@@ -261,25 +271,30 @@ def _load_view_bytes(data: bytes, name: str) -> ViewState | None:
     sha = cohort_sha()
     if record.get("sha256") and record["sha256"] != sha:
         src = st.session_state.get("cohort_source", "")
-        note(f"{md(name)} was saved on another cohort file ({md(record.get('file') or 'unnamed')}, "
-             f"SHA-256 {md(record['sha256'][:12])}…) than the one loaded ({md(src)}, {sha[:12]}…): "
-             "its settings were applied, but the numbers can differ.")
+        note(_("{name} was saved on another cohort file ({file}, SHA-256 {sha}…) than the one loaded "
+               "({source}, {loaded}…): its settings were applied, but the numbers can differ.",
+               name=md(name), file=md(record.get("file") or _("unnamed")), sha=md(record["sha256"][:12]),
+               source=md(src), loaded=sha[:12]))
     return view
 
 
 def load_view_upload() -> None:
     """Callback of the sidebar's view uploader."""
+    from ui.lang import sync
+
+    sync()
     up = st.session_state.get("view_upload")
     if up is None:
         return
     data = up.getvalue()
     if len(data) > MAX_VIEW_FILE:
-        note(f"{md(up.name)} is larger than a view can be: ignored.")
+        note(_("{file} is larger than a view can be: ignored.", file=md(up.name)))
         return
     view = _load_view_bytes(data, up.name)
     if view is not None:
         apply_view(view)
-        note(f"View {md(up.name)} applied.")
+        sync()
+        note(_("View {file} applied.", file=md(up.name)))
 
 
 def apply_preset(name: str) -> None:
@@ -291,10 +306,13 @@ def apply_preset(name: str) -> None:
 
 def save_preset() -> None:
     """Callback: the current view becomes a named preset of this session."""
+    from ui.lang import sync
+
+    sync()
     ss = st.session_state
     name = str(ss.get("preset_name", "")).strip()
     if not name:
-        note("Type a name for the preset first.")
+        note(_("Type a name for the preset first."))
         return
     ss.setdefault(USER_PRESETS, {})[name] = current_view(ss.get("_view_page", ""))
     ss["preset_name"] = ""
@@ -324,7 +342,8 @@ class Slide:
     styled: bool = False  # the page drew the figure for a slide (large type): shown as is
 
 
-#: Footnotes of the figures whose page gives no slide of its own (by figure name).
+#: Footnotes of the figures whose page gives no slide of its own (by figure name); msgids,
+#: translated when shown.
 FOOTNOTES = {
     "forest_plot": "Odds ratios (conditional MLE) with exact 95% CI; Fisher's exact test.",
     "subtype_heatmap": "Each subtype vs all other patients with a known subtype; * P < .05, Fisher's exact test.",
@@ -332,6 +351,50 @@ FOOTNOTES = {
     "ifn_fc_chart": "Fold change of each interferon-stimulated gene vs healthy controls (2^-ΔΔCt, Rice et al. 2013).",
     "ifn_score_chart": "Interferon score: median fold change of 6 genes (Rice et al. 2013); positive above the threshold.",
 }
+#: Slide titles of those figures (msgids).
+FIGURE_TITLES = {
+    "forest_plot": "forest plot", "subtype_heatmap": "subtype heatmap", "context_km": "survival of the patient's group",
+    "ifn_fc_chart": "interferon fold changes", "ifn_score_chart": "interferon scores",
+}
+
+
+def _footnotes() -> dict[str, str]:
+    return {
+        "forest_plot": _("Odds ratios (conditional MLE) with exact 95% CI; Fisher's exact test."),
+        "subtype_heatmap": _("Each subtype vs all other patients with a known subtype; * P < .05, Fisher's exact test."),
+        "context_km": _("Kaplan-Meier, overall survival from diagnosis, the patient's subtype vs the others; log-rank test."),
+        "ifn_fc_chart": _("Fold change of each interferon-stimulated gene vs healthy controls (2^-ΔΔCt, Rice et al. 2013)."),
+        "ifn_score_chart": _("Interferon score: median fold change of 6 genes (Rice et al. 2013); positive above the threshold."),
+    }
+
+
+def _figure_titles() -> dict[str, str]:
+    return {"forest_plot": _("forest plot"), "subtype_heatmap": _("subtype heatmap"),
+            "context_km": _("survival of the patient's group"), "ifn_fc_chart": _("interferon fold changes"),
+            "ifn_score_chart": _("interferon scores")}
+
+
+def filter_title(filters: FilterSpec) -> str:
+    """Short subgroup text for a slide title (``Anti-Mi2, age ≥ 50, women``; ``All patients``), in
+    the current language (:func:`core.view.filter_title` in words of this language)."""
+    from ui.lang import subtype_label
+
+    parts: list[str] = []
+    if filters.antibody_subtype:
+        parts.append(" + ".join(subtype_label(s) for s in filters.antibody_subtype))
+    if filters.age_min is not None and filters.age_max is not None:
+        parts.append(_("age {lo}–{hi}", lo=fmt_number(filters.age_min, 0), hi=fmt_number(filters.age_max, 0)))
+    elif filters.age_min is not None:
+        parts.append(_("age ≥ {lo}", lo=fmt_number(filters.age_min, 0)))
+    elif filters.age_max is not None:
+        parts.append(_("age ≤ {hi}", hi=fmt_number(filters.age_max, 0)))
+    if filters.sex:
+        parts.append(" + ".join({"F": _("women"), "M": _("men")}.get(s, s) for s in filters.sex))
+    for col, vals in filters.features:
+        parts.append(_("{column} = {values}", column=col,
+                       values="/".join({1.0: _("yes"), 0.0: _("no")}.get(v, str(v)) for v in vals)))
+    text = ", ".join(parts) or _("All patients")
+    return text[0].upper() + text[1:]
 
 
 def presenting() -> bool:
@@ -347,12 +410,12 @@ def add_slide(slide: Slide) -> None:
 def default_slide(basename: str) -> Slide:
     """A slide for a figure whose page gave no title: its name and the filtered n."""
     ss = st.session_state
-    title = basename.replace("_", " ")
+    title = _figure_titles().get(basename, basename.replace("_", " "))
     grouping = ss.get("_grouping_cmp_group") if basename in FOOTNOTES else None
     n = ss.get("_n_filtered")
     if grouping:
-        title, n = f"{title}, {grouping[0]}", grouping[1]
-    return Slide(title, n, FOOTNOTES.get(basename, ""))
+        title, n = _("{title}, {grouping}", title=title, grouping=grouping[0]), grouping[1]
+    return Slide(title, n, _footnotes().get(basename, ""))
 
 
 def _step(delta: int) -> None:
@@ -434,15 +497,17 @@ def render_deck(slot: Any) -> bool:
     ss["_deck_size"] = len(deck)
     with slot:
         if not deck:
-            st.info("This page has no figure or table to present with these filters: the page is shown as is. "
-                    "Open Survival, Compare groups or Cancer risk, or widen the filters.")
+            st.info(_("This page has no figure or table to present with these filters: the page is shown as is. "
+                      "Open Survival, Compare groups or Cancer risk, or widen the filters."))
             _controls(0, 0)
             return False
         i = max(0, min(len(deck) - 1, int(values().get("g.slide", 0))))
         s = deck[i]
         spec = ss.get("filters") if isinstance(ss.get("filters"), FilterSpec) else FilterSpec()
-        n_text = f" · n = {s.n}" if s.n is not None else ""
-        st.markdown(f"## {md(filter_title(spec))} · {md(s.title)}{n_text}")
+        if s.n is not None:
+            st.markdown("## " + _("{filters} · {title} · n = {n}", filters=md(filter_title(spec)), title=md(s.title), n=s.n))
+        else:
+            st.markdown("## " + _("{filters} · {title}", filters=md(filter_title(spec)), title=md(s.title)))
         if s.figure is not None:
             fig = go.Figure(s.figure)  # a copy: large type for the back of the room
             if not s.styled:
@@ -462,20 +527,20 @@ def render_deck(slot: Any) -> bool:
 def _controls(i: int, n: int) -> None:
     ss = st.session_state
     c = st.columns([0.8, 0.6, 0.8, 2.4, 2.2, 0.9], vertical_alignment="bottom")
-    c[0].button("◀ Previous", key="slide_prev", on_click=_step, args=(-1,), disabled=i <= 0, width="stretch")
+    c[0].button(_("◀ Previous"), key="slide_prev", on_click=_step, args=(-1,), disabled=i <= 0, width="stretch")
     c[1].markdown(f"**{i + 1 if n else 0} / {n}**")
-    c[2].button("Next ▶", key="slide_next", on_click=_step, args=(1,), disabled=i >= n - 1, width="stretch")
+    c[2].button(_("Next ▶"), key="slide_next", on_click=_step, args=(1,), disabled=i >= n - 1, width="stretch")
     options = ss.get("_subtype_options", [])
-    from core.schema import SUBTYPE_LABELS
+    from ui.lang import shown_as, subtype_label
 
     ss["wi_subtype"] = [s for s in ss.get("flt_subtype", []) if s in options]
-    c[3].multiselect("What if: subtype", options, key="wi_subtype", on_change=_whatif_subtype,
-                     format_func=lambda v: SUBTYPE_LABELS.get(v, v), placeholder="all subtypes")
+    c[3].multiselect(_("What if: subtype"), options, key="wi_subtype", on_change=_whatif_subtype,
+                     format_func=shown_as(subtype_label, options), placeholder=_("all subtypes"))
     ss["wi_age"] = tuple(ss.get("flt_age", (0, 100)))
-    c[4].slider("What if: age at diagnosis", 0, 100, key="wi_age", on_change=_whatif_age)
-    c[5].button("Exit", key="slide_exit", on_click=_exit, width="stretch", help="Leave presentation mode")
+    c[4].slider(_("What if: age at diagnosis"), 0, 100, key="wi_age", on_change=_whatif_age)
+    c[5].button(_("Exit"), key="slide_exit", on_click=_exit, width="stretch", help=_("Leave presentation mode"))
 
 
 def fmt_num(x: float | None, digits: int = 1) -> str:
     """A number for a slide ("—" when missing)."""
-    return "—" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+    return "—" if x is None or not math.isfinite(x) else fmt_number(x, digits)

@@ -25,19 +25,29 @@ from core.groups import (
     category_levels,
     grouping_choices,
 )
+from core.i18n import _
 from core.privacy import DEFAULT_THRESHOLD, private_table, suppress_figure_text
 from core.safe_text import figure_safe, md
-from core.schema import SUBTYPE_LABELS, DataDictionary
+from core.schema import DataDictionary
 from core.view import split_from_values, split_values
 from ui import view_ui
+from ui.lang import shown_as, subtype_label
 
-GROUP_KINDS = {
+GROUP_KINDS = {  # msgids, shown translated (format_func); the keys are the widget's values
     "subtype": "Antibody subtype vs the rest",
     "binary": "A yes/no column (e.g. cancer, anti-Mi2)",
     "category": "Values of a categorical column",
     "age": "Age at diagnosis cut-off",
     "cutoff": "A number column cut-off (e.g. CK, MMT-8)",
 }
+LEVELS_KIND = "Every level of a column (2 or more groups)"
+
+
+def _kind_names() -> dict[str, str]:
+    return {"subtype": _("Antibody subtype vs the rest"), "binary": _("A yes/no column (e.g. cancer, anti-Mi2)"),
+            "category": _("Values of a categorical column"), "age": _("Age at diagnosis cut-off"),
+            "cutoff": _("A number column cut-off (e.g. CK, MMT-8)"),
+            "levels": _("Every level of a column (2 or more groups)")}
 #: URL letter of each split picker's settings (``c.kind``, ``s.by``, ...), by widget key.
 PICKER_PREFIX = {"cmp_group": "c", "surv_group": "s"}
 #: Picker (widget key) -> the page whose default split it uses (core.defaults).
@@ -140,8 +150,8 @@ def _prepare_picker(key: str, df: pd.DataFrame, dictionary: DataDictionary, kind
             except TypeError:
                 spec = None
             if spec is None or not _valid(spec, kinds, choices, numbers):
-                why = (f"The split of the link or view ({md(requested.get('kind'))} {md(requested.get('column', ''))}) "
-                       "cannot be used on this cohort: the default split is shown.")
+                why = _("The split of the link or view ({kind} {column}) cannot be used on this cohort: the default "
+                        "split is shown.", kind=md(requested.get("kind")), column=md(requested.get("column", "")))
                 view_ui.note(why)
                 st.warning(why)
                 spec = None
@@ -190,7 +200,7 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
     numbers = choices.get("cutoff") or _number_columns(df, dictionary)
     kinds = dict(GROUP_KINDS)
     if multi:  # a yes/no split first, then any number of levels
-        kinds = {"binary": kinds.pop("binary"), "levels": "Every level of a column (2 or more groups)", **kinds}
+        kinds = {"binary": kinds.pop("binary"), "levels": LEVELS_KIND, **kinds}
     if not choices["subtype"]:
         kinds.pop("subtype", None)
     if not choices["binary"]:
@@ -202,41 +212,44 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
     if not numbers or not _cutoff_supported():
         kinds.pop("cutoff", None)
     if not kinds:
-        st.warning("This cohort has no column to split it by.")
+        st.warning(_("This cohort has no column to split it by."))
         st.stop()
     _prepare_picker(key, df, dictionary, kinds, choices, numbers)
     c1, c2 = st.columns([1, 2])
-    kind = c1.selectbox("Split patients by", list(kinds), format_func=kinds.get, key=f"{key}_kind")
+    names = _kind_names()
+    kind = c1.selectbox(_("Split patients by"), list(kinds), format_func=lambda k: names.get(k, k), key=f"{key}_kind")
     try:
         if kind == "subtype":
-            sub = c2.selectbox("Group A: subtype", choices["subtype"], format_func=lambda v: SUBTYPE_LABELS.get(v, v), key=f"{key}_subtype")
+            sub = c2.selectbox(_("Group A: subtype"), choices["subtype"], format_func=shown_as(subtype_label, choices["subtype"]), key=f"{key}_subtype")
             spec = GroupSpec("subtype", "antibody_subtype", (sub,))
         elif kind == "binary":
             cols = choices["binary"]
             if st.session_state.get(f"{key}_binary") not in cols:  # first shown: anti-Mi2 (before: the default)
                 st.session_state[f"{key}_binary"] = "anti_mi2" if "anti_mi2" in cols else cols[0]
-            col = c2.selectbox("Column (group A = yes/positive)", cols, format_func=dictionary.label, key=f"{key}_binary")
+            col = c2.selectbox(_("Column (group A = yes/positive)"), cols, format_func=dictionary.label, key=f"{key}_binary")
             spec = GroupSpec("binary", col)
         elif kind == "category":
-            col = c2.selectbox("Column", choices["category"], format_func=dictionary.label, key=f"{key}_cat")
+            col = c2.selectbox(_("Column"), choices["category"], format_func=dictionary.label, key=f"{key}_cat")
             values = category_levels(df[col])
             d1, d2 = st.columns(2)
-            a = d1.multiselect("Group A values", values, default=values[:1], key=f"{key}_cat_a_{col}")
-            b = d2.multiselect("Group B values (empty = all others)", [v for v in values if v not in a], key=f"{key}_cat_b_{col}")
+            a = d1.multiselect(_("Group A values"), values, default=values[:1], key=f"{key}_cat_a_{col}",
+                               placeholder=_("Choose options"))
+            b = d2.multiselect(_("Group B values (empty = all others)"), [v for v in values if v not in a], key=f"{key}_cat_b_{col}",
+                               placeholder=_("Choose options"))
             spec = GroupSpec("category", col, tuple(a), tuple(b))
         elif kind == "levels":
             options = ["antibody_subtype"] + choices["binary"] + [c for c in choices["category"] if c != "antibody_subtype"]
-            col = c2.selectbox("Column", options, format_func=dictionary.label, key=f"{key}_levels")
+            col = c2.selectbox(_("Column"), options, format_func=dictionary.label, key=f"{key}_levels")
             spec = GroupSpec("levels", col)
         elif kind == "cutoff":
             d1, d2 = c2.columns([2, 1])
-            col = d1.selectbox("Column (group A: ≥ cut-off)", numbers, format_func=dictionary.label, key=f"{key}_cutcol")
+            col = d1.selectbox(_("Column (group A: ≥ cut-off)"), numbers, format_func=dictionary.label, key=f"{key}_cutcol")
             med = float(df[col].median())
-            cut = d2.number_input("Cut-off", value=float(f"{med:.3g}"), key=f"{key}_cut_{col}",
-                                  help="Group A: value ≥ cut-off; group B: value < cut-off; missing: in neither group.")
+            cut = d2.number_input(_("Cut-off"), value=float(f"{med:.3g}"), key=f"{key}_cut_{col}",
+                                  help=_("Group A: value ≥ cut-off; group B: value < cut-off; missing: in neither group."))
             spec = GroupSpec("cutoff", col, cutoff=float(cut))  # type: ignore[arg-type]
         else:
-            cut = c2.number_input("Cut-off (years): group A is age ≥ cut-off", min_value=1.0, max_value=110.0, value=50.0, step=1.0, key=f"{key}_age")
+            cut = c2.number_input(_("Cut-off (years): group A is age ≥ cut-off"), min_value=1.0, max_value=110.0, value=50.0, step=1.0, key=f"{key}_age")
             spec = GroupSpec("age", "age_at_diagnosis", cutoff=float(cut))
         grouping = assign_groups(df, spec, dictionary)
     except GroupingError as exc:
@@ -255,14 +268,14 @@ def _table_slides(df: pd.DataFrame, basename: str) -> None:
     """A long table as slides of a few rows each (its first row, the group sizes, on each)."""
     per = SLIDE_TABLES[basename]
     grouping = st.session_state.get("_grouping_cmp_group")
-    title, n = (f"Table I, {grouping[0]}", grouping[1]) if grouping else ("Table I", None)
+    title, n = (_("Table I, {grouping}", grouping=grouping[0]), grouping[1]) if grouping else (_("Table I"), None)
     head, body = df.iloc[:1], df.iloc[1:]
     parts = max(1, -(-len(body) // per))
-    note = ("n/N (%): two-sided Fisher's exact test, OR by conditional MLE with exact 95% CI; median (IQR): "
-            "Mann-Whitney U (Kruskal-Wallis for three groups or more); missing values left out of each row.")
+    note = _("n/N (%): two-sided Fisher's exact test, OR by conditional MLE with exact 95% CI; median (IQR): "
+             "Mann-Whitney U (Kruskal-Wallis for three groups or more); missing values left out of each row.")
     for i in range(parts):
         chunk = pd.concat([head, body.iloc[i * per:(i + 1) * per]]).set_index(df.columns[0])
-        view_ui.add_slide(view_ui.Slide(f"{title} ({i + 1}/{parts})", n, note, table=chunk))
+        view_ui.add_slide(view_ui.Slide(_("{title} ({i}/{n})", title=title, i=i + 1, n=parts), n, note, table=chunk))
 
 
 def download_table(df: pd.DataFrame, basename: str, key: str, title: str = "", footnote: str = "") -> None:
@@ -275,9 +288,9 @@ def download_table(df: pd.DataFrame, basename: str, key: str, title: str = "", f
     name = _safe(basename)
     df = _private(df)
     c1, c2, c3 = st.columns(3)
-    c1.download_button("⬇ CSV", data=lambda: table_to_csv(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")
-    c2.download_button("⬇ Excel", data=lambda: table_to_xlsx(df, title=title, footnote=footnote), file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx", on_click="ignore")
-    c3.download_button("⬇ Word", data=lambda: table_to_docx(df, title=title, footnote=footnote), file_name=f"{name}.docx", mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", key=f"{key}_docx", on_click="ignore")
+    c1.download_button(_("⬇ CSV"), data=lambda: table_to_csv(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")
+    c2.download_button(_("⬇ Excel"), data=lambda: table_to_xlsx(df, title=title, footnote=footnote), file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx", on_click="ignore")
+    c3.download_button(_("⬇ Word"), data=lambda: table_to_docx(df, title=title, footnote=footnote), file_name=f"{name}.docx", mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", key=f"{key}_docx", on_click="ignore")
 
 
 def _private(df: pd.DataFrame) -> pd.DataFrame:
@@ -306,8 +319,8 @@ def download_figure(fig: object, basename: str, key: str) -> None:
     """
     name = _safe(basename)
     c1, c2 = st.columns(2)
-    c1.download_button("⬇ PNG (slide)", data=_render(fig, "png"), file_name=f"{name}.png", mime="image/png", key=f"{key}_png", on_click="ignore")
-    c2.download_button("⬇ SVG", data=_render(fig, "svg"), file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
+    c1.download_button(_("⬇ PNG (slide)"), data=_render(fig, "png"), file_name=f"{name}.png", mime="image/png", key=f"{key}_png", on_click="ignore")
+    c2.download_button(_("⬇ SVG"), data=_render(fig, "svg"), file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
 
 
 def show_figure(fig: object, basename: str, key: str, slide: view_ui.Slide | None = None) -> None:
@@ -339,6 +352,6 @@ def show_guardrails(messages: list[str]) -> None:
 
 def methods_box(text: str, key: str, basename: str = "methods") -> None:
     """The methods paragraph, copyable and downloadable."""
-    with st.expander("Methods text (for your manuscript)"):
+    with st.expander(_("Methods text (for your manuscript)")):
         st.markdown(md(text))
-        st.download_button("⬇ Methods (.txt)", data=text.encode("utf-8"), file_name=f"{_safe(basename)}.txt", mime="text/plain", key=f"{key}_methods", on_click="ignore")
+        st.download_button(_("⬇ Methods (.txt)"), data=text.encode("utf-8"), file_name=f"{_safe(basename)}.txt", mime="text/plain", key=f"{key}_methods", on_click="ignore")

@@ -153,7 +153,7 @@ def test_keep_going_without_the_rows_with_errors(tmp_path):
     assert "must be fixed before analysis" in at.error[0].value
     at.button(key="aside_on").click().run()
     assert not at.exception
-    assert any("2 row(s) with errors are set aside" in i.value for i in at.info)
+    assert any("2 rows with errors are set aside" in i.value for i in at.info)
     assert metric(at, "Patients") == "11"
     at.switch_page("pages/compare.py").run()
     assert not at.exception and not any("No valid cohort" in i.value for i in at.info)

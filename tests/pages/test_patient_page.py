@@ -117,7 +117,7 @@ def test_interferon_calculator_example_and_add_to_timeline() -> None:
     assert table.at["MDA5-M0", "score"] == pytest.approx(19.0, rel=2e-3)
     assert table.at["MDA5-M9", "score"] == pytest.approx(0.9, rel=2e-3)
     assert bool(table.at["MDA5-M0", "positive"]) and not bool(table.at["MDA5-M9", "positive"])
-    assert "2/4** patient sample(s) positive" in _texts(at)
+    assert "2/4** patient samples positive" in _texts(at)
     assert "duplicated" not in _texts(at)  # the note says 'more than one well'
     assert any("more than one well" in i.value for i in at.info)
     # Rice threshold: same reading for these samples
