@@ -892,10 +892,10 @@ def methods_text(
     win = window_description(result.window_before_years, result.window_after_years)
     level = _loc(f"{100 * result.conf_level:g}")
     ci_txt = {
-        "exact": lambda: _("exact Poisson limits (chi-square quantiles)"),
-        "midp": lambda: _("mid-p exact Poisson limits"),
-        "byar": lambda: _("Byar's approximation"),
-        "wald": lambda: _("log-Wald limits, exp(ln(O/E) ± z/√O)"),
+        "exact": lambda: _("used exact Poisson limits (chi-square quantiles)"),
+        "midp": lambda: _("used mid-p exact Poisson limits"),
+        "byar": lambda: _("used Byar's approximation"),
+        "wald": lambda: _("used log-Wald limits, exp(ln(O/E) ± z/√O)"),
     }[result.ci_method]()
     values = {"rates": rates_txt, "window": win, "level": level, "ci": ci_txt}
     parts = [_("Patients: {filters}.", filters=filters_description)] if filters_description else []
@@ -911,7 +911,7 @@ def methods_text(
             "counted as days/365.25; without a date of birth, age was the age at diagnosis plus "
             "the time since diagnosis. A patient whose first cancer preceded the window "
             "contributed neither person-time nor a case; a cancer was counted if it was the "
-            "patient's first and fell inside the window. {level}% confidence intervals used "
+            "patient's first and fell inside the window. {level}% confidence intervals "
             "{ci}; the P value is from the two-sided exact Poisson test (as R "
             "poisson.test). The excess absolute risk is (O − E) per 1,000 person-years.", **values))
     else:
@@ -926,7 +926,7 @@ def methods_text(
             "counted as days/365.25; without a date of birth, age was the age at diagnosis plus "
             "the time since diagnosis. A patient whose first cancer preceded the window "
             "contributed neither person-time nor a case; a cancer was counted if it was the "
-            "patient's first and fell inside the window. {level}% confidence intervals used "
+            "patient's first and fell inside the window. {level}% confidence intervals "
             "{ci}; the P value is from the two-sided exact Poisson test (as R "
             "poisson.test). The excess absolute risk is (O − E) per 1,000 person-years.", **values))
     if len(result.excluded):

@@ -223,12 +223,17 @@ def require_groups(labels: pd.Series, order: list[str], description: str = "") -
         if int(counts.get(g, 0)) == 0:
             others = ", ".join(f"{h!r}: {int(counts.get(h, 0))}" for h in order if h != g)
             n_none = int(labels.isna().sum())
+            values = {"group": g, "split": description or _("this split"), "others": others}
             raise GroupingError(n_(
                 "group {group!r} has no patient: {split} leaves it empty "
                 "(other groups {others}; {n} patient(s) in no group).",
                 "group {group!r} has no patient: {split} leaves it empty "
-                "(other groups {others}; {n} patient(s) in no group).",
-                n_none, group=g, split=description or _("this split"), others=others or _("none"),
+                "(other groups {others}; {n} patient(s) in no group).", n_none, **values,
+            ) if others else n_(
+                "group {group!r} has no patient: {split} leaves it empty "
+                "(other groups none; {n} patient(s) in no group).",
+                "group {group!r} has no patient: {split} leaves it empty "
+                "(other groups none; {n} patient(s) in no group).", n_none, **values,
             ))
 
 

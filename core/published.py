@@ -143,7 +143,10 @@ def _count_pairs(cols: list[str]) -> tuple[str, str]:
         problems.append(_(
             "expected exactly two count pairs n_<group>/N_<group> (group A first, e.g. n_mi2_pos, "
             "N_mi2_pos, n_mi2_neg, N_mi2_neg); found {n}: {pairs}",
-            n=len(pairs), pairs=", ".join(f"n_{p}/N_{p}" for p in pairs) or _("none"),
+            n=len(pairs), pairs=", ".join(f"n_{p}/N_{p}" for p in pairs),
+        ) if pairs else _(
+            "expected exactly two count pairs n_<group>/N_<group> (group A first, e.g. n_mi2_pos, "
+            "N_mi2_pos, n_mi2_neg, N_mi2_neg); found 0: none"
         ))
     if problems:
         raise PublishedTableError(_(

@@ -1592,8 +1592,11 @@ def _time_sentence(data: Any, name: Callable[[str], str]) -> str:
         return _("Time to {event} was measured from {origin} ({event_date} for patients with the event); patients "
                  "without the event were censored at {censor_date}. Times are in years (1 year = 365.25 days).",
                  **values)
+    if data.unit == "days":
+        return _("Time to {event} was measured from {origin} ({event_date} for patients with the event); patients "
+                 "without the event were censored at {censor_date}. Times are in days.", **values)
     return _("Time to {event} was measured from {origin} ({event_date} for patients with the event); patients "
-             "without the event were censored at {censor_date}. Times are in {unit}.", unit=_(data.unit), **values)
+             "without the event were censored at {censor_date}. Times are in {unit}.", unit=data.unit, **values)
 
 
 def _cox_sentence(cox: Any, pct: int, name: Callable[[str], str]) -> str:
@@ -1647,14 +1650,18 @@ def methods_text(
             ))
     if filters_description:
         parts.append(_("Cohort: {filters}.", filters=filters_description))
-    transform = CONF_TYPE_LABELS.get(result.conf_type)
+    transform = {
+        "log": lambda: _("the log transform (R survfit default)"),
+        "log-log": lambda: _("the log-log transform (lifelines default)"),
+        "plain": lambda: _("the plain (linear, untransformed)"),
+    }.get(result.conf_type, lambda: result.conf_type)()
     parts.append(_(
         "Survival was estimated with the Kaplan-Meier method; pointwise "
-        "{level}% confidence intervals use Greenwood's variance with the "
+        "{level}% confidence intervals use Greenwood's variance with "
         "{transform}. Median survival and its "
         "confidence interval follow Brookmeyer and Crowley, as R's survfit. "
         "Tied times are handled as in R (events before censorings).",
-        level=pct, transform=_(transform) if transform else result.conf_type,
+        level=pct, transform=transform,
     ))
     if result.logrank is not None:
         counts = {"n": len(result.groups), "df": result.logrank.df}
