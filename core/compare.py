@@ -41,7 +41,7 @@ import pandas as pd
 from core.constants import MIN_GROUP_SIZE, MIN_NON_MISSING
 from core.formatting import format_n_of_N, format_p
 from core.groups import category_levels, category_strings
-from core.i18n import _, fmt_ci_label, language, n_
+from core.i18n import _, core_label, fmt_ci_label, language, n_
 from core.schema import SUBTYPE_LABELS, DataDictionary, FeatureInfo
 from core.stats import (
     FISHER_MAX_TABLES,
@@ -536,7 +536,7 @@ def display_table(result: ComparisonResult, header_row: bool = True,
     for rec in result.rows.to_dict("records"):
         row = {c: "" for c in cols}
         if rec["type"] == "binary":
-            row["Feature"] = rec["label"]
+            row["Feature"] = core_label(rec["feature"], rec["label"])
             row[result.group_a] = format_n_of_N(int(rec["n_a"]), int(rec["N_a"]))
             row[result.group_b] = format_n_of_N(int(rec["n_b"]), int(rec["N_b"]))
             row[or_col] = format_or_ci(rec["odds_ratio"], rec["or_ci_low"], rec["or_ci_high"])
@@ -558,8 +558,8 @@ def display_table(result: ComparisonResult, header_row: bool = True,
 def _median_label(rec: dict[str, Any]) -> str:
     """``Label (unit), median (IQR)`` of a continuous row."""
     if rec.get("unit"):
-        return _("{label} ({unit}), median (IQR)", label=rec["label"], unit=rec["unit"])
-    return _("{label}, median (IQR)", label=rec["label"])
+        return _("{label} ({unit}), median (IQR)", label=core_label(rec["feature"], rec["label"]), unit=rec["unit"])
+    return _("{label}, median (IQR)", label=core_label(rec["feature"], rec["label"]))
 
 
 def _headers(table: pd.DataFrame) -> pd.DataFrame:
@@ -1010,7 +1010,7 @@ def _adjust_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
 def _multi_guardrails(sizes: dict[str, int], features: pd.DataFrame) -> list[str]:
     """Small groups, and every feature tested with chi-square instead of Fisher."""
     out = [_small_group(g, n) for g, n in sizes.items() if n < MIN_GROUP_SIZE]
-    out += [_("{label}: {warning}.", label=r["label"], warning=r["warning"])
+    out += [_("{label}: {warning}.", label=core_label(r["feature"], r["label"]), warning=r["warning"])
             for r in features.to_dict("records") if r["warning"]]
     return out
 
@@ -1051,11 +1051,11 @@ def _display_feature(rec: dict[str, Any], fc: pd.DataFrame, columns: list[str], 
         rows.append({**blank, "Characteristic": _median_label(rec), "P": p,
                      **{g: _median_only(v, dec) for g, v in zip(columns, vals)}})
     elif rec["type"] == "binary":
-        rows.append({**blank, "Characteristic": rec["label"], "P": p,
+        rows.append({**blank, "Characteristic": core_label(rec["feature"], rec["label"]), "P": p,
                      **{g: format_n_of_N(int(by[("value", "", g)]["n"]), int(by[("value", "", g)]["N"]))
                         for g in columns}})
     else:
-        rows.append({**blank, "Characteristic": _("{label}, n/N (%)", label=rec["label"]), "P": p})
+        rows.append({**blank, "Characteristic": _("{label}, n/N (%)", label=core_label(rec["feature"], rec["label"])), "P": p})
         for level in dict.fromkeys(r["level"] for r in by.values() if r["row"] == "level"):
             rows.append({**blank, "Characteristic": f"{indent}{level}",
                          **{g: format_n_of_N(int(by[("level", level, g)]["n"]), int(by[("level", level, g)]["N"]))

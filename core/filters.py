@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.i18n import _, language, n_
+from core.i18n import _, core_label, language, n_
 from core.schema import SUBTYPE_LABELS, DataDictionary
 
 
@@ -250,7 +250,7 @@ def apply_filters(df: pd.DataFrame, spec: FilterSpec, dictionary: DataDictionary
         if col not in df:
             raise FilterError(_("The filter on {column!r} refers to a column this cohort does not have.", column=col))
         shown = ", ".join(_show(v) for v in values)
-        step(f"{dictionary.label(col)}: {shown}", df[col].isin(values))
+        step(_("{column}: {values}", column=core_label(col, dictionary.label(col)), values=shown), df[col].isin(values))
     out = df[mask]
     return FilterResult(out, len(df), len(out), tuple(steps))
 

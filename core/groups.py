@@ -37,7 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from core.i18n import _, language, n_
+from core.i18n import _, core_label, language, n_
 from core.schema import (
     DM_ANTIBODIES,
     SUBTYPE_LABELS,
@@ -244,9 +244,9 @@ def binary_labels(column: str, dictionary: DataDictionary) -> tuple[str, str]:
         base = SUBTYPE_LABELS[DM_ANTIBODIES[column]]
         return f"{base}+", f"{base}\u2212"
     if column.startswith("anti_"):
-        base = dictionary.label(column)
+        base = core_label(column, dictionary.label(column))
         return f"{base}+", f"{base}\u2212"
-    label = dictionary.label(column)
+    label = core_label(column, dictionary.label(column))
     return _("{label}: yes", label=label), _("{label}: no", label=label)
 
 
@@ -286,10 +286,10 @@ def assign_groups(df: pd.DataFrame, spec: GroupSpec, dictionary: DataDictionary 
         labels[s == 0] = b
         order, desc = [a, b], _("{a} vs {b}", a=a, b=b)
     elif spec.kind == "category":
-        order, desc = _category_groups(s, spec, labels, dictionary.label(col))
+        order, desc = _category_groups(s, spec, labels, core_label(col, dictionary.label(col)))
     elif spec.kind == "levels":
         order = _level_groups(s, col, labels, dictionary)
-        desc = _("by {column}", column=dictionary.label(col))
+        desc = _("by {column}", column=core_label(col, dictionary.label(col)))
     elif spec.kind == "age":
         c = spec.cutoff
         a, b = _("age ≥ {cutoff}", cutoff=_g(c)), _("age < {cutoff}", cutoff=_g(c))

@@ -137,6 +137,18 @@ def has_translation(message: str) -> bool:
     return language() == "en" or _lookup(message) is not None
 
 
+
+def core_label(column: str, label: str) -> str:
+    """``label`` of ``column`` in the current language when it is Myoscope's own label of a
+    canonical column (``Date of death`` -> ``Date de décès``); a label the user gave (data
+    dictionary, file header) is shown as written."""
+    from core.schema import CORE_COLUMNS
+
+    info = CORE_COLUMNS.get(column)
+    if language() == "en" or info is None or label != info.label:
+        return label
+    return _(label)
+
 # ------------------------------------------------------------------ numbers and dates
 def fmt_number(x: float | None, decimals: int = 1) -> str:
     """A number with ``decimals`` decimals in the current language ("0,5" in French);
@@ -207,6 +219,6 @@ def fmt_date(d: date | datetime | None) -> str:
 
 
 __all__ = [
-    "LANGUAGES", "LANGUAGE_NAMES", "_", "catalog", "fmt_ci_label", "fmt_date", "fmt_number", "fmt_p",
+    "LANGUAGES", "LANGUAGE_NAMES", "_", "catalog", "core_label", "fmt_ci_label", "fmt_date", "fmt_number", "fmt_p",
     "fmt_p_equals", "fmt_pct", "has_translation", "language", "n_", "recording_missing", "set_language", "using",
 ]

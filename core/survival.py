@@ -66,7 +66,8 @@ from core.constants import (
     MIN_GROUP_EVENTS,
     MIN_GROUP_SIZE,
 )
-from core.i18n import _, language, n_
+from core.i18n import _, core_label, language, n_
+from core.schema import CORE_COLUMNS
 
 TimeUnit = Literal["days", "months", "years"]
 ConfType = Literal["log", "log-log", "plain"]
@@ -1633,7 +1634,10 @@ def methods_text(
     lab = labels or {}
 
     def name(col: str) -> str:
-        text = lab.get(col, col.replace("_", " "))
+        default = col.replace("_", " ")
+        if language() != "en" and col in CORE_COLUMNS:
+            default = CORE_COLUMNS[col].label
+        text = core_label(col, lab.get(col, default))
         # lower-case a capitalised first word ("Date of DM diagnosis" -> "date of DM diagnosis")
         if len(text) > 1 and text[0].isupper() and text[1].islower():
             text = text[0].lower() + text[1:]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.constants import DAYS_PER_YEAR
-from core.i18n import _, fmt_date
+from core.i18n import _, core_label, fmt_date
 from core.schema import DataDictionary
 
 Severity = Literal["error", "warning", "info"]
@@ -79,6 +79,11 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
+def _lbl(dictionary: DataDictionary, column: str) -> str:
+    """The column's label in the current language (Myoscope's own labels are translated)."""
+    return core_label(column, dictionary.label(column))
+
+
 def _rows_problems(
     mask: pd.Series, df: pd.DataFrame, column: str, shown: str, message: str, severity: Severity
 ) -> list[Problem]:
@@ -97,7 +102,7 @@ def _implied_birth_problems(df: pd.DataFrame, dictionary: DataDictionary, shown:
             out += _rows_problems(
                 df[c] < birth, df, c, shown(c),
                 _("{column} is before the patient's birth (diagnosis date minus age at diagnosis): "
-                  "correct the date, the age or the diagnosis date.", column=dictionary.label(c)),
+                  "correct the date, the age or the diagnosis date.", column=_lbl(dictionary, c)),
                 "error",
             )
     return out
@@ -113,7 +118,7 @@ def _after_followup_problems(df: pd.DataFrame, dictionary: DataDictionary, shown
             out += _rows_problems(
                 df[c] > df["last_followup_date"], df, c, shown(c),
                 _("{column} is after the last follow-up date: update the last follow-up date "
-                  "(time-to-event analyses use the event date).", column=dictionary.label(c)),
+                  "(time-to-event analyses use the event date).", column=_lbl(dictionary, c)),
                 "warning",
             )
     return out
@@ -188,7 +193,7 @@ def validate_cohort(
             if c in df:
                 problems += _rows_problems(
                     df[c] < birth, df, c, shown(c),
-                    _("{column} is before the date of birth: correct one of the two dates.", column=dictionary.label(c)),
+                    _("{column} is before the date of birth: correct one of the two dates.", column=_lbl(dictionary, c)),
                     "error",
                 )
 
@@ -198,7 +203,7 @@ def validate_cohort(
             if c in df:
                 problems += _rows_problems(
                     df[c] < dx, df, c, shown(c),
-                    _("{column} is before the date of diagnosis: correct one of the two dates.", column=dictionary.label(c)),
+                    _("{column} is before the date of diagnosis: correct one of the two dates.", column=_lbl(dictionary, c)),
                     "error",
                 )
         if "death_date" in df and "last_followup_date" in df:
@@ -218,14 +223,14 @@ def validate_cohort(
                 (df[flag] == 1) & df[dcol].isna(), df, flag, shown(flag),
                 _("{flag} is yes but {date_column} is missing: "
                   "add the date (this patient is left out of time-to-event analyses).",
-                  flag=dictionary.label(flag), date_column=dictionary.label(dcol).lower()),
+                  flag=_lbl(dictionary, flag), date_column=_lbl(dictionary, dcol).lower()),
                 "warning",
             )
             problems += _rows_problems(
                 (df[flag] != 1) & df[dcol].notna(), df, dcol, shown(dcol),
                 _("A {date_column} is given but {flag} "
                   "is not marked yes: set the flag to yes or remove the date.",
-                  date_column=dictionary.label(dcol).lower(), flag=dictionary.label(flag).lower()),
+                  date_column=_lbl(dictionary, dcol).lower(), flag=_lbl(dictionary, flag).lower()),
                 "warning",
             )
 

@@ -231,6 +231,7 @@ def test_validation_report_in_french(runs):
     assert "Identifiant patient en double" in text and "Code de sexe inconnu" in text
     assert "Date de diagnostic dans le futur (après le " in text
     assert re.search(r"après le \d\d/\d\d/\d{4}", text)
+    assert "Date de décès est antérieure" in text  # Myoscope's own column labels are translated too
     for p_en, p_fr in zip(en.problems, fr.problems, strict=True):
         assert p_en.message != p_fr.message, p_en.message
 
