@@ -8,6 +8,7 @@ core functions on each preset's view of the sample cohort and finds the paper's 
 from __future__ import annotations
 
 from core.filters import FilterSpec
+from core.i18n import _
 from core.view import ViewState
 
 
@@ -45,7 +46,7 @@ def preset(name: str) -> ViewState:
     try:
         return PRESETS[name]
     except KeyError:
-        raise KeyError(f"No preset {name!r}; presets: {', '.join(PRESETS)}.") from None
+        raise KeyError(_("No preset {name!r}; presets: {presets}.", name=name, presets=", ".join(PRESETS))) from None
 
 
 __all__ = ["PRESETS", "preset"]

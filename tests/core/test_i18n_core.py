@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLE1 = ROOT / "sample_data" / "monseau2020_table1.csv"
 #: Core modules whose messages go through the catalogue ``core/locale/fr/core.po``.
 MODULES = ("validate", "io", "reader", "cleaning", "groups", "filters", "summary", "compare", "survival",
-           "cancer_risk", "cancer_timing", "formatting", "published", "interferon", "events", "rates", "stats")
+           "cancer_risk", "cancer_timing", "formatting", "published", "interferon", "events", "rates", "stats", "presets")
 
 #: A cohort file with a problem of each kind (duplicate id, impossible age, unknown sex,
 #: unreadable number and date, date in the future, cancer without its date, short row).
