@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from core.i18n import _, core_label, language, n_
-from core.schema import SUBTYPE_LABELS, DataDictionary
+from core.i18n import _, core_label, language, n_, subtype_label
+from core.schema import DataDictionary
 
 
 class FilterError(ValueError):
@@ -229,7 +229,7 @@ def apply_filters(df: pd.DataFrame, spec: FilterSpec, dictionary: DataDictionary
 
     if spec.antibody_subtype is not None:
         col = df["antibody_subtype"] if "antibody_subtype" in df else pd.Series("untested", index=df.index)
-        names = ", ".join(SUBTYPE_LABELS.get(s, s) for s in spec.antibody_subtype) or _("none selected")
+        names = ", ".join(subtype_label(s) for s in spec.antibody_subtype) or _("none selected")
         step(_("antibody subtype: {names}", names=names), col.isin(spec.antibody_subtype))
     if spec.age_min is not None or spec.age_max is not None:
         if "age_at_diagnosis" not in df:

@@ -37,7 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from core.i18n import _, core_label, language, n_
+from core.i18n import _, core_label, language, n_, subtype_label
 from core.schema import (
     DM_ANTIBODIES,
     SUBTYPE_LABELS,
@@ -274,7 +274,7 @@ def assign_groups(df: pd.DataFrame, spec: GroupSpec, dictionary: DataDictionary 
         if not spec.values_a:
             raise GroupingError(_("Choose the antibody subtype of group A."))
         sub = spec.values_a[0]
-        name = SUBTYPE_LABELS.get(sub, sub)
+        name = subtype_label(sub)
         a, b = name, _("other subtypes (not {name})", name=name)
         known = s.notna() & (s != "untested")
         labels[known & (s == sub)] = a
@@ -359,9 +359,10 @@ def _level_groups(s: pd.Series, col: str, labels: pd.Series, dictionary: DataDic
         return [a, b]
     if col == "antibody_subtype":
         present = {str(v) for v in s.dropna().unique()}
-        mapped = s.map(lambda v: SUBTYPE_LABELS.get(v, v) if isinstance(v, str) else v)
+        names = {v: subtype_label(v) for v in SUBTYPE_VALUES}
+        mapped = s.map(lambda v: names.get(v, v) if isinstance(v, str) else v)
         labels[s.notna()] = mapped[s.notna()]
-        return [SUBTYPE_LABELS.get(v, v) for v in SUBTYPE_VALUES if v in present]
+        return [names[v] for v in SUBTYPE_VALUES if v in present]
     text = category_strings(s)
     labels[text.notna()] = text[text.notna()]
     return category_levels(s)

@@ -149,6 +149,15 @@ def core_label(column: str, label: str) -> str:
         return label
     return _(label)
 
+
+def subtype_label(code: str) -> str:
+    """The label of an antibody subtype code in the current language (``anti-Mi2``;
+    ``seronegative`` -> ``séronégatif``)."""
+    from core.schema import SUBTYPE_LABELS
+
+    label = SUBTYPE_LABELS.get(code, code)
+    return _(label) if code in ("multiple", "seronegative", "untested") else label
+
 # ------------------------------------------------------------------ numbers and dates
 def fmt_number(x: float | None, decimals: int = 1) -> str:
     """A number with ``decimals`` decimals in the current language ("0,5" in French);
@@ -220,5 +229,5 @@ def fmt_date(d: date | datetime | None) -> str:
 
 __all__ = [
     "LANGUAGES", "LANGUAGE_NAMES", "_", "catalog", "core_label", "fmt_ci_label", "fmt_date", "fmt_number", "fmt_p",
-    "fmt_p_equals", "fmt_pct", "has_translation", "language", "n_", "recording_missing", "set_language", "using",
+    "fmt_p_equals", "fmt_pct", "has_translation", "language", "n_", "recording_missing", "set_language", "subtype_label", "using",
 ]

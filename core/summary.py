@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.i18n import _, fmt_number, n_
-from core.schema import CORE_COLUMNS, SUBTYPE_LABELS, SUBTYPE_VALUES, DataDictionary
+from core.i18n import _, fmt_number, n_, subtype_label
+from core.schema import CORE_COLUMNS, SUBTYPE_VALUES, DataDictionary
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def subtype_table(summary: CohortSummary) -> pd.DataFrame:
     """Subtype counts with labels and percentages, for display."""
     total = sum(summary.subtypes.values()) or 1
     return pd.DataFrame(
-        [(SUBTYPE_LABELS.get(k, k), v, 100.0 * v / total) for k, v in summary.subtypes.items()],
+        [(subtype_label(k), v, 100.0 * v / total) for k, v in summary.subtypes.items()],
         columns=[_("Antibody subtype"), _("Patients"), "%"],
     )
 
@@ -120,12 +120,13 @@ def patient_labels(df: pd.DataFrame, event_counts: pd.Series | None = None) -> d
     Built with whole-column operations (a 100,000-patient cohort in well under a second);
     ``event_counts`` is the number of events per patient id (missing = none).
     """
-    from core.schema import SUBTYPE_LABELS
 
     ids = df["patient_id"].astype(str)
     parts = [ids]
     if "antibody_subtype" in df:
-        parts.append(df["antibody_subtype"].map(lambda s: SUBTYPE_LABELS.get(str(s), str(s)) if isinstance(s, str) else _("unknown subtype")))
+        names = {v: subtype_label(v) for v in SUBTYPE_VALUES}
+        unknown = _("unknown subtype")
+        parts.append(df["antibody_subtype"].map(lambda s: names.get(str(s), str(s)) if isinstance(s, str) else unknown))
     if "sex" in df:
         parts.append(df["sex"].where(df["sex"].map(lambda s: isinstance(s, str)), ""))
     if "age_at_diagnosis" in df:

@@ -265,3 +265,5 @@ def test_english_group_labels_and_messages_unchanged(cohort):
         assert g.order == ["anti-Mi2", "autres sous-types (pas anti-Mi2)"]
         assert set(g.labels.dropna()) == set(g.order)  # the French labels are the group keys of the run
         assert assign_groups(df, GroupSpec("age", cutoff=50.0)).order == ["âge ≥ 50", "âge < 50"]
+        sero = assign_groups(df, GroupSpec("subtype", values_a=("seronegative",)), cohort.dictionary)
+        assert sero.order == ["séronégatif", "autres sous-types (pas séronégatif)"]
