@@ -1093,15 +1093,18 @@ def display_pairwise(result: MultiComparisonResult, comparison: str = "pair") ->
     ``Characteristic``, then one column per comparison (``A vs B`` / ``A vs rest``) with
     ``P (q)``: the raw P and its Benjamini-Hochberg q-value within the feature."""
     sub = result.pairwise[result.pairwise["comparison"] == comparison]
-    names = list(dict.fromkeys(f"{a} vs {b}" for a, b in zip(sub["group_1"], sub["group_2"])))
+    def vs(a: str, b: str) -> str:
+        return _("{a} vs {b}", a=a, b=_("rest") if b == REST else b)
+
+    names = list(dict.fromkeys(vs(a, b) for a, b in zip(sub["group_1"], sub["group_2"])))
     out = []
     label = dict(zip(result.features["feature"], result.features["label"]))
     for feat, grp in sub.groupby("feature", sort=False):
-        row = {"Characteristic": label[feat]}
+        row = {"Characteristic": core_label(feat, label[feat])}
         for a, b, p, q in zip(grp["group_1"], grp["group_2"], grp["p_value"], grp["q_value"]):
-            row[f"{a} vs {b}"] = f"{format_p(p)} ({format_p(q)})"
+            row[vs(a, b)] = f"{format_p(p)} ({format_p(q)})"
         out.append(row)
-    return pd.DataFrame(out, columns=["Characteristic", *names])
+    return _headers(pd.DataFrame(out, columns=["Characteristic", *names]))
 
 
 def compare_multi_payload(result: MultiComparisonResult) -> dict[str, Any]:
@@ -1143,29 +1146,36 @@ def methods_text_multi(result: MultiComparisonResult, filters_description: str =
     types = set(result.features["type"])
     filt = filters_description.strip().rstrip(".")
     sizes = ", ".join(f"{g} (n = {result.sizes[g]})" for g in result.groups)
-    parts = [f"Patients were compared across {len(result.groups)} groups: {sizes}"
-             + (f"; {result.n_excluded} patient{'s' if result.n_excluded != 1 else ''} in no group were excluded"
-                if result.n_excluded else "") + "; the Overall column gives all compared patients."]
-    parts.append(f"Cohort filters: {filt}." if filt else "No cohort filter was applied.")
-    parts.append("Missing values were excluded feature by feature and are counted in Unknown rows.")
+    values = {"k": len(result.groups), "sizes": sizes}
+    if result.n_excluded:
+        parts = [n_("Patients were compared across {k} groups: {sizes}; {n} patient in no group were excluded; "
+                    "the Overall column gives all compared patients.",
+                    "Patients were compared across {k} groups: {sizes}; {n} patients in no group were excluded; "
+                    "the Overall column gives all compared patients.", result.n_excluded, **values)]
+    else:
+        parts = [_("Patients were compared across {k} groups: {sizes}; the Overall column gives all compared patients.",
+                   **values)]
+    parts.append(_("Cohort filters: {filters}.", filters=filt) if filt else _("No cohort filter was applied."))
+    parts.append(_("Missing values were excluded feature by feature and are counted in Unknown rows."))
     if types & {"binary", "categorical", "sex"}:
-        parts.append(
+        max_tables = f"{FISHER_MAX_TABLES:,}".replace(",", "\u202f") if language() == "fr" else f"{FISHER_MAX_TABLES:,}"
+        parts.append(_(
             "Binary and categorical features are reported as n/N (%) and compared across groups with "
             "Fisher's exact test of the r x c table (Freeman & Halton 1951; complete enumeration of the tables "
-            f"with the observed margins, as R's fisher.test, when they number at most {FISHER_MAX_TABLES:,}; "
-            "otherwise Pearson's chi-square test without continuity correction, marked †)."
-        )
+            "with the observed margins, as R's fisher.test, when they number at most {max_tables}; "
+            "otherwise Pearson's chi-square test without continuity correction, marked †).", max_tables=max_tables,
+        ))
     if types & {"continuous", "ordinal"}:
-        parts.append(
+        parts.append(_(
             "Continuous and ordinal features are reported as median (interquartile range, quantile "
             "definition 7; Hyndman & Fan 1996) and compared with the Kruskal-Wallis test "
             "(Kruskal & Wallis 1952; tie-corrected, as R's kruskal.test)."
-        )
-    parts.append(
+        ))
+    parts.append(_(
         "Pairwise comparisons (each pair of groups) and each group versus all other compared patients "
         "used Fisher's exact test or the Mann-Whitney U test (normal approximation with tie and "
         "continuity corrections); their P values were adjusted within each feature with the "
         "Benjamini-Hochberg procedure (Benjamini & Hochberg 1995). Overall P values are not adjusted."
-    )
-    parts.append("P < .05 was considered significant. Computed with Myoscope.")
+    ))
+    parts.append(_("{p} was considered significant. Computed with Myoscope.", p=_p_threshold()))
     return " ".join(parts)

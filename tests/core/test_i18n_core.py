@@ -73,6 +73,8 @@ def _table_one(cohort):
         "published": compare_with_published(result, load_published_table(TABLE1)),
         "table": compare.display_table(result, overall=multi),
         "multi_table": compare.display_multi_table(multi),
+        "pairwise": compare.display_pairwise(multi, "vs_rest"),
+        "methods_multi": compare.methods_text_multi(multi, filt.description()),
         "methods": compare.methods_text(result, filt.description()),
         "filters": filt.description(),
     }
@@ -185,6 +187,8 @@ def test_table_one_multi_and_labels(runs):
     m_en, m_fr = en["multi_table"], fr["multi_table"]
     assert m_fr.columns[0] == "Caractéristique" and m_fr.columns[1] == "Total"
     assert list(m_en["P"].map(_to_french)) == list(m_fr["P"])
+    assert list(fr["pairwise"].columns)[1:] == [c.replace(" vs rest", " vs reste") for c in list(en["pairwise"].columns)[1:]]
+    assert "test de Kruskal-Wallis" in fr["methods_multi"] and "Benjamini & Hochberg 1995" in fr["methods_multi"]
     assert fr["filters"].startswith("âge au diagnostic ≥ 18 ans") and "patients" in fr["filters"]
 
 
