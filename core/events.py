@@ -580,21 +580,23 @@ def add_scores(
     """
     missing = [c for c in ("patient_id", "date", "score") if c not in scores_df.columns]
     if missing:
-        raise EventsError(
-            f"scores without column(s) {', '.join(missing)}; each score needs a patient_id, "
-            "a sampling date and a score"
-        )
+        raise EventsError(_(
+            "scores without column(s) {columns}; each score needs a patient_id, a sampling date and a score",
+            columns=", ".join(missing),
+        ))
     new_rows: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
     for i, r in enumerate(scores_df.reset_index(drop=True).itertuples(index=False)):
         pid = _text(r.patient_id)
         if not pid:
-            raise EventsError(f"score row {i + 1}: empty patient_id")
+            raise EventsError(_("score row {row}: empty patient_id", row=i + 1))
         d = _parse_date(r.date)
         if d is None:
-            raise EventsError(f"score row {i + 1} (patient {pid!r}): cannot read date {r.date!r}")
+            raise EventsError(_("score row {row} (patient {patient!r}): cannot read date {value!r}", row=i + 1, patient=pid,
+                                value=r.date))
         v = _parse_number(r.score)
         if v is None or math.isnan(v):
-            raise EventsError(f"score row {i + 1} (patient {pid!r}): score {r.score!r} is not a number")
+            raise EventsError(_("score row {row} (patient {patient!r}): score {value!r} is not a number", row=i + 1,
+                                patient=pid, value=r.score))
         new_rows["patient_id"].append(pid)
         new_rows["date"].append(d)
         new_rows["kind"].append("score")

@@ -81,10 +81,12 @@ class FilterSpec:
     def from_dict(cls, obj: Mapping[str, Any]) -> FilterSpec:
         """Build from the JSON object; raises :class:`FilterError` on bad keys or values."""
         if not isinstance(obj, Mapping):
-            raise FilterError('Filters must be a JSON object such as {"antibody_subtype": ["Mi2"], "age_min": 50}.')
+            raise FilterError(_("Filters must be a JSON object such as {example}.",
+                                example='{"antibody_subtype": ["Mi2"], "age_min": 50}'))
         unknown = set(obj) - {"antibody_subtype", "age_min", "age_max", "sex", "features"}
         if unknown:
-            raise FilterError(f"Unknown filter key(s): {', '.join(sorted(unknown))}. Use antibody_subtype, age_min, age_max, sex, features.")
+            raise FilterError(_("Unknown filter key(s): {keys}. Use antibody_subtype, age_min, age_max, sex, features.",
+                                keys=", ".join(sorted(unknown))))
 
         def str_list(key: str) -> tuple[str, ...] | None:
             v = obj.get(key)
@@ -93,7 +95,7 @@ class FilterSpec:
             if isinstance(v, str):
                 v = [v]
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise FilterError(f"Filter {key!r} must be a list of strings, got {v!r}.")
+                raise FilterError(_("Filter {key!r} must be a list of strings, got {value!r}.", key=key, value=v))
             return tuple(v)
 
         def number(key: str) -> float | None:
@@ -101,19 +103,19 @@ class FilterSpec:
             if v is None:
                 return None
             if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-                raise FilterError(f"Filter {key!r} must be a number or null, got {v!r}.")
+                raise FilterError(_("Filter {key!r} must be a number or null, got {value!r}.", key=key, value=v))
             return float(v)
 
         feats = obj.get("features") or {}
         if not isinstance(feats, Mapping):
-            raise FilterError('Filter "features" must be an object such as {"cancer": [1]}.')
+            raise FilterError(_('Filter "features" must be an object such as {example}.', example='{"cancer": [1]}'))
         features = []
         for k, v in feats.items():
             vals = v if isinstance(v, list) else [v]
             features.append((str(k), tuple(_norm_value(x) for x in vals)))
         spec = cls(str_list("antibody_subtype"), number("age_min"), number("age_max"), str_list("sex"), tuple(sorted(features)))
         if spec.age_min is not None and spec.age_max is not None and spec.age_min > spec.age_max:
-            raise FilterError(f"age_min ({spec.age_min:g}) is above age_max ({spec.age_max:g}).")
+            raise FilterError(_("age_min ({low}) is above age_max ({high}).", low=_num(spec.age_min), high=_num(spec.age_max)))
         return spec
 
     @classmethod
@@ -124,7 +126,7 @@ class FilterSpec:
         try:
             obj = json.loads(text)
         except ValueError as exc:
-            raise FilterError(f"Filters are not valid JSON ({exc.msg} at character {exc.pos}).") from exc
+            raise FilterError(_("Filters are not valid JSON ({error} at character {pos}).", error=exc.msg, pos=exc.pos)) from exc
         return cls.from_dict(obj)
 
     # ------------------------------------------------------------------ URL
@@ -161,14 +163,14 @@ class FilterSpec:
                 try:
                     obj[k] = float(v)  # type: ignore[arg-type]
                 except ValueError as exc:
-                    raise FilterError(f"URL parameter {k}={v!r} is not a number.") from exc
+                    raise FilterError(_("URL parameter {key}={value!r} is not a number.", key=k, value=v)) from exc
         if (s := get("sex")) is not None:
             obj["sex"] = [x for x in s.split(",") if x] if s else []
         if (w := get("where")) not in (None, ""):
             try:
                 obj["features"] = json.loads(w)  # type: ignore[arg-type]
             except ValueError as exc:
-                raise FilterError("URL parameter 'where' is not valid JSON.") from exc
+                raise FilterError(_("URL parameter 'where' is not valid JSON.")) from exc
         return cls.from_dict(obj)
 
 
