@@ -38,7 +38,7 @@ import pandas as pd
 
 from core.constants import DAYS_PER_YEAR, MIN_EXPECTED, MIN_GROUP_SIZE, MIN_OBSERVED
 from core.i18n import _, fmt_number, language, n_
-from core.rates import RateTable
+from core.rates import RateTable, rates_label
 from core.stats import CI_METHODS, CIMethod, poisson_test_p, sir_ci
 
 if TYPE_CHECKING:
@@ -888,7 +888,7 @@ def methods_text(
     -------
     str
     """
-    rates_txt = rates_description or result.rates_description or _("reference rates")
+    rates_txt = rates_label(rates_description or result.rates_description) or _("reference rates")
     win = window_description(result.window_before_years, result.window_after_years)
     level = _loc(f"{100 * result.conf_level:g}")
     ci_txt = {

@@ -54,6 +54,7 @@ __all__ = [
     "RatesError",
     "load_bundled_rates",
     "load_rates",
+    "rates_label",
     "validate_rates_frame",
 ]
 
@@ -67,6 +68,12 @@ BUNDLED_RATES_DESCRIPTION: str = (
 )
 
 RatesSource = str | Path | bytes | IO[bytes] | IO[str] | pd.DataFrame
+
+
+def rates_label(description: str) -> str:
+    """A rate table's description in the current language: the bundled table's own
+    description is translated, a user's description is shown as written."""
+    return _(BUNDLED_RATES_DESCRIPTION) if description == BUNDLED_RATES_DESCRIPTION else description
 
 _SEX_CODES: dict[str, str] = {
     "f": "F", "female": "F", "females": "F", "woman": "F", "women": "F", "femme": "F",
