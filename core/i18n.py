@@ -16,6 +16,13 @@ language: an English message is its own translation.
   dd/mm/yyyy (Babel's CLDR data). Full-precision CSV/JSON stay machine-readable
   (decimal point) in both languages: they never go through these functions.
 
+* :func:`core_label` and :func:`subtype_label` give Myoscope's own names of canonical
+  columns and antibody subtypes in the current language (a user's labels stay as written).
+* :func:`recording_missing` (tests) records the msgids looked up without a translation.
+
+``core.formatting`` (``format_p``, ``format_ratio``, ``format_ci``, ``format_n_of_N``) is
+built on these functions, so every table the core formats follows the language.
+
 The current language is a context variable (:func:`set_language`, :func:`using`): the
 app sets it at each run from the view's ``g.lang`` setting, the CLI from ``--lang``.
 """
