@@ -48,11 +48,12 @@ def _num(x: float, digits: int = 1) -> str:
 
 
 def _event_name(label: str) -> str:
-    """'Date of DM diagnosis' -> 'DM diagnosis'; 'Birth date' -> 'birth date' (French: 'Date du
-    diagnostic de DM' -> 'diagnostic de DM')."""
-    for prefix in ("Date of ", "Date ", "Date du ", "Date de la ", "Date de l'", "Date des ", "Date de "):
+    """'Date of DM diagnosis' -> 'DM diagnosis'; 'Birth date' -> 'birth date'; French: 'Date du
+    diagnostic de DM' -> 'le diagnostic de DM' ("Temps depuis le diagnostic de DM")."""
+    for prefix, article in (("Date du ", "le "), ("Date de la ", "la "), ("Date de l'", "l'"), ("Date des ", "les "),
+                            ("Date de ", ""), ("Date d'", ""), ("Date of ", ""), ("Date ", "")):
         if label.startswith(prefix):
-            return label[len(prefix):]
+            return article + label[len(prefix):]
     return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
 
 

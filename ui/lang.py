@@ -67,6 +67,31 @@ def _changed() -> None:
     else:
         vals[SETTING] = lang
     set_language(lang)
+    _resend_widget_values()
+
+
+def _resend_widget_values() -> None:
+    """Put every widget's value back into the session, so that this run sends it to the browser
+    again in the new language.
+
+    A select widget's value travels as its *shown* text (``format_func``): without this, the
+    browser would keep showing the old language's text and send it back at the next rerun,
+    where it no longer names an option.
+    """
+    from streamlit.errors import StreamlitAPIException
+
+    ss = st.session_state
+    for key in list(ss.keys()):
+        if key == WIDGET or str(key).startswith("_"):
+            continue
+        try:
+            value = ss[key]
+            # text values only: select boxes, radios, multiselects (buttons, toggles, uploads and
+            # editors hold no words, and a button's value cannot be set)
+            if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                ss[key] = value
+        except (StreamlitAPIException, KeyError, TypeError, ValueError):
+            continue
 
 
 def selector(where: Any) -> None:

@@ -1,0 +1,155 @@
+"""End-to-end: the app in French (issue 13), in Debian's Chromium through Playwright.
+
+One local server for the module (the same launch as ``test_browser.py``: the project's
+config, a network recorder on the server). The paper's Figure 1 view (anti-Mi2, survival
+split by cancer) is opened from its preset, the language is switched to Français in the
+sidebar, and the page reads "P = 0,008": the same log-rank test, French conventions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+NET_LOG = ARTIFACTS / "french_server_outbound.log"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+pytestmark = pytest.mark.e2e
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}: the browser tests cannot run (apt-get install chromium).")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect, sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    NET_LOG.parent.mkdir(parents=True, exist_ok=True)
+    NET_LOG.unlink(missing_ok=True)
+    NET_LOG.touch()
+    env = {**os.environ, "MYOSCOPE_NET_LOG": str(NET_LOG),
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "e2e" / "netguard"), os.environ.get("PYTHONPATH", "")])}
+    env.pop("STREAMLIT_SERVER_ADDRESS", None)
+    env.pop("STREAMLIT_BROWSER_GATHER_USAGE_STATS", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        raise RuntimeError(f"streamlit did not start:\n{out}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[Page]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        external: list[str] = []
+        pg.on("request", lambda r: external.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
+        pg.external_requests = external  # type: ignore[attr-defined]
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def _pick(page: Page, scope: str, option: str) -> None:
+    """Choose ``option`` in the select whose container has class ``scope`` (again if a rerun
+    redrew the widget while its list was opening)."""
+    for attempt in range(4):
+        page.locator(scope).locator('button[aria-label="Open"]').first.click()
+        opt = page.get_by_role("option", name=option, exact=True)
+        try:
+            opt.wait_for(state="visible", timeout=5_000)
+            opt.click()
+            return
+        except PlaywrightError:
+            page.keyboard.press("Escape")
+            if attempt == 3:
+                raise
+
+
+def test_figure_1_in_french_reads_p_0_008(page: Page, server: str) -> None:
+    page.goto(server)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    main = page.locator('[data-testid="stMain"]')
+    expect(page.locator("h1").filter(has_text="Cohort")).to_be_visible()
+    sidebar.get_by_role("button", name="Monseau 2020 · Figure 1").click()  # the paper's Figure 1 view
+    expect(page.locator("h1").filter(has_text="Survival")).to_be_visible()
+    expect(main).to_contain_text("P = .008", timeout=60_000)  # English first: the log-rank test of Figure 1
+
+    _pick(page, ".st-key-ui_lang", "Français")  # the sidebar's language choice
+    expect(page.locator("h1").filter(has_text="Survie")).to_be_visible()
+    expect(main).to_contain_text("P = 0,008", timeout=60_000)
+    expect(main).to_contain_text("Test du log-rank")
+    page.wait_for_function("() => new URLSearchParams(window.location.search).get('lang') === 'fr'")
+    assert "P = .008" not in main.inner_text()
+    # every widget shows its French words (the browser was sent each value again)
+    expect(page.locator(".st-key-surv_group_kind input")).to_have_value("Une colonne oui/non (p. ex. cancer, anti-Mi2)")
+    expect(page.locator(".st-key-surv_origin input")).to_have_value("Date du diagnostic de DM")
+    expect(page.locator(".st-key-surv_unit input[type=radio]:checked")).to_have_count(1)
+    _shot(page, "french_1_figure_1")
+
+    # and the next rerun still reads the same view: a change of unit, the same test
+    page.locator(".st-key-surv_unit").get_by_text("mois", exact=True).click()
+    expect(main).to_contain_text("Temps depuis le diagnostic de DM (mois)", timeout=60_000)
+    expect(main).to_contain_text("P = 0,008")
+    expect(page.locator(".st-key-surv_group_kind input")).to_have_value("Une colonne oui/non (p. ex. cancer, anti-Mi2)")
+
+    # the address carries the language: a fresh tab on the same address opens in French
+    fresh = page.context.new_page()
+    fresh.goto(page.url)
+    expect(fresh.locator("h1").filter(has_text="Survie")).to_be_visible()
+    expect(fresh.locator('[data-testid="stMain"]')).to_contain_text("P = 0,008", timeout=60_000)
+    fresh.close()
+
+    assert page.external_requests == []  # type: ignore[attr-defined]
+    assert NET_LOG.read_text() == "", NET_LOG.read_text()
