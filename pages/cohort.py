@@ -22,7 +22,7 @@ from core.schema import CORE_COLUMNS
 from core.suggest import near_misses
 from core.summary import cohort_summary, subtype_table
 from core.validate import problems_frame
-from ui.lang import headers, translated
+from ui.lang import headers, shown_as, translated
 from ui.sidebar import source_label
 from ui.state import (
     SAMPLE_LABEL,
@@ -135,9 +135,13 @@ if ss.get("raw") is not None:
         table = mapping_table(mapping, cohort.dictionary, ss.get("types") or {})
         edited = st.data_editor(
             table, hide_index=True, width="stretch", key="mapping_editor", disabled=["Your column"],
-            column_config={
-                "Myoscope column": st.column_config.SelectboxColumn(options=[NOT_IMPORTED] + targets, required=True),
-                "Type": st.column_config.SelectboxColumn(options=list(FEATURE_TYPES), required=True),
+            column_config={  # the names and values stay the core's; shown in the language
+                "Your column": st.column_config.TextColumn(_("Your column")),
+                "Myoscope column": st.column_config.SelectboxColumn(
+                    _("Myoscope column"), options=[NOT_IMPORTED] + targets, required=True,
+                    format_func=shown_as(lambda v: _(v) if v == NOT_IMPORTED else v, [NOT_IMPORTED] + targets)),
+                "Type": st.column_config.SelectboxColumn(_("Type"), options=list(FEATURE_TYPES), required=True,
+                                                         format_func=shown_as(_, FEATURE_TYPES)),
             },
         )
         c1, c2, c3 = st.columns(3)

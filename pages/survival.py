@@ -21,11 +21,10 @@ from core.survival import (
     methods_text,
     survival_data,
 )
-from core.view import split_title
 from ui.cache import cached
 from ui.lang import shown_as
 from ui.state import require_clean_columns, require_filtered_cohort
-from ui.view_ui import Slide, page_default, presenting
+from ui.view_ui import Slide, page_default, presenting, split_title
 from ui.widgets import (
     download_figure,
     download_table,

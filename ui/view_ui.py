@@ -374,6 +374,23 @@ def _figure_titles() -> dict[str, str]:
             "ifn_score_chart": _("interferon scores")}
 
 
+def split_title(kind: str, column: str, cutoff: float, label: str, values_a: tuple[str, ...] = ()) -> str:
+    """What a split is, for a slide title, in the current language (:func:`core.view.split_title`
+    in words of this language): ``cancer``, ``age ≥ 50``, ``anti-Mi2 vs other subtypes``."""
+    from ui.lang import subtype_label
+
+    cut = fmt_number(cutoff, 0) if float(cutoff).is_integer() else fmt_number(cutoff, 2).rstrip("0")
+    if kind == "age":
+        return _("age ≥ {lo}", lo=cut)
+    if kind == "cutoff":
+        return _("{label} ≥ {cutoff}", label=label, cutoff=cut)
+    if kind == "subtype":
+        return _("{subtype} vs other subtypes", subtype=subtype_label(values_a[0] if values_a else ""))
+    if kind == "category" and values_a:
+        return _("{label} ({values})", label=label, values=" / ".join(values_a))
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 def filter_title(filters: FilterSpec) -> str:
     """Short subgroup text for a slide title (``Anti-Mi2, age ≥ 50, women``; ``All patients``), in
     the current language (:func:`core.view.filter_title` in words of this language)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ PAGES = ("cohort", "compare", "survival", "cancer_risk", "patient")
 #: not translated. (Words both languages share — patient, cancer, table, date, score, page,
 #: figure, ratio, test, type, options, positive, an ... — are not listed.)
 ENGLISH_WORDS = frozenset("""
-the and with from of by to is are was were be been has have had not none no yes or at on in into
+the and with from of by to is are was were be been has have had not none no yes or at in into
 after before between when which this that these those each every all any only than more less
 per other others over under without within there their its it as if then also can cannot
 survival overall events group groups years months days missing values value upload download
@@ -112,10 +113,12 @@ def texts(at: AppTest) -> list[str]:
                 out += [str(o) for o in options]
     for kind in ("expander", "tab", "status"):
         out += [str(e.label) for e in at.get(kind) if _attr(e, "label")]
-    for d in at.dataframe:
+    for d in at.dataframe:  # the headers as shown: a column_config label replaces the name
         frame = d.value
-        cols = getattr(frame, "columns", [])
-        out += [str(c) for c in cols]
+        config = json.loads(getattr(d.proto, "columns", "") or "{}")
+        for c in getattr(frame, "columns", []):
+            label = (config.get(str(c)) or {}).get("label")
+            out.append(str(label or c))
     for el in at.get("download_button"):
         proto = getattr(el, "proto", None)
         if proto is not None:
@@ -231,6 +234,37 @@ def test_every_string_on_the_page_is_french(page: str, what: Any) -> None:
         else:
             at = _open(page, params=what)
     check_french(at, missed)
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.radio(key="source_choice").set_value("My file").run()
+    at.file_uploader(key="cohort_upload").upload(name, data).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+UPLOADS = {
+    # the French hospital export: encoding, delimiter, decimal comma, column mapping, conversions
+    "cohort_fr_export.csv": (ROOT / "sample_data" / "cohort_fr_export.csv").read_bytes(),
+    # a duplicated id and a bad yes/no cell: errors, the validation report, rows set aside
+    "errors.csv": ("patient_id,anti_mi2,gottron,age_at_diagnosis\n"
+                   + "".join(f"P{i},{i % 2},{'yes' if i % 3 else 'no'},{40 + i}\n" for i in range(12))
+                   + "P3,1,maybe,70\n").encode(),
+}
+
+
+@pytest.mark.parametrize("name", list(UPLOADS))
+def test_an_uploaded_cohort_is_described_in_french(name: str) -> None:
+    with recording_missing() as missed:
+        at = _upload(_open("cohort"), name, UPLOADS[name])
+        before = texts(at)
+        if any(b.key == "aside_on" for b in at.button):
+            assert any("à corriger avant l'analyse" in t for t in before), before
+            at.button(key="aside_on").click().run()
+            assert any("mises de côté" in t for t in texts(at))
+    check_french(at, missed)
+    data = _data_values(at)
+    assert not {t[:200]: w for t in before if t not in data and (w := english_words(t)) and not from_core(t)}
 
 
 @pytest.mark.parametrize("page", ["compare", "survival", "cancer_risk", "patient"])
