@@ -22,7 +22,7 @@ from core.survival import (
     survival_data,
 )
 from ui.cache import cached
-from ui.lang import shown_as
+from ui.lang import headers, shown_as
 from ui.state import require_clean_columns, require_filtered_cohort
 from ui.view_ui import Slide, page_default, presenting, split_title
 from ui.widgets import (
@@ -311,7 +311,7 @@ else:
 # ---------------------------------------------------------------- excluded, methods
 with st.expander(_("Patients excluded from the analysis ({n})", n=len(sd.excluded))):
     if len(sd.excluded):
-        st.dataframe(sd.excluded, hide_index=True, width="stretch")
+        st.dataframe(headers(sd.excluded), hide_index=True, width="stretch")
         download_table(sd.excluded, "survival_excluded", key="surv_dl_excl", title=_("Excluded patients"))
     else:
         st.write(_("None: every patient has the dates needed."))
