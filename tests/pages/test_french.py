@@ -330,17 +330,25 @@ def test_a_preset_keeps_the_language() -> None:
 
 
 def test_saved_view_remembers_the_language() -> None:
+    """view.json holds g.lang; loading it in an English session opens the view in French."""
     import json
 
     from core.view import ViewState
+    from ui.view_ui import VIEW
 
     at = _open("survival")
-    from ui import view_ui  # noqa: F401  (the app's own module, as the download builds it)
+    assert at.session_state[VIEW].get("g.lang") == "fr"
+    saved = json.loads(ViewState(values=dict(at.session_state[VIEW]), page="survival").to_json())
+    assert saved["settings"]["g.lang"] == "fr"
 
-    view = ViewState.from_query_params({"g.lang": "fr"})
-    data = json.loads(view.to_json())
-    assert data["settings"]["g.lang"] == "fr"
-    assert at.session_state["_view"].get("g.lang") == "fr"
+    en = _open("cohort", "en")
+    assert en.title[0].value == "Cohort"
+    en.file_uploader(key="view_upload").upload("view.json", json.dumps(saved).encode()).run()
+    en.run()  # the view's page
+    assert not en.exception, [e.value for e in en.exception]
+    assert en.title[0].value == "Survie"
+    assert en.query_params["lang"] in ("fr", ["fr"])
+    assert any("appliquée" in str(w.value) for w in en.sidebar.warning), [w.value for w in en.sidebar.warning]
 
 
 # ------------------------------------------------------------------ numbers, both languages
