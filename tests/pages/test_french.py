@@ -12,6 +12,11 @@ alerts, expander and tab labels, table headers. Two checks find English left on 
   ``_()`` at all). Data values, column names (``snake_case``), code spans, file names and the
   names of methods and authors are not words of a language and are left out first.
 
+English found on a page is the app's (a failure) unless it is the core's: a msgid that is not
+one of app.py/ui/pages (their literal ``_()``/``n_()`` arguments), or a text whose long literal
+runs are in core/'s source only. The core's is reported as an expected failure while the core's
+catalogues are being completed, and fails with ``MYOSCOPE_I18N_STRICT=1``.
+
 The numbers are the same in both languages apart from their formatting: the log-rank P of
 the paper's Figure 1, the SIR and a Table I row, read in English and in French, are equal
 once "0,008" is read as ".008".
@@ -22,6 +27,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,10 @@ from core.i18n import recording_missing
 from core.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
+#: English left by the core (its own catalogues, translated by other hands) fails too, instead of
+#: being reported as an expected failure: ``MYOSCOPE_I18N_STRICT=1`` (the default once the core's
+#: catalogues are complete).
+STRICT = os.environ.get("MYOSCOPE_I18N_STRICT", "") == "1"
 PAGES = ("cohort", "compare", "survival", "cancer_risk", "patient")
 
 #: Words that are English and not French: one of them in a rendered text means a string was
@@ -201,6 +211,7 @@ def check_french(at: AppTest, missed: set[Any]) -> None:
     assert not missing_app, f"msgids of the app without a French translation: {missing_app}"
     assert not english_app, f"English left on the page by the app: {english_app}"
     pending = sorted(map(str, missed - ours)) + [t[:120] for t in found if from_core(t)]
+    assert not (pending and STRICT), f"core text left in English: {pending}"
     if pending:
         pytest.xfail(f"core text not translated yet (core/locale/fr/core.po, charts.po): {pending}")
 
