@@ -39,7 +39,7 @@ from core.schema import SUBTYPE_VALUES
 from core.stats import CI_METHODS
 from core.view import SIR_WINDOWS
 from ui.cache import cached
-from ui.lang import headers, sex_label, shown_as, subtype_label
+from ui.lang import headers, sex_label, shown_as, subtype_label, translated
 from ui.state import require_clean_columns, require_filtered_cohort
 from ui.view_ui import Slide
 from ui.widgets import (
@@ -187,7 +187,7 @@ except CancerRiskError as exc:
     st.stop()
 
 st.subheader(_("Standardized incidence ratio"))
-rates_text = rates.description or BUNDLED_RATES_DESCRIPTION
+rates_text = translated(rates.description or BUNDLED_RATES_DESCRIPTION)  # the core's words, in French when its catalogue has them
 st.caption(_(
     "Window: {window}. Rates: {rates}. {n} patients analysed, {with_time} with person-time in the window.",
     window=window_description(wb, wa), rates=rates_text, n=res.n_patients, with_time=res.n_with_person_time))
@@ -262,13 +262,13 @@ else:
                 else fmt_number(timing_window, 1)),
               f"{timing.n_within}/{timing.n} ({fmt_pct(100 * timing.share_within, 0)})")
     st.caption(_("{cancers}, {n_before} before the DM diagnosis. CI: {method}.",
-                 cancers=n_("{n} cancer", "{n} cancers", timing.n), n_before=timing.n_before, method=timing.ci_method))
+                 cancers=n_("{n} cancer", "{n} cancers", timing.n), n_before=timing.n_before, method=translated(timing.ci_method)))
     fig_t = timing_figure(timing)
     show_figure(fig_t, "cancer_timing", key="cr_timing",
                 slide=Slide(_("time from DM diagnosis to cancer"), timing.n,
                             _("{cancers}, {n_before} before the DM diagnosis; median {median} days (CI: {method}).",
                               cancers=n_("{n} cancer", "{n} cancers", timing.n), n_before=timing.n_before,
-                              median=_num(timing.median_days, 1), method=timing.ci_method)))
+                              median=_num(timing.median_days, 1), method=translated(timing.ci_method))))
     download_figure(fig_t, "cancer_timing", key="cr_dl_timing")
     download_table(timing.table, "cancer_timing", key="cr_dl_timing_tab",
                    title=_("Time from diagnosis to cancer"))

@@ -68,7 +68,7 @@ NAMES = re.compile(
     r"Kaplan-Meier|Mann-Whitney|Kruskal-Wallis|Benjamini-Hochberg|log-rank|log-log|log-Wald|Cox|Fisher|Wald|"
     r"Efron|Greenwood|Poisson|Byar|Pearson|Monseau|Jalles|Rice et al\.|et al\.|survfit|lifelines|popEpi|"
     r"hazard ratios?|odds ratios?|forest plot|mid-p|RT-qPCR|qPCR|Ct|CI5-XII|MMT-8|IU/L|Myoscope|"
-    r"Undetermined|Sample cohort \(synthetic, Monseau 2020\)"
+    r"Undetermined|package survival|survival package|Sample cohort \(synthetic, Monseau 2020\)"
 )
 CODE = re.compile(r"`[^`]*`")
 IDENT = re.compile(r"\b\w*_\w*\b|\b[\w.-]+\.(?:csv|tsv|txt|xlsx|json|zip|docx|png|svg)\b")
