@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
+from core.i18n import _
 from core.filters import FilterError, FilterSpec
 
 SettingKind = Literal["str", "float", "int", "bool", "list"]
@@ -67,7 +68,7 @@ class Setting:
         value = _coerce(self.kind, raw)
         items = value if self.kind == "list" else [value]
         if self.choices and any(v not in self.choices for v in items):
-            raise ValueError(f"{raw!r} is not one of {', '.join(map(str, self.choices))}")
+            raise ValueError(_("{value} is not one of {choices}", value=repr(raw), choices=", ".join(map(str, self.choices))))
         return value
 
     def encode(self, value: Any) -> str:
@@ -90,16 +91,16 @@ def _coerce(kind: SettingKind, raw: Any) -> Any:
             return True
         if text in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"{raw!r} is not on/off (1/0)")
+        raise ValueError(_("{value} is not on/off (1/0)", value=repr(raw)))
     if kind == "float":
         x = float(raw)
         if not math.isfinite(x):
-            raise ValueError(f"{raw!r} is not a finite number")
+            raise ValueError(_("{value} is not a finite number", value=repr(raw)))
         return x
     if kind == "int":
         x = float(raw)
         if not x.is_integer():
-            raise ValueError(f"{raw!r} is not a whole number")
+            raise ValueError(_("{value} is not a whole number", value=repr(raw)))
         return int(x)
     if kind == "list":
         items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
@@ -219,7 +220,7 @@ class ViewState:
             filters = FilterSpec.from_query_params({k: v for k, v in flat.items() if "." not in k and k != "page"})
         except FilterError as exc:
             filters = FilterSpec()
-            notes.append(f"The filters in the link could not be read ({exc}); showing all patients.")
+            notes.append(_("The filters in the link could not be read ({error}); showing all patients.", error=exc))
         values, more = _read_values({k: v for k, v in flat.items() if "." in k})
         return cls(filters, values, str(flat.get("page", "")), tuple(notes + more))
 
@@ -253,15 +254,15 @@ class ViewState:
         try:
             obj = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError("This is not a view file: it is not valid JSON. Save a view from Myoscope and load it unchanged.") from exc
+            raise ValueError(_("This is not a view file: it is not valid JSON. Save a view from Myoscope and load it unchanged.")) from exc
         if not isinstance(obj, dict) or "myoscope_view" not in obj:
-            raise ValueError('This is not a Myoscope view file (it has no "myoscope_view" entry).')
+            raise ValueError(_('This is not a Myoscope view file (it has no "myoscope_view" entry).'))
         notes: list[str] = []
         try:
             filters = FilterSpec.from_dict(obj.get("filters") or {})
         except FilterError as exc:
             filters = FilterSpec()
-            notes.append(f"The view's filters could not be applied ({exc}).")
+            notes.append(_("The view's filters could not be applied ({error}).", error=exc))
         raw = obj.get("settings") or {}
         values, more = _read_values(raw if isinstance(raw, dict) else {})
         cohort = obj.get("cohort") if isinstance(obj.get("cohort"), dict) else {}
@@ -275,12 +276,12 @@ def _read_values(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     for k, v in raw.items():
         s = SETTINGS.get(k)
         if s is None:
-            notes.append(f"Unknown setting {k!r} in the link or view: ignored.")
+            notes.append(_("Unknown setting {key} in the link or view: ignored.", key=repr(k)))
             continue
         try:
             parsed = s.parse(v)
         except (ValueError, TypeError) as exc:
-            notes.append(f"{s.label or k}: {exc}; the default is used.")
+            notes.append(_("{setting}: {error}; the default is used.", setting=_(s.label) if s.label else k, error=exc))
             continue
         if parsed != s.default:
             values[k] = parsed

@@ -32,3 +32,25 @@ def test_french_catalogue_plurals_and_numbers():
         assert fmt_pct(54.6) == "54,6\u202f%" and fmt_ci_label() == "IC à 95\u202f%" and fmt_number(5.115, 2) == "5,12"
         assert fmt_date(datetime.date(2020, 1, 3)) == "03/01/2020"
     assert language() == "en"  # restored
+
+
+def test_catalogues_agree_and_load_cleanly():
+    """The per-area catalogues never translate one message two ways, and load without warnings."""
+    import warnings
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    seen: dict[object, tuple[str, object]] = {}
+    for po in sorted((Path(__file__).resolve().parents[2] / "core" / "locale" / "fr").glob("*.po")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with po.open("rb") as fh:
+                cat = read_po(fh, locale="fr")
+        for m in cat:
+            if not m.id:
+                continue
+            key = m.id if isinstance(m.id, str) else tuple(m.id)
+            if key in seen:
+                assert seen[key][1] == m.string, (key, seen[key][0], po.name)
+            seen.setdefault(key, (po.name, m.string))

@@ -145,3 +145,12 @@ def test_default_split_never_leaves_a_group_empty():
     assert default_split(mi2, c.dictionary, "compare") == GroupSpec("binary", "cancer")
     assert split_columns(everyone, c.dictionary)[:3] == ["cancer", "death", "anti_mi2"]
     assert default_split(everyone.iloc[:1], c.dictionary, "survival") is None  # one patient: no split
+
+
+def test_view_notes_in_french():
+    from core.i18n import using
+
+    with using("fr"):
+        v = ViewState.from_query_params({"s.unit": "weeks", "zz.x": "1"})
+    assert any("survie : unité de temps" in n and "valeur par défaut" in n for n in v.notes)
+    assert any("Réglage inconnu" in n for n in v.notes)
