@@ -91,4 +91,4 @@ FONT_FAMILY = "Arial, Helvetica, sans-serif"
 # ------------------------------------------------------------------------------------
 #: URL query parameters holding the global cohort filters (:mod:`core.filters`); other
 #: parameters belong to pages and are left alone.
-QUERY_KEYS: tuple[str, ...] = ("subtype", "age_min", "age_max", "sex", "where")
+QUERY_KEYS: tuple[str, ...] = ("subtype", "age_min", "age_max", "sex", "where", "range")
