@@ -148,12 +148,23 @@ def _parse_with(series: pd.Series, fn: Callable[[object], tuple[object, str | No
                 tally[(f"e.g. {examples[result]}", result)] += int(counts[i])
     out_u.append(empty)  # sentinel for NaN codes (-1)
     take = np.where(codes < 0, len(uniques), codes)
-    arr = np.array(out_u, dtype=object)[take]
-    values = pd.Series(arr, index=series.index)
-    if dtype is not None:
-        values = values.astype(dtype)
+    values = pd.Series(_typed(out_u, dtype)[take], index=series.index)
     invalid = pd.Series(bad_u[take], index=series.index)
     return Parsed(values, invalid, [(o, r, c) for (o, r), c in sorted(tally.items(), key=lambda kv: -kv[1])])
+
+
+_NAT_INT = np.iinfo(np.int64).min
+
+
+def _typed(values: list[object], dtype: str | None) -> np.ndarray:
+    """The parsed distinct values as an array of the final dtype (converted once, on the
+    distinct values, before they are spread over the rows)."""
+    if dtype == "float64":
+        return np.asarray(values, dtype=float)
+    if dtype == "datetime64[ns]":
+        ints = [_NAT_INT if v is None or v is pd.NaT else pd.Timestamp(v).value for v in values]
+        return np.asarray(ints, dtype=np.int64).view("M8[ns]")
+    return np.array(values, dtype=object)
 
 
 def binary_code(value: object) -> tuple[float, str, str]:
@@ -341,8 +352,7 @@ def parse_number(series: pd.Series, decimal: str = ".") -> Parsed:
 def parse_date(series: pd.Series) -> Parsed:
     """Parse a date column to datetime64[ns] (see :func:`date_code`)."""
     day_first = detect_day_first(series.astype("object"))
-    p = _parse_with(series, lambda v: date_code(v, day_first), pd.NaT, None)
-    return Parsed(pd.to_datetime(p.values), p.invalid, p.coercions)
+    return _parse_with(series, lambda v: date_code(v, day_first), pd.NaT, "datetime64[ns]")
 
 
 def parse_sex(series: pd.Series) -> Parsed:
@@ -351,8 +361,26 @@ def parse_sex(series: pd.Series) -> Parsed:
 
 
 def parse_text(series: pd.Series) -> Parsed:
-    """Parse a categorical column (strip spaces, missing codes to None)."""
-    return _parse_with(series, text_code, None, None)
+    """Parse a categorical column (strip spaces, missing codes to None).
+
+    Text cells (the usual CSV case) are handled with whole-array string operations on the
+    distinct values, exactly as :func:`text_code` would one by one; other cells (numbers
+    from a spreadsheet) go through :func:`text_code`.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(uniques) == 0 or pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return _parse_with(series, text_code, None, None)
+    raw = pd.Series(uniques, dtype=object)
+    stripped = raw.str.replace("\u00a0", " ", regex=False).str.strip()
+    missing = stripped.str.lower().isin(MISSING_CODES).to_numpy()
+    out_u = np.append(np.where(missing, None, stripped.to_numpy(dtype=object)), None).astype(object)
+    take = np.where(codes < 0, len(uniques), codes)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    tally: Counter[str] = Counter()
+    for i in np.flatnonzero(missing & (stripped.str.lower().to_numpy() != "nan") & (stripped.to_numpy() != "")):
+        tally[str(stripped.iat[i])] += int(counts[i])
+    coercions = [(o, "missing", c) for o, c in sorted(tally.items(), key=lambda kv: -kv[1])]
+    return Parsed(pd.Series(out_u[take], index=series.index), pd.Series(False, index=series.index), coercions)
 
 
 def share_parseable(series: pd.Series, fn: Callable[[object], tuple[object, str, str]]) -> tuple[float, int]:

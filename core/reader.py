@@ -407,7 +407,11 @@ def _check_shape(n_rows: int, n_cols: int, name: str, limits: ReadLimits, where:
 def _empty_mask(col: pd.Series) -> np.ndarray:
     """Cells that hold nothing (blank text, None, NaN), computed on distinct values."""
     fcodes, uniques = pd.factorize(col, use_na_sentinel=True)
-    empty_u = np.array([codes.norm(u) in ("", "nan", "none", "nat") for u in uniques] + [True], dtype=bool)
+    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) == "string":  # text: whole-array ops
+        keys = pd.Series(uniques, dtype=object).str.replace("\u00a0", " ", regex=False).str.strip().str.lower()
+        empty_u = np.append(keys.isin(("", "nan", "none", "nat")).to_numpy(), True)
+    else:
+        empty_u = np.array([codes.norm(u) in ("", "nan", "none", "nat") for u in uniques] + [True], dtype=bool)
     return empty_u[np.where(fcodes < 0, len(uniques), fcodes)]
 
 
