@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
+
 import streamlit as st
 
+from core.charts.cohort import (
+    age_histogram,
+    feature_frequencies,
+    numeric_columns,
+    numeric_histogram,
+    sex_bars,
+    subtype_bars,
+    yes_no_bars,
+)
 from core.cleaning import can_set_aside, error_rows, set_aside_table
+from core.export import plotly_config
+from core.filters import FilterError, FilterSpec, filter_from_selection, range_chart
 from core.i18n import _, fmt_pct, n_
 from core.io import (
     FEATURE_TYPES,
@@ -17,12 +31,13 @@ from core.io import (
     sample_dictionary,
     save_mapping,
 )
-from core.safe_text import md
+from core.safe_text import figure_safe, md
 from core.schema import CORE_COLUMNS
 from core.suggest import near_misses
 from core.summary import cohort_summary, subtype_table
 from core.validate import problems_frame
-from ui.lang import headers, shown_as, translated
+from ui import view_ui
+from ui.lang import headers, localized, shown_as, translated
 from ui.sidebar import source_label
 from ui.state import (
     SAMPLE_LABEL,
@@ -37,6 +52,65 @@ from ui.widgets import download_table
 
 #: Names of the events table that are the app's own (translated when shown).
 EVENT_SOURCES = ("none loaded", "sample events", "interferon scores added in this session")
+#: Session key: a counter in the charts' keys, raised after each selection (clears it).
+CHART_GENERATION = "_cohort_chart_generation"
+
+
+
+def on_chart_select(chart: str, key: str) -> None:
+    """Callback of a chart's click or brush: the selection becomes the sidebar's filter
+    (through :data:`ui.view_ui.PENDING_FILTERS`, read by the sidebar on the rerun, which
+    also writes the address); the charts get new keys, so the selection is cleared and
+    never applied twice."""
+    ss = st.session_state
+    state = ss.get(key)
+    selection = state.get("selection") if isinstance(state, Mapping) else None
+    spec = ss.get("filters") if isinstance(ss.get("filters"), FilterSpec) else FilterSpec()
+    ss[CHART_GENERATION] = int(ss.get(CHART_GENERATION, 0)) + 1
+    try:
+        new = filter_from_selection(spec, chart, selection)
+    except FilterError:
+        return
+    if new != spec:
+        ss[view_ui.PENDING_FILTERS] = new
+
+
+def _chart(fig: object, chart: str, name: str, modes: tuple[str, ...]) -> None:
+    """One chart of the grid: a click (or a brush) filters."""
+    key = f"cohort_chart_{name}_{st.session_state.get(CHART_GENERATION, 0)}"
+    st.plotly_chart(figure_safe(fig), config=plotly_config(f"myoscope_{name}"), key=key, theme=None, width="stretch",
+                    on_select=partial(on_chart_select, chart, key), selection_mode=modes)
+
+
+def charts() -> None:
+    """The charts grid: subtypes, sex, cancer; age and a numeric column; feature frequencies."""
+    if view_ui.presenting():
+        return
+    dictionary = localized(fc.dictionary if fc is not None else cohort.dictionary)
+    st.subheader(_("Charts"))
+    st.caption(_("Click a bar, or drag across a histogram, to filter the cohort: the filter shows in the sidebar "
+                 "and in the address, and applies on every page."))
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        _chart(subtype_bars(df), "subtype", "subtype", ("points",))
+    with c2:
+        _chart(sex_bars(df), "sex", "sex", ("points",))
+    with c3:
+        if "cancer" in df:
+            _chart(yes_no_bars(df, "cancer", dictionary), "cancer", "cancer", ("points",))
+    c4, c5 = st.columns(2)
+    with c4:
+        if "age_at_diagnosis" in df:
+            _chart(age_histogram(df), "age", "age", ("points", "box"))
+    with c5:
+        numeric = numeric_columns(df, dictionary)
+        if numeric:
+            if ss.get("cohort_hist_column") not in numeric:
+                ss["cohort_hist_column"] = "ck_max_ul" if "ck_max_ul" in numeric else numeric[0]
+            column = st.selectbox(_("Numeric column"), numeric, key="cohort_hist_column", format_func=dictionary.label)
+            _chart(numeric_histogram(df, column, dictionary), range_chart(column), "range", ("points", "box"))
+    _chart(feature_frequencies(df, dictionary), "features", "features", ("points",))
+
 
 ensure_app_shell()
 ss = st.session_state
@@ -192,6 +266,8 @@ with c2:
     feats = headers(summ.features.rename(columns={"pct_missing": "% missing"}), "group", "type")
     st.dataframe(feats, hide_index=True, width="stretch", height=300,
                  column_config={translated("% missing"): st.column_config.NumberColumn(format="%.1f")})
+
+charts()
 
 st.subheader(_("Preview"))
 st.dataframe(df.head(200), width="stretch", height=300)

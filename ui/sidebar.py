@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.filters import FilterSpec
-from core.i18n import _, n_
+from core.i18n import _, fmt_number, n_
 from core.presets import PRESETS
 from core.safe_text import md
 from core.schema import SUBTYPE_VALUES
@@ -19,6 +19,9 @@ from ui.state import (
 )
 
 AGE_LO, AGE_HI = 0, 100
+#: Session key of the range filters on other numeric columns ([(column, low, high)]), set by
+#: a brush on a Cohort page histogram (or a link); shown in the sidebar, each removable.
+RANGES = "flt_range"
 
 
 def _init_filter_widgets(options: list[str]) -> None:
@@ -39,6 +42,7 @@ def _init_filter_widgets(options: list[str]) -> None:
     ss["flt_sex"] = [s for s in (spec.sex or []) if s in ("F", "M")]
     ss["flt_yes"] = [c for c, v in spec.features if v == (1.0,)]
     ss["flt_no"] = [c for c, v in spec.features if v == (0.0,)]
+    ss[RANGES] = [(c, lo, hi) for c, lo, hi in spec.ranges]
 
 
 def _reset_filters() -> None:
@@ -48,6 +52,37 @@ def _reset_filters() -> None:
     ss["flt_sex"] = []
     ss["flt_yes"] = []
     ss["flt_no"] = []
+    ss[RANGES] = []
+
+
+def _remove_range(column: str) -> None:
+    """Callback of a range filter's remove button."""
+    ss = st.session_state
+    ss[RANGES] = [r for r in ss.get(RANGES, []) if r[0] != column]
+
+
+def _ranges(sb: st.delta_generator.DeltaGenerator, df: object, labels: object) -> tuple[tuple[str, float, float], ...]:
+    """The active range filters on the cohort's numeric columns, each shown with a remove button."""
+    import pandas as pd
+
+    ss = st.session_state
+    kept = [(str(c), float(lo), float(hi)) for c, lo, hi in ss.get(RANGES, [])
+            if c in df and pd.api.types.is_numeric_dtype(df[c])]  # type: ignore[operator,index]
+    ss[RANGES] = kept
+    for c, lo, hi in kept:
+        c1, c2 = sb.columns([5, 1], vertical_alignment="center")
+        c1.markdown(_("{column} {low}–{high}", column=f"**{md(labels.label(c))}**",  # type: ignore[attr-defined]
+                      low=fmt_number(lo, _digits(lo)), high=fmt_number(hi, _digits(hi))))
+        c2.button("✕", key=f"flt_range_rm_{c}", on_click=_remove_range, args=(c,), help=_("Remove this filter"))
+    return tuple(sorted(kept))
+
+
+def _digits(x: float) -> int:
+    """Decimals to show a bound exactly (0 for whole numbers, at most 4)."""
+    for d in range(5):
+        if abs(round(x, d) - x) < 1e-9:
+            return d
+    return 4
 
 
 def render_sidebar() -> None:
@@ -114,6 +149,7 @@ def render_sidebar() -> None:
         st.multiselect(_("Must be yes"), binary, key="flt_yes", format_func=labels.label, placeholder=_("Choose options"))
         st.multiselect(_("Must be no"), [c for c in binary if c not in ss["flt_yes"]], key="flt_no", format_func=labels.label,
                        placeholder=_("Choose options"))
+    ranges = _ranges(sb, df, labels)
     sb.button(_("Reset filters"), on_click=_reset_filters, key="flt_reset")
 
     lo, hi = ss["flt_age"]
@@ -124,6 +160,7 @@ def render_sidebar() -> None:
         age_max=None if hi >= AGE_HI else float(hi),
         sex=tuple(ss["flt_sex"]) or None,
         features=features,
+        ranges=ranges,
     )
     ss["filters"] = spec
     sb.caption(_("The whole view (filters, splits, options) is in the page address: bookmark or share it."))

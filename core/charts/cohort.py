@@ -26,7 +26,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.charts.common import new_figure
-from core.constants import BLUE, FONT_FAMILY, GRID_COLOR, LIGHT_GREY, TEXT_COLOR, VERMILLION
+from core.constants import (
+    BLUE,
+    FONT_FAMILY,
+    GRID_COLOR,
+    LIGHT_GREY,
+    TEXT_COLOR,
+    VERMILLION,
+)
 from core.i18n import _, core_label, fmt_number, fmt_pct, subtype_label
 from core.schema import SUBTYPE_VALUES, DataDictionary
 

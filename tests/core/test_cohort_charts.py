@@ -37,7 +37,7 @@ def test_subtype_bars_count_the_subtypes(sample):
     df = sample.data
     t = trace(subtype_bars(df))
     counts = df["antibody_subtype"].value_counts()
-    assert [c[0] for c in t["customdata"]][0] == "Mi2" and list(t["y"])[0] == 64
+    assert t["customdata"][0][0] == "Mi2" and t["y"][0] == 64
     for (code,), n, label in zip(t["customdata"], t["y"], t["text"], strict=True):
         assert n == counts[code] and label == str(n)
     assert sum(t["y"]) == len(df)

@@ -7,8 +7,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.charts.cohort import age_histogram, feature_frequencies, numeric_histogram, sex_bars, subtype_bars, yes_no_bars
-from core.filters import FilterError, FilterSpec, apply_filters, filter_from_selection, range_chart
+from core.charts.cohort import (
+    age_histogram,
+    feature_frequencies,
+    numeric_histogram,
+    sex_bars,
+    subtype_bars,
+    yes_no_bars,
+)
+from core.filters import (
+    FilterError,
+    FilterSpec,
+    apply_filters,
+    filter_from_selection,
+    range_chart,
+)
 from core.i18n import using
 from core.io import load_sample_cohort
 

@@ -1,0 +1,144 @@
+"""AppTest of click to filter (issue 12): a click or a brush on a Cohort page chart becomes the
+sidebar's filter and the address's, once (the selection is cleared, nothing loops).
+
+AppTest cannot click inside a plotly chart; a selection is sent the way the browser sends it:
+the chart's widget state (Streamlit's JSON of ``{"selection": {...}}``) in the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+
+
+def qp(at: AppTest, key: str) -> str | None:
+    v = at.query_params.get(key)
+    return v[-1] if isinstance(v, list) else v
+
+
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if re.sub(r"\\(.)", r"\1", m.label) == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}")
+
+
+def page_text(at: AppTest) -> str:
+    """Every text of the page (markdown, captions, alerts, metrics)."""
+    out = [str(e.value) for kind in ("markdown", "caption", "info", "warning", "success") for e in at.get(kind)]
+    out += [f"{m.label} {m.value}" for m in at.metric]
+    return re.sub(r"\\(.)", r"\1", " ".join(out))
+
+
+def chart(at: AppTest, name: str):
+    """The chart whose key is ``cohort_chart_<name>_<generation>``."""
+    found = [c for c in at.get("plotly_chart") if re.search(rf"-cohort_chart_{name}_\d+$", c.proto.id)]
+    assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
+    return found[0]
+
+
+def trace(el) -> dict:
+    return json.loads(el.proto.spec)["data"][0]
+
+
+def select(at: AppTest, name: str, points=(), box=None) -> AppTest:
+    """Run the app as after a click on ``points`` (their customdata) or a brush over ``box``."""
+    el = chart(at, name)
+    selection = {"points": [{"customdata": c, "point_index": i} for i, c in enumerate(points)],
+                 "point_indices": list(range(len(points))), "box": [{"x": list(box), "y": [0, 1]}] if box else [],
+                 "lasso": []}
+    ws = at._tree.get_widget_states()
+    ws.widgets.append(WidgetState(id=el.proto.id, string_value=json.dumps({"selection": selection})))
+    at._run(ws)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_charts_count_the_filtered_cohort():
+    at = new_app().run()
+    assert not at.exception
+    sub = trace(chart(at, "subtype"))
+    assert sub["customdata"][0] == ["Mi2"] and sub["y"][0] == 64 and sum(sub["y"]) == 119
+    assert sum(trace(chart(at, "sex"))["y"]) == 119
+    for name in ("cancer", "age", "range", "features"):
+        chart(at, name)
+    at.multiselect(key="flt_subtype").select("Mi2").run()
+    assert sum(trace(chart(at, "subtype"))["y"]) == 64  # the charts follow the filter
+
+
+def test_clicking_the_mi2_bar_filters_everywhere_once():
+    at = new_app().run()
+    select(at, "subtype", points=[["Mi2"]])
+    assert at.multiselect(key="flt_subtype").value == ["Mi2"]  # in the sidebar
+    assert qp(at, "subtype") == "Mi2"  # in the address
+    assert metric(at, "Patients") == "64"
+    assert chart(at, "subtype").proto.id.endswith("_1")  # a new chart: the selection is cleared
+    at.run()  # no loop: a rerun changes nothing
+    assert at.multiselect(key="flt_subtype").value == ["Mi2"] and metric(at, "Patients") == "64"
+    assert chart(at, "subtype").proto.id.endswith("_1")
+    for page in ("compare", "survival", "cancer_risk"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        assert "64 of 119 patients" in page_text(at), page
+        assert qp(at, "subtype") == "Mi2" and at.multiselect(key="flt_subtype").value == ["Mi2"]
+
+
+def test_sex_cancer_and_feature_bars_fill_the_sidebar():
+    at = new_app().run()
+    select(at, "sex", points=[["F"]])
+    assert at.multiselect(key="flt_sex").value == ["F"] and qp(at, "sex") == "F" and metric(at, "Patients") == "77"
+    select(at, "cancer", points=[["cancer", 1.0]])
+    assert at.session_state["flt_yes"] == ["cancer"] and json.loads(qp(at, "where")) == {"cancer": [1.0]}
+    feature = trace(chart(at, "features"))["customdata"][-1]
+    select(at, "features", points=[feature])
+    assert sorted(at.session_state["flt_yes"]) == sorted({"cancer", feature[0]})
+    assert at.multiselect(key="flt_sex").value == ["F"]  # earlier filters stay
+
+
+def test_age_brush_sets_the_age_slider():
+    at = new_app().run()
+    select(at, "age", box=(41.2, 59.7))
+    assert at.slider(key="flt_age").value == (41, 60)
+    assert (qp(at, "age_min"), qp(at, "age_max")) == ("41", "60")
+
+
+def test_ck_brush_adds_a_removable_range_filter():
+    at = new_app().run()
+    assert at.selectbox(key="cohort_hist_column").value == "ck_max_ul"
+    bins = trace(chart(at, "range"))["customdata"]
+    select(at, "range", points=[bins[0], bins[1]])
+    lo, hi = bins[0][0], bins[1][1]
+    assert qp(at, "range") == f"ck_max_ul:{lo:g}-{hi:g}"
+    assert at.session_state["filters"].ranges == (("ck_max_ul", lo, hi),)
+    sidebar = re.sub(r"\\(.)", r"\1", " ".join(str(m.value) for m in at.sidebar.markdown))
+    assert "CK level (maximum)" in sidebar and f"{hi:.0f}" in sidebar
+    n = int(metric(at, "Patients"))
+    df = at.session_state["cohort"].data
+    assert n == int(df["ck_max_ul"].between(lo, hi).sum())
+    at.button(key="flt_range_rm_ck_max_ul").click().run()
+    assert "range" not in at.query_params and metric(at, "Patients") == "119"
+
+
+def test_a_range_in_a_shared_link_is_applied_and_reset():
+    at = new_app()
+    at.query_params["range"] = "ck_max_ul:1000-5000"
+    at.run()
+    assert not at.exception
+    df = at.session_state["cohort"].data
+    assert metric(at, "Patients") == str(int(df["ck_max_ul"].between(1000, 5000).sum()))
+    assert at.sidebar.button(key="flt_range_rm_ck_max_ul")
+    at.button(key="flt_reset").click().run()
+    assert "range" not in at.query_params and metric(at, "Patients") == "119"
