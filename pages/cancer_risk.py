@@ -212,7 +212,7 @@ slide_table(pd.DataFrame({"": [labels_sir[k] for k in ("o", "e", "py", "sir", "p
 
 if res.subgroups:
     st.markdown(_("**SIR by {split}**", split=md(res.split)))
-    fig_forest = forest_figure(res)
+    fig_forest = cached(cohort, forest_figure, res)
     show_figure(fig_forest, "sir_forest", key="cr_forest",
                 slide=Slide(_("SIR by {split}", split=res.split), res.n_patients, sir_footnote))
     download_figure(fig_forest, "sir_forest", key="cr_dl_forest")
@@ -263,7 +263,7 @@ else:
               f"{timing.n_within}/{timing.n} ({fmt_pct(100 * timing.share_within, 0)})")
     st.caption(_("{cancers}, {n_before} before the DM diagnosis. CI: {method}.",
                  cancers=n_("{n} cancer", "{n} cancers", timing.n), n_before=timing.n_before, method=translated(timing.ci_method)))
-    fig_t = timing_figure(timing)
+    fig_t = cached(cohort, timing_figure, timing)
     show_figure(fig_t, "cancer_timing", key="cr_timing",
                 slide=Slide(_("time from DM diagnosis to cancer"), timing.n,
                             _("{cancers}, {n_before} before the DM diagnosis; median {median} days (CI: {method}).",
@@ -288,7 +288,7 @@ except CancerRiskError as exc:
 if cif is not None and not cif.curves.empty:
     st.caption(cif.note + (" " + _("Split by time since diagnosis is not applicable here: one curve.")
                            if split_key == "tsd" else ""))
-    fig_c = cumulative_incidence_figure(cif, order=[g for g in (by_order or [])
+    fig_c = cached(cohort, cumulative_incidence_figure, cif, order=[g for g in (by_order or [])
                                                     if g in set(cif.curves["group"])] or None)
     show_figure(fig_c, "cancer_cumulative_incidence", key="cr_cif",
                 slide=Slide(_("cumulative incidence of cancer after diagnosis"), len(df), cif.note))

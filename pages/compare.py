@@ -35,6 +35,7 @@ from core.published import (
 )
 from core.safe_text import md
 from core.schema import CORE_COLUMNS, GROUP_ORDER
+from ui.cache import cached
 from ui.lang import headers
 from ui.state import require_clean_columns, require_filtered_cohort, usable_columns
 from ui.widgets import (
@@ -150,9 +151,10 @@ if not features:
     st.stop()
 
 try:
-    multi: MultiComparisonResult = compare_multi(df, grouping.labels, groups, features, dictionary)
+    multi: MultiComparisonResult = cached(cohort, compare_multi, df, grouping.labels, groups, features, dictionary)
     result: ComparisonResult | None = (
-        compare_groups(df, grouping.labels, groups[0], groups[1], features, dictionary, fdr=fdr) if two else None
+        cached(cohort, compare_groups, df, grouping.labels, groups[0], groups[1], features, dictionary, fdr=fdr)
+        if two else None
     )
 except CompareError as exc:
     st.error(md(exc))
@@ -172,7 +174,7 @@ tab_table, tab_forest, tab_heat = st.tabs([_("Table"), _("Forest plot"), _("Subt
 with tab_table:
     if two:
         group_a, group_b = groups
-        display = display_table(result, overall=multi)
+        display = cached(cohort, display_table, result, overall=multi)
         p_values = result.rows["p_value"].tolist()
         sig = {i + 1 for i, p in enumerate(p_values) if not math.isnan(p) and p < 0.05}
         st.subheader(_("{a} vs {b}", a=md(group_a), b=md(group_b)))
@@ -187,7 +189,7 @@ with tab_table:
         footnote = methods_text(result, cohort.description)
         full, payload = result.rows, result.payload()
     else:
-        shown = display_multi_table(multi, feature_column=True)
+        shown = cached(cohort, display_multi_table, multi, feature_column=True)
         sig_feats = set(multi.features.loc[multi.features["p_value"] < 0.05, "feature"])
         sig = {i for i, f in enumerate(shown["feature"]) if f in sig_feats}
         display = shown.drop(columns="feature")
@@ -202,7 +204,7 @@ with tab_table:
             st.caption(_("Each cell: P (q), Fisher's exact test or Mann-Whitney U; q adjusted within the feature."))
             for label, kind in ((_("Each pair of groups"), "pair"), (_("Each group vs all other compared patients"), "vs_rest")):
                 st.markdown(f"**{label}**")
-                pw = display_pairwise(multi, kind)
+                pw = cached(cohort, display_pairwise, multi, kind)
                 st.dataframe(headers(pw), hide_index=True, width="stretch", key=f"cmp_pairs_{kind}",
                              height=WHOLE)
         title = _("Table 1 {grouping}", grouping=grouping.description)
@@ -224,7 +226,7 @@ with tab_table:
 
 with tab_forest:
     if two:
-        fig = forest_plot(result)
+        fig = cached(cohort, forest_plot, result)
         show_figure(fig, "forest_plot", key="cmp_forest")
         download_figure(fig, "forest_plot", key="cmp_forest_dl")
     else:
@@ -238,7 +240,7 @@ with tab_heat:
         st.info(_("Select at least one yes/no feature for the heatmap."))
     else:
         try:
-            heat = subtype_heatmap(df, binary, dictionary, fdr=fdr)
+            heat = cached(cohort, subtype_heatmap, df, binary, dictionary, fdr=fdr)
         except CompareError as exc:
             st.error(md(exc))
         else:
@@ -249,7 +251,7 @@ with tab_heat:
                 _("Each antibody subtype vs all other patients with a known subtype (untested patients in neither "
                   "group); cells: n/N and % with the feature; * P < .05 (Fisher exact).")
             )
-            hfig = heatmap_figure(heat)
+            hfig = cached(cohort, heatmap_figure, heat)
             show_figure(hfig, "subtype_heatmap", key="cmp_heatmap")
             download_figure(hfig, "subtype_heatmap", key="cmp_heat_dl")
             download_table(heat, "subtype_heatmap", key="cmp_heat_table", title=_("Feature frequency by antibody subtype"))

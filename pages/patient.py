@@ -6,7 +6,9 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.charts.patient import (
@@ -36,6 +38,7 @@ from core.interferon import (
 from core.safe_text import md
 from core.summary import patient_labels
 from core.view import THRESHOLD_CHOICES
+from ui.cache import cached
 from ui.lang import headers, sex_label, shown_as, subtype_label
 from ui.state import require_filtered_cohort
 from ui.view_ui import Slide
@@ -106,6 +109,34 @@ def _store_scores(new: pd.DataFrame) -> int:
     return n
 
 
+def _row(df: pd.DataFrame, patient_id: str) -> pd.Series | None:
+    """The cohort row of one patient (ids are unique), ``None`` when absent."""
+    hit = np.flatnonzero(df["patient_id"].astype(str).to_numpy() == patient_id)
+    return df.iloc[int(hit[0])] if hit.size else None
+
+
+@st.cache_resource(show_spinner=False)
+def _bundled_rates():  # noqa: ANN202 - one rate table object per server, so the SIR below is cached (ui.cache)
+    from core.rates import load_bundled_rates
+
+    return load_bundled_rates()
+
+
+def _context_km(res: object, patient_id: str, mark: tuple[float, bool] | None) -> go.Figure:
+    """Kaplan-Meier of the patient's group and the others, the patient's time marked
+    (``mark``: time in months, died); built once per result and patient (ui.cache)."""
+    from core.charts.survival import km_figure
+
+    kmf = km_figure(res, unit_label=_("months"), show_risk_table=False, title="", font_size=12, width=640)
+    if mark is not None:
+        t_pat, died = mark
+        at = fmt_number(t_pat, 1)
+        kmf.add_vline(x=t_pat, line={"dash": "dot", "color": VERMILLION},
+                      annotation_text=_("{patient}: died at {time} mo", patient=patient_id, time=at) if died else
+                      _("{patient}: censored at {time} mo", patient=patient_id, time=at))
+    return kmf
+
+
 cohort = require_filtered_cohort()
 df = cohort.data
 dictionary = cohort.dictionary
@@ -135,15 +166,13 @@ with tab_course:
             dtype=int)
     )
     default_id = ids[int(pd.Series(ids).map(n_events).fillna(0).to_numpy().argmax())] if len(n_events) else ids[0]  # most events, first in order
-    rows_by_id = df.set_index(df["patient_id"].astype(str))
-
-    option_labels = patient_labels(df, n_events)
+    option_labels = cached(cohort, patient_labels, df, n_events)
     patient_id = st.selectbox(
         n_("Patient (type to search; {n} patient in the filtered cohort)",
            "Patient (type to search; {n} patients in the filtered cohort)", len(ids)), ids,
         index=ids.index(default_id), format_func=lambda p, _l=option_labels: _l.get(p, p), key="patient_id",
     )
-    row = rows_by_id.loc[patient_id]
+    row = _row(df, patient_id)
     subtype = row.get("antibody_subtype")
 
     # ---------------------------------------------------------------- the patient's row
@@ -288,25 +317,15 @@ with tab_course:
         with ctx_surv:
             st.markdown(_("**Overall survival of the patient's group** (survival view)"))
             try:
-                from core.charts.survival import km_figure
                 from core.survival import analyze_survival, survival_data
 
-                sd = survival_data(df)
+                sd = cached(cohort, survival_data, df)
                 lab = labels.loc[sd.index]
-                res = analyze_survival(sd.time, sd.event, lab.to_numpy(),
-                                       [group_label, other_label], cox=False, pairwise=False,
-                                       unit="months")
-                kmf = km_figure(res, unit_label=_("months"), show_risk_table=False, title="",
-                                font_size=12, width=640)
-                pos = [i for i, p in enumerate(df.loc[sd.index, "patient_id"].astype(str))
-                       if p == patient_id]
-                if pos:
-                    t_pat = float(sd.time[pos[0]])
-                    at = fmt_number(t_pat, 1)
-                    kmf.add_vline(x=t_pat, line={"dash": "dot", "color": VERMILLION},
-                                  annotation_text=_("{patient}: died at {time} mo", patient=patient_id, time=at)
-                                  if sd.event[pos[0]] else
-                                  _("{patient}: censored at {time} mo", patient=patient_id, time=at))
+                res = cached(cohort, analyze_survival, sd.time, sd.event, lab.to_numpy(),
+                             [group_label, other_label], cox=False, pairwise=False, unit="months")
+                pos = np.flatnonzero(df.loc[sd.index, "patient_id"].astype(str).to_numpy() == patient_id)
+                mark = (float(sd.time[pos[0]]), bool(sd.event[pos[0]])) if pos.size else None
+                kmf = cached(cohort, _context_km, res, patient_id, mark)
                 show_figure(kmf, "context_km", key="context_km")
                 gt = res.group_table()
                 show = headers(gt[["group", "n", "events"]].assign(
@@ -327,10 +346,9 @@ with tab_course:
             st.markdown(_("**Cancer risk of the patient's group** (cancer-risk view)"))
             try:
                 from core.cancer_risk import sir_analysis
-                from core.rates import load_bundled_rates
 
-                sir = sir_analysis(df, load_bundled_rates(), by=labels,
-                                   by_order=[group_label, other_label])
+                sir = cached(cohort, sir_analysis, df, _bundled_rates(), by=labels,
+                             by_order=[group_label, other_label])
                 sub = sir.subgroup_table()
                 st.dataframe(
                     pd.DataFrame({
@@ -468,8 +486,8 @@ with tab_ifn:
             pid_default = st.session_state.get("patient_id", ids[0] if ids else None)
             target = a2.selectbox(_("Patient"), ids, index=ids.index(pid_default)
                                   if pid_default in ids else 0, key="ifn_add_patient")
-            diag = rows_by_id.loc[target].get("diagnosis_date") if target in rows_by_id.index \
-                else None
+            target_row = _row(df, target) if target is not None else None
+            diag = target_row.get("diagnosis_date") if target_row is not None else None
             when = a3.date_input(_("Sampling date"), format="DD/MM/YYYY" if language() == "fr" else "YYYY/MM/DD",
                                  value=pd.Timestamp(diag).date() if diag is not None
                                  and not pd.isna(diag) else None,

@@ -150,8 +150,8 @@ with options_box:
 require_clean_columns([origin, endpoint[0], endpoint[1], censor_col, grouping.spec.column]
                       + (["age_at_diagnosis", "sex"] if adjust else []), _("The survival analysis"))
 try:
-    sd = survival_data(df, origin=origin, event=endpoint[0], event_date=endpoint[1],
-                       censor_date=censor_col, unit=unit)  # type: ignore[arg-type]
+    sd = cached(cohort, survival_data, df, origin=origin, event=endpoint[0], event_date=endpoint[1],
+                censor_date=censor_col, unit=unit)
 except SurvivalInputError as exc:
     st.error(md(exc))
     st.stop()
@@ -205,8 +205,8 @@ if ticks is None:
 
 event_label = dictionary.label(endpoint[0])
 slides = presenting()  # large type for the back of the room, the slide's height
-fig = km_figure(
-    result, **({"font_size": 20, "height": 500, "width": 1240} if slides else {}), show_ci=show_ci, show_censors=show_censors, show_median=show_median,
+fig = cached(  # the same figure for the same result and options: built once
+    cohort, km_figure, result, **({"font_size": 20, "height": 500, "width": 1240} if slides else {}), show_ci=show_ci, show_censors=show_censors, show_median=show_median,
     risk_table_times=ticks, show_cumulative_events=show_cum, unit_label=unit,
     x_title=_("Time since {origin} ({unit})", origin=_event_name(dictionary.label(origin)), unit=unit_name),
     y_title=_("Overall survival") if endpoint[0] == "death" else _("Free of {event}", event=event_label.lower()),

@@ -34,7 +34,7 @@ from core.i18n import language
 from ui.state import FilteredCohort
 
 T = TypeVar("T")
-MAX_ENTRIES = 48
+MAX_ENTRIES = 96  # results and the figures built from them (a page keeps a few per view)
 _PINNED: dict[int, Any] = {}
 
 

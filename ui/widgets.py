@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 
 import pandas as pd
+import plotly.graph_objects as go
+from _plotly_utils.utils import convert_to_base64
 import streamlit as st
 
 from core.defaults import default_split, split_columns
@@ -335,7 +337,44 @@ def show_figure(fig: object, basename: str, key: str, slide: view_ui.Slide | Non
         s.figure = fig
         view_ui.add_slide(s)
         return
-    st.plotly_chart(figure_safe(fig), config=plotly_config(_safe(basename)), key=key, theme=None, width="stretch")
+    st.plotly_chart(_Shown(_safe_dict(fig)), config=plotly_config(_safe(basename)), key=key, theme=None,
+                    width="stretch")
+
+
+#: Figures already made safe (:func:`core.safe_text.figure_safe`), by identity: a figure
+#: from the cache (``ui.cache``) is drawn again without being converted again. The figure
+#: is kept with its dict, so its id cannot be reused while the entry exists.
+_SAFE: dict[int, tuple[object, dict]] = {}
+_SAFE_MAX = 64
+
+
+def _safe_dict(fig: object) -> dict:
+    hit = _SAFE.get(id(fig))
+    if hit is not None and hit[0] is fig:
+        return hit[1]
+    safe = figure_safe(fig)
+    convert_to_base64(safe)  # numbers as typed arrays, as plotly's to_dict sends them (in place)
+    if len(_SAFE) >= _SAFE_MAX:
+        _SAFE.pop(next(iter(_SAFE)))
+    _SAFE[id(fig)] = (fig, safe)
+    return safe
+
+
+class _Shown(go.Figure):
+    """A figure dict handed to ``st.plotly_chart`` as it is.
+
+    Given a dict, Streamlit rebuilds a validated ``go.Figure`` from it on every rerun
+    (``plotly.tools.return_figure_from_figure_or_data``), the largest part of drawing a
+    figure; given a figure, it takes ``to_dict()``. The figure builders set only valid
+    properties and :func:`core.safe_text.figure_safe` only escapes text, so the dict is
+    sent unchanged (the JSON is the same; ``tests/pages`` read it).
+    """
+
+    def __init__(self, spec: dict) -> None:  # noqa: D107 - no plotly state: only to_dict is used
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
 
 
 def slide_table(table: pd.DataFrame, title: str, n: int | None, footnote: str) -> None:

@@ -83,7 +83,7 @@ def forest_plot(
         showgrid=False, zeroline=False,
     )
     fig.update_layout(
-        title={"text": title} if title else None,
+        **({"title": {"text": title}} if title else {}),
         template="plotly_white",
         font={"family": FONT_FAMILY, "size": font_size, "color": "black"},
         width=width,
@@ -275,7 +275,7 @@ def heatmap_figure(
         showarrow=False, font={"size": max(9, font_size - 3), "color": GREY},
     )
     fig.update_layout(
-        title={"text": title} if title else None,
+        **({"title": {"text": title}} if title else {}),
         template="plotly_white",
         font={"family": FONT_FAMILY, "size": font_size, "color": "black"},
         width=width,
