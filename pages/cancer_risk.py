@@ -27,7 +27,7 @@ from core.charts.cancer_risk import (
 )
 from core.formatting import format_p
 from core.groups import binary_labels
-from core.i18n import _, fmt_ci_label, fmt_number, fmt_pct, n_
+from core.i18n import _, fmt_ci_label, fmt_number, fmt_pct, language, n_, using
 from core.rates import (
     BUNDLED_RATES_DESCRIPTION,
     RatesError,
@@ -313,11 +313,16 @@ with st.expander(_("Patients excluded from the SIR ({n})", n=len(res.excluded)),
         st.dataframe(headers(res.excluded), hide_index=True)
         download_table(res.excluded, "sir_excluded", key="cr_dl_excl", title=_("Excluded patients"))
 
-payload = res.payload()
-payload["window"] = {"before_years": wb, "after_years": None if math.isinf(wa) else wa}
-payload["timing"] = timing.payload()
-st.download_button(_("Download results (JSON)"), json.dumps(payload, indent=2, allow_nan=False),
-                   file_name="sir_results.json", mime="application/json", key="cr_dl_json")
+def _results_json(res=res, timing=timing, wb=wb, wa=wa, lang=language()) -> str:  # noqa: B008 - produced when clicked
+    with using(lang):  # the page's language (the click is served outside this run)
+        payload = res.payload()
+        payload["window"] = {"before_years": wb, "after_years": None if math.isinf(wa) else wa}
+        payload["timing"] = timing.payload()
+        return json.dumps(payload, indent=2, allow_nan=False)
+
+
+st.download_button(_("Download results (JSON)"), _results_json, file_name="sir_results.json", mime="application/json",
+                   key="cr_dl_json")
 
 methods_box(methods_text(res, rates.description, cohort.description, timing), key="cr",
             basename="cancer_risk_methods")

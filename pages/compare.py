@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -25,7 +26,7 @@ from core.compare import (
 )
 from core.export import table_to_docx
 from core.formatting import format_p
-from core.i18n import _, fmt_ci_label, fmt_number, n_
+from core.i18n import _, fmt_ci_label, fmt_number, language, n_, using
 from core.io import SAMPLE_DIR
 from core.published import (
     P_CLOSE_FACTOR,
@@ -98,6 +99,18 @@ def _journal_docx(display: pd.DataFrame, basename: str, key: str, title: str, fo
     )
 
 
+def _json_bytes(payload: Callable[[], dict], lang: str) -> bytes:
+    """The JSON download, produced when clicked, in the language of the page."""
+    with using(lang):
+        return json.dumps(payload(), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+@st.cache_resource(show_spinner=False)
+def _example_table() -> pd.DataFrame:
+    """The bundled published Table I, read once per server (shared: never modified)."""
+    return load_published_table(EXAMPLE_TABLE)
+
+
 cohort = require_filtered_cohort()
 df = cohort.data
 dictionary = cohort.dictionary
@@ -110,7 +123,7 @@ st.caption(_(
     "each feature's numerator and denominator.",
     filters=f" ({cohort.description})" if cohort.description else ""))
 
-grouping = group_picker(df, dictionary, key="cmp_group", multi=True)
+grouping = group_picker(df, dictionary, key="cmp_group", multi=True, cohort=cohort)
 if len(grouping.order) < 2:
     st.warning(_("Choose a split into at least two groups."))
     st.stop()
@@ -187,7 +200,7 @@ with tab_table:
         st.caption(caption + (" " + _("q: Benjamini-Hochberg.") if fdr else ""))
         title = _("{a} vs {b}", a=group_a, b=group_b)
         footnote = methods_text(result, cohort.description)
-        full, payload = result.rows, result.payload()
+        full, payload = result.rows, result.payload  # the JSON is produced when clicked
     else:
         shown = cached(cohort, display_multi_table, multi, feature_column=True)
         sig_feats = set(multi.features.loc[multi.features["p_value"] < 0.05, "feature"])
@@ -209,7 +222,7 @@ with tab_table:
                              height=WHOLE)
         title = _("Table 1 {grouping}", grouping=grouping.description)
         footnote = methods_text_multi(multi, cohort.description)
-        full, payload = multi.cells, multi.payload()
+        full, payload = multi.cells, multi.payload
     st.markdown(_("**Download the table** (journal style)"))
     download_table(display, "comparison_table", key="cmp_dl_display", title=title, footnote=footnote)
     _journal_docx(display, "comparison_table", "cmp_dl_journal", title, footnote)
@@ -219,7 +232,7 @@ with tab_table:
         download_table(multi.pairwise, "comparison_pairwise", key="cmp_dl_pairs", title=title)
     st.download_button(
         _("⬇ JSON (as `myoscope compare --json`)"),
-        data=json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"),
+        data=lambda lang=language(): _json_bytes(payload, lang),  # noqa: B008 - this run's language
         file_name="comparison.json", mime="application/json", key="cmp_dl_json", on_click="ignore",
     )
     methods_box(footnote, key="cmp_methods", basename="comparison_methods")
@@ -271,7 +284,7 @@ if two:  # a published Table I compares two groups
         published = None
         try:
             if src.startswith("Bundled"):
-                published = load_published_table(EXAMPLE_TABLE)
+                published = _example_table()
             else:
                 up = st.file_uploader(_("Published table (CSV)"), type=["csv", "txt"], key="cmp_pub_upload")
                 if up is not None:
@@ -284,11 +297,11 @@ if two:  # a published Table I compares two groups
                 if f in df.columns and dictionary.get(f).type == "binary" and pd.api.types.is_numeric_dtype(df[f])
             ]
             try:
-                pub_result = compare_groups(df, grouping.labels, group_a, group_b, pub_feats, dictionary)
+                pub_result = cached(cohort, compare_groups, df, grouping.labels, group_a, group_b, pub_feats, dictionary)
             except CompareError as exc:
                 st.error(md(exc))
             else:
-                check = compare_with_published(pub_result, published)
+                check = cached(cohort, compare_with_published, pub_result, published)
                 n_flag = int(check["flagged"].sum())
                 ga, gb = published.attrs.get("group_a", "A"), published.attrs.get("group_b", "B")
                 st.markdown(_(

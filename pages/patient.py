@@ -116,7 +116,7 @@ def _row(df: pd.DataFrame, patient_id: str) -> pd.Series | None:
 
 
 @st.cache_resource(show_spinner=False)
-def _bundled_rates():  # noqa: ANN202 - one rate table object per server, so the SIR below is cached (ui.cache)
+def _bundled_rates():  # one rate table object per server, so the SIR below is cached (ui.cache)
     from core.rates import load_bundled_rates
 
     return load_bundled_rates()

@@ -119,7 +119,7 @@ unit_names = _unit_names()
 unit = c4.radio(_("Time unit"), UNITS, key="surv_unit", on_change=_unit_changed, format_func=unit_names.get)
 unit_name = unit_names[unit]
 
-grouping = group_picker(df, dictionary, key="surv_group", multi=True)
+grouping = group_picker(df, dictionary, key="surv_group", multi=True, cohort=cohort)
 if grouping.empty_groups():  # never a test with an empty group
     st.warning(_(
         "Group {group} has no patient in the filtered cohort ({grouping}): no curve or test is computed. "

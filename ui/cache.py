@@ -12,6 +12,7 @@ What identifies an input (never a re-hash of the uploaded file):
 * a numpy array or a pandas Series: a digest of its values (BLAKE2b of the bytes for
   numbers, ``pandas.util.hash_array`` for text; a few ms at 100,000 patients);
 * numbers, text, ``None``, tuples / lists / dicts of those: their ``repr``;
+* a frozen dataclass of such values (a ``GroupSpec``): its type and values;
 * any other object (a rate table, a dictionary): its identity, the object being kept
   alive with the cache entry so the identity cannot be reused.
 
@@ -21,6 +22,7 @@ dataclasses and pages must not modify them. At most ``MAX_ENTRIES`` results are 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -74,10 +76,31 @@ def _key_part(x: Any, fc: FilteredCohort, frames: dict[int, str]) -> Any:
         return (type(x).__name__, *(_key_part(v, fc, frames) for v in x))
     if isinstance(x, dict):
         return ("dict", *sorted((repr(k), _key_part(v, fc, frames)) for k, v in x.items()))
+    plain = _plain_dataclass(x)
+    if plain is not None:
+        return plain
     if len(_PINNED) > 4 * MAX_ENTRIES:
         _PINNED.clear()
     _PINNED[id(x)] = x  # keep it alive: its id cannot be reused while the entry exists
     return ("object", type(x).__qualname__, id(x))
+
+
+def _plain(v: Any) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str)) or (
+        isinstance(v, tuple) and all(_plain(u) for u in v))
+
+
+def _plain_dataclass(x: Any) -> tuple | None:
+    """A frozen dataclass of plain values (``GroupSpec``, ``FilterSpec``...) keyed by its
+    values, so an equal one built on the next rerun finds the same entry; ``None`` for
+    anything else (a result holding frames stays keyed by identity)."""
+    params = getattr(type(x), "__dataclass_params__", None)
+    if params is None or not params.frozen:
+        return None
+    values = tuple(getattr(x, f.name) for f in dataclasses.fields(x))
+    if not all(_plain(v) for v in values):
+        return None
+    return ("dataclass", type(x).__module__, type(x).__qualname__, repr(values))
 
 
 @st.cache_resource(max_entries=MAX_ENTRIES, show_spinner=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
-from _plotly_utils.utils import convert_to_base64
 import streamlit as st
+from _plotly_utils.utils import convert_to_base64
 
 from core.defaults import default_split, split_columns
 from core.export import (
@@ -33,8 +34,11 @@ from core.safe_text import figure_safe, md
 from core.schema import DataDictionary
 from core.view import split_from_values, split_values
 from ui import view_ui
+from ui.cache import cached
 from ui.lang import shown_as, subtype_label
+from ui.state import FilteredCohort
 
+T = TypeVar("T")
 GROUP_KINDS = {  # msgids, shown translated (format_func); the keys are the widget's values
     "subtype": "Antibody subtype vs the rest",
     "binary": "A yes/no column (e.g. cancer, anti-Mi2)",
@@ -136,12 +140,13 @@ def _valid(spec: GroupSpec, kinds: dict[str, str], choices: dict[str, list[str]]
 
 
 def _prepare_picker(key: str, df: pd.DataFrame, dictionary: DataDictionary, kinds: dict[str, str],
-                    choices: dict[str, list[str]], numbers: list[str]) -> None:
+                    choices: dict[str, list[str]], numbers: list[str],
+                    run: Callable[..., object] = lambda fn, *args: fn(*args)) -> None:
     """Decide what the picker shows before it is drawn: the split of the link / view /
     preset, else the default that follows the filter (core.defaults)."""
     ss = st.session_state
     prefix = PICKER_PREFIX.get(key)
-    auto = default_split(df, dictionary, PICKER_PAGE.get(key, "compare"))
+    auto = run(default_split, df, dictionary, PICKER_PAGE.get(key, "compare"))
     requested = split_from_values(prefix, view_ui.split_request(prefix)) if prefix else None
     alive = f"{key}_kind" in ss and ss.get(f"_{key}_shown") is not None
     if not alive:
@@ -187,7 +192,8 @@ def _remember_split(key: str, spec: GroupSpec, grouping: Grouping) -> None:
             view_ui.values()[k] = v
 
 
-def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: bool = False) -> Grouping:
+def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: bool = False,
+                 cohort: FilteredCohort | None = None) -> Grouping:
     """Let the user choose how to split the (filtered) cohort; returns the grouping.
 
     ``multi=True`` adds "every level of a column" (for survival curves with > 2 groups).
@@ -195,11 +201,16 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
     ``key="surv_group"``: kind, by, a, b, cut); when the user has not chosen one, it is
     the default of :func:`core.defaults.default_split`, which follows the filter (never a
     split with an empty group). Yes/no columns are listed outcomes first (cancer, death).
-    Stops the page with a message when the choice cannot be applied.
+    Stops the page with a message when the choice cannot be applied. With ``cohort`` (the
+    page's filtered cohort, ``df`` its data) the choices and the grouping are computed once
+    per filter (``ui.cache``).
     """
-    choices = grouping_choices(df, dictionary)
-    choices["binary"] = split_columns(df, dictionary)
-    numbers = choices.get("cutoff") or _number_columns(df, dictionary)
+    def run(fn: Callable[..., T], *args: object) -> T:
+        return cached(cohort, fn, *args) if cohort is not None else fn(*args)
+
+    choices = dict(run(grouping_choices, df, dictionary))
+    choices["binary"] = list(run(split_columns, df, dictionary))
+    numbers = choices.get("cutoff") or run(_number_columns, df, dictionary)
     kinds = dict(GROUP_KINDS)
     if multi:  # a yes/no split first, then any number of levels
         kinds = {"binary": kinds.pop("binary"), "levels": LEVELS_KIND, **kinds}
@@ -216,7 +227,7 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
     if not kinds:
         st.warning(_("This cohort has no column to split it by."))
         st.stop()
-    _prepare_picker(key, df, dictionary, kinds, choices, numbers)
+    _prepare_picker(key, df, dictionary, kinds, choices, numbers, run)
     c1, c2 = st.columns([1, 2])
     names = _kind_names()
     kind = c1.selectbox(_("Split patients by"), list(kinds), format_func=lambda k: names.get(k, k), key=f"{key}_kind")
@@ -253,7 +264,7 @@ def group_picker(df: pd.DataFrame, dictionary: DataDictionary, key: str, multi: 
         else:
             cut = c2.number_input(_("Cut-off (years): group A is age ≥ cut-off"), min_value=1.0, max_value=110.0, value=50.0, step=1.0, key=f"{key}_age")
             spec = GroupSpec("age", "age_at_diagnosis", cutoff=float(cut))
-        grouping = assign_groups(df, spec, dictionary)
+        grouping = run(assign_groups, df, spec, dictionary)
     except GroupingError as exc:
         st.warning(md(exc))
         st.stop()
@@ -370,7 +381,7 @@ class _Shown(go.Figure):
     sent unchanged (the JSON is the same; ``tests/pages`` read it).
     """
 
-    def __init__(self, spec: dict) -> None:  # noqa: D107 - no plotly state: only to_dict is used
+    def __init__(self, spec: dict) -> None:  # no plotly state: only to_dict is used
         self._spec = spec
 
     def to_dict(self) -> dict:
