@@ -122,6 +122,36 @@ def _bundled_rates():  # one rate table object per server, so the SIR below is c
     return load_bundled_rates()
 
 
+def _subtype_split(df: pd.DataFrame, subtype: str, group_label: str, other_label: str) -> pd.Series:
+    """The patient's subtype vs every other patient, as group labels."""
+    return pd.Series(group_label, index=df.index).where(df["antibody_subtype"] == subtype, other_label)
+
+
+def _group_survival(df: pd.DataFrame, subtype: str, group_label: str, other_label: str) -> tuple:
+    """(survival data, Kaplan-Meier and log-rank) of the patient's subtype vs the others;
+    cached by the filtered cohort and the subtype (ui.cache), not by 100,000 labels."""
+    from core.survival import analyze_survival, survival_data
+
+    sd = survival_data(df)
+    lab = _subtype_split(df, subtype, group_label, other_label).loc[sd.index]
+    return sd, analyze_survival(sd.time, sd.event, lab.to_numpy(), [group_label, other_label], cox=False,
+                                pairwise=False, unit="months")
+
+
+def _group_sir(df: pd.DataFrame, subtype: str, group_label: str, other_label: str) -> object:
+    """SIR of the patient's subtype vs the others (bundled France rates)."""
+    from core.cancer_risk import sir_analysis
+
+    return sir_analysis(df, _bundled_rates(), by=_subtype_split(df, subtype, group_label, other_label),
+                        by_order=[group_label, other_label])
+
+
+@st.cache_resource(show_spinner=False)
+def _example_qpcr() -> pd.DataFrame:
+    """The bundled example plate, read once per server (shared: never modified)."""
+    return read_qpcr(EXAMPLE_QPCR)
+
+
 def _context_km(res: object, patient_id: str, mark: tuple[float, bool] | None) -> go.Figure:
     """Kaplan-Meier of the patient's group and the others, the patient's time marked
     (``mark``: time in months, died); built once per result and patient (ui.cache)."""
@@ -219,19 +249,19 @@ with tab_course:
     # ---------------------------------------------------------------- timeline
     st.markdown("#### " + _("Course"))
     threshold_tl = _threshold_picker("timeline_threshold")
-    patient_events, from_cohort = with_cohort_events(events_table, row)
+    patient_events, from_cohort = cached(cohort, with_cohort_events, events_table, row)
     if patient_events.empty:
         st.info(_("No events for this patient. Load an events table (patient_id, date, kind, name, value, unit, detail) "
                   "on the cohort page to see their course."))
     else:
-        course = patient_course(patient_events, patient_id, row.get("diagnosis_date"))
+        course = cached(cohort, patient_course, patient_events, patient_id, row.get("diagnosis_date"))
         if from_cohort:
             st.caption(_("From the cohort table (not in the events table): {items}.",
                          items=", ".join(md(x) for x in from_cohort)))
         for note in course.notes:
             st.info(md(note))
-        fig = patient_timeline_figure(course, threshold=threshold_tl,
-                                      title=f"{patient_id} — {_subtype_label(subtype)}")
+        fig = cached(cohort, patient_timeline_figure, course, threshold=threshold_tl,
+                     title=f"{patient_id} — {_subtype_label(subtype)}")
         show_figure(fig, "patient_timeline", key="patient_timeline",
                     slide=Slide(_("course of {patient}", patient=patient_id), None,
                                 _("Treatments, labs, scores and events by months since diagnosis; interferon score: "
@@ -300,7 +330,6 @@ with tab_course:
         same = df[sub_col] == subtype
         group_label = _subtype_label(subtype)
         other_label = _("other subtypes than {subtype}", subtype=group_label)
-        labels = pd.Series(group_label, index=df.index).where(same, other_label)
         counts = df[sub_col].value_counts()
         st.markdown(_(
             "{patient} is one of **{n}** {subtype} patients in the filtered cohort of {total} ({counts}).",
@@ -317,12 +346,7 @@ with tab_course:
         with ctx_surv:
             st.markdown(_("**Overall survival of the patient's group** (survival view)"))
             try:
-                from core.survival import analyze_survival, survival_data
-
-                sd = cached(cohort, survival_data, df)
-                lab = labels.loc[sd.index]
-                res = cached(cohort, analyze_survival, sd.time, sd.event, lab.to_numpy(),
-                             [group_label, other_label], cox=False, pairwise=False, unit="months")
+                sd, res = cached(cohort, _group_survival, df, subtype, group_label, other_label)
                 pos = np.flatnonzero(df.loc[sd.index, "patient_id"].astype(str).to_numpy() == patient_id)
                 mark = (float(sd.time[pos[0]]), bool(sd.event[pos[0]])) if pos.size else None
                 kmf = cached(cohort, _context_km, res, patient_id, mark)
@@ -345,10 +369,7 @@ with tab_course:
         with ctx_sir:
             st.markdown(_("**Cancer risk of the patient's group** (cancer-risk view)"))
             try:
-                from core.cancer_risk import sir_analysis
-
-                sir = cached(cohort, sir_analysis, df, _bundled_rates(), by=labels,
-                             by_order=[group_label, other_label])
+                sir = cached(cohort, _group_sir, df, subtype, group_label, other_label)
                 sub = sir.subgroup_table()
                 st.dataframe(
                     pd.DataFrame({
@@ -386,7 +407,7 @@ with tab_ifn:
     source = st.radio(_("Data"), sources, key="ifn_source", format_func=shown_as(_, sources))
     raw: pd.DataFrame | None = None
     if source.startswith("Example"):
-        raw = read_qpcr(EXAMPLE_QPCR)
+        raw = _example_qpcr()
         st.caption(_("Synthetic plate: 9 healthy controls and 4 patient samples in duplicate wells; MDA5-M0 and MDA5-M9 "
                      "reproduce the Jalles et al. scores ({a}, {b}).", a=19, b=fmt_number(0.9, 1)))
     else:
@@ -414,11 +435,11 @@ with tab_ifn:
     if raw is not None:
         try:
             if precomputed:
-                result = fold_change_scores(raw, threshold=threshold)
+                result = cached(cohort, fold_change_scores, raw, threshold=threshold)
             else:
                 refs = [g.strip() for g in ref_text.replace(";", ",").split(",") if g.strip()]
-                result = interferon_scores(
-                    raw, reference_genes=refs, threshold=threshold,
+                result = cached(
+                    cohort, interferon_scores, raw, reference_genes=refs, threshold=threshold,
                     undetermined="error" if undet.startswith("stop") else "max_ct",
                     max_ct=max_ct,
                 )
@@ -456,10 +477,10 @@ with tab_ifn:
         chosen = st.multiselect(_("Samples in the per-gene chart"), samples, default=default,
                                 key="ifn_chart_samples", placeholder=_("Choose options"))
         if chosen:
-            fcfig = fold_change_figure(result, chosen)
+            fcfig = cached(cohort, fold_change_figure, result, chosen)
             show_figure(fcfig, "ifn_fc_chart", key="ifn_fc_chart")
             download_figure(fcfig, "interferon_fold_changes", key="dl_ifn_fc_fig")
-        sfig = score_figure(result)
+        sfig = cached(cohort, score_figure, result)
         show_figure(sfig, "ifn_score_chart", key="ifn_score_chart")
         download_figure(sfig, "interferon_scores", key="dl_ifn_score_fig")
         st.caption(methods_text(result))

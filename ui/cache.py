@@ -11,7 +11,7 @@ What identifies an input (never a re-hash of the uploaded file):
   mapping is a new cohort) plus the filters (``fc.filters``);
 * a numpy array or a pandas Series: a digest of its values (BLAKE2b of the bytes for
   numbers, ``pandas.util.hash_array`` for text; a few ms at 100,000 patients);
-* numbers, text, ``None``, tuples / lists / dicts of those: their ``repr``;
+* numbers, text, dates, ``None``, tuples / lists / dicts of those: their ``repr``;
 * a frozen dataclass of such values (a ``GroupSpec``): its type and values;
 * any other object (a rate table, a dictionary): its identity, the object being kept
   alive with the cache entry so the identity cannot be reused.
@@ -23,6 +23,7 @@ dataclasses and pages must not modify them. At most ``MAX_ENTRIES`` results are 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -70,7 +71,7 @@ def _key_part(x: Any, fc: FilteredCohort, frames: dict[int, str]) -> Any:
         return ("series", str(x.name), _digest(x.to_numpy()), _digest(x.index.to_numpy()))
     if isinstance(x, np.ndarray):
         return ("array", _digest(x))
-    if x is None or isinstance(x, (bool, int, float, str, np.generic)):
+    if x is None or isinstance(x, (bool, int, float, str, np.generic, datetime.date, pd.Timestamp)) or x is pd.NaT:
         return repr(x)
     if isinstance(x, (tuple, list)):
         return (type(x).__name__, *(_key_part(v, fc, frames) for v in x))
