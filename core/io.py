@@ -106,7 +106,7 @@ class Cohort:
 
 # --------------------------------------------------------------------------- reading
 def read_table(source: bytes | str | Path | BinaryIO, filename: str = "", sheet: str | int | None = None,
-               limits: ReadLimits | None = None) -> RawTable:
+               limits: ReadLimits | None = None, progress: reader.Progress | None = None) -> RawTable:
     """Read a cohort file without interpreting its values.
 
     The shared reader (:func:`core.reader.read_table`: encoding, delimiter, decimal mark,
@@ -117,7 +117,7 @@ def read_table(source: bytes | str | Path | BinaryIO, filename: str = "", sheet:
     CohortFileError
         Empty, too large, undecodable or damaged file, unknown sheet.
     """
-    return _redcap(reader.read_table(source, filename, sheet, limits))
+    return _redcap(reader.read_table(source, filename, sheet, limits, progress))
 
 
 def _redcap(raw: RawTable) -> RawTable:

@@ -30,7 +30,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -368,7 +368,29 @@ def _check_cell_lengths(text: str, rows: pd.DataFrame, name: str, limits: ReadLi
             ))
 
 
-def _read_text(data: bytes, filename: str, limits: ReadLimits) -> RawTable:
+#: Rows parsed between two progress reports (and chances to cancel) of a large text file.
+CHUNK_ROWS = 100_000
+Progress = Callable[[float], None]
+
+
+def _parse_rows(text: str, delimiter: str, width: int, n_rows: int, progress: Progress | None) -> pd.DataFrame:
+    """The text grid (pandas' C parser). With ``progress``, large files are parsed in
+    chunks and ``progress(fraction)`` is called between them: the caller can show it and
+    stop the work there (an exception raised by ``progress`` cancels the read)."""
+    opts: dict[str, Any] = {
+        "sep": delimiter, "header": None, "names": list(range(width)), "dtype": str, "keep_default_na": False,
+        "na_filter": False, "skip_blank_lines": True, "engine": "python" if delimiter == "|" else "c",
+    }
+    if progress is None or n_rows <= CHUNK_ROWS:
+        return pd.read_csv(io.StringIO(text), **opts)
+    parts = []
+    for chunk in pd.read_csv(io.StringIO(text), chunksize=CHUNK_ROWS, **opts):
+        parts.append(chunk)
+        progress(min(1.0, len(parts) * CHUNK_ROWS / n_rows))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _read_text(data: bytes, filename: str, limits: ReadLimits, progress: Progress | None = None) -> RawTable:
     text, encoding, problems = decode(data, filename)
     delimiter = detect_delimiter(text)
     counts = _field_counts(text, delimiter)
@@ -376,11 +398,7 @@ def _read_text(data: bytes, filename: str, limits: ReadLimits) -> RawTable:
         raise InputFileError(_("The file {name!r} is empty.", name=filename))
     width = max(counts)
     _check_shape(len(counts) - 1, width, filename, limits)
-    rows = pd.read_csv(
-        io.StringIO(text), sep=delimiter, header=None, names=list(range(width)), dtype=str,
-        keep_default_na=False, na_filter=False, skip_blank_lines=True,
-        engine="python" if delimiter == "|" else "c",
-    )
+    rows = _parse_rows(text, delimiter, width, len(counts), progress)
     _check_cell_lengths(text, rows, filename, limits)
     ragged = _ragged(counts, counts[0], rows, filename, delimiter)
     raw = table_from_rows(rows, filename, "csv", encoding=encoding, delimiter=delimiter)
@@ -507,8 +525,9 @@ def _pick_sheet(sheets: tuple[str, ...], sheet: str | int | None, name: str) -> 
     return sheet
 
 
-def _stream_sheet(ws: Any, name: str, limits: ReadLimits) -> list[tuple[object, ...]]:
-    """Rows of a read-only worksheet, stopping as soon as a limit is passed."""
+def _stream_sheet(ws: Any, name: str, limits: ReadLimits, progress: Progress | None = None) -> list[tuple[object, ...]]:
+    """Rows of a read-only worksheet, stopping as soon as a limit is passed (and
+    reporting ``progress`` every :data:`CHUNK_ROWS` rows, where the read can be cancelled)."""
     where = _(", sheet {sheet!r}", sheet=ws.title)
     declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0
     _check_shape(max(declared_rows - 1, 0), declared_cols, name, limits, where + " (declared extent)")
@@ -523,6 +542,8 @@ def _stream_sheet(ws: Any, name: str, limits: ReadLimits) -> list[tuple[object, 
         if width > limits.max_columns:
             _check_shape(len(grid), width, name, limits, where)
         grid.append(r[:width])
+        if progress is not None and len(grid) % CHUNK_ROWS == 0:
+            progress(min(0.99, len(grid) / max(declared_rows, len(grid) + 1)))
         cells += width
         if width:
             last_filled = len(grid)
@@ -532,7 +553,8 @@ def _stream_sheet(ws: Any, name: str, limits: ReadLimits) -> list[tuple[object, 
     return grid[:last_filled]
 
 
-def _read_excel(data: bytes, filename: str, sheet: str | int | None, limits: ReadLimits) -> RawTable:
+def _read_excel(data: bytes, filename: str, sheet: str | int | None, limits: ReadLimits,
+                progress: Progress | None = None) -> RawTable:
     import openpyxl
 
     _check_xlsx_parts(data, filename, limits)
@@ -544,7 +566,7 @@ def _read_excel(data: bytes, filename: str, sheet: str | int | None, limits: Rea
     try:
         sheets = tuple(wb.sheetnames)
         name = _pick_sheet(sheets, sheet, filename)
-        grid = _stream_sheet(wb[name], filename, limits)
+        grid = _stream_sheet(wb[name], filename, limits, progress)
     finally:
         wb.close()
     width = max((len(r) for r in grid), default=0)
@@ -573,6 +595,7 @@ def read_table(
     filename: str = "",
     sheet: str | int | None = None,
     limits: ReadLimits | None = None,
+    progress: Progress | None = None,
 ) -> RawTable:
     """Read any tabular file without interpreting its values (see the module docstring).
 
@@ -587,6 +610,10 @@ def read_table(
         Excel sheet (name or 0-based position); the first sheet by default.
     limits : ReadLimits, optional
         Size bounds (default :meth:`ReadLimits.from_env`).
+    progress : callable, optional
+        ``progress(fraction)`` is called while a large file is read (every
+        :data:`CHUNK_ROWS` rows). Work that is no longer wanted (tab closed, new upload)
+        stops there: an exception raised by ``progress`` cancels the read.
 
     Raises
     ------
@@ -600,8 +627,8 @@ def read_table(
     if filename.lower().endswith(".xls"):
         raise InputFileError(_("{name!r} is an old Excel 97-2003 file: save it as .xlsx or CSV.", name=filename))
     if is_excel(data, filename):
-        return _read_excel(data, filename, sheet, limits)
-    return _read_text(data, filename, limits)
+        return _read_excel(data, filename, sheet, limits, progress)
+    return _read_text(data, filename, limits, progress)
 
 
 # --------------------------------------------------------------------------- declared columns

@@ -6,7 +6,7 @@ Streamlit-only glue; every computation is a call into :mod:`core`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +125,24 @@ def use_sample() -> None:
     ss.pop("cohort_full", None)
 
 
+#: Files larger than this show a progress bar while they are read.
+PROGRESS_BYTES = 5_000_000
+
+
+def _reading_progress(filename: str, size: int) -> Callable[[float], None] | None:
+    """A progress bar for a large upload. Each update is also where Streamlit stops work
+    that is no longer wanted: a new upload or a closed tab raises its stop/rerun request
+    there, and the read is abandoned (the previous cohort stays loaded)."""
+    if size < PROGRESS_BYTES:
+        return None
+    bar = st.progress(0.0, text=_("Reading {name}…", name=md(filename)))
+
+    def update(fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=_("Reading {name}…", name=md(filename)))
+
+    return update
+
+
 def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | None = None) -> None:
     """Read an uploaded cohort file; problems (not exceptions) land in the cohort.
 
@@ -133,7 +151,7 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
     """
     ss = st.session_state
     try:
-        raw = read_table(data, filename, sheet)
+        raw = read_table(data, filename, sheet, progress=_reading_progress(filename, len(data)))
     except CohortFileError as exc:  # the file cannot be read: keep the previous cohort usable
         ss["upload_error"] = (filename, str(exc))
         ss["upload_id"] = upload_id

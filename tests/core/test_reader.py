@@ -205,3 +205,24 @@ def test_readme_limits_are_the_defaults():
     config = (Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text()
     assert f"maxUploadSize = {d.max_bytes // 2**20}" in config and 'address = "localhost"' in config
     assert "gatherUsageStats = false" in config and 'showErrorDetails = "none"' in config
+
+
+def test_progress_reports_and_cancels_a_large_read(monkeypatch):
+    """Work that is no longer wanted stops: the progress callback is where the app's stop
+    request (a new upload, a closed tab) interrupts the read, with nothing half-loaded."""
+    from core import reader
+
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 100)
+    data = b"patient_id,age\n" + b"".join(b"P%d,%d\n" % (i, 40 + i % 30) for i in range(450))
+    seen: list[float] = []
+    raw = read_table(data, "big.csv", progress=seen.append)
+    assert len(raw.data) == 450 and len(seen) == 5 and seen[-1] == 1.0
+
+    class Stop(BaseException):
+        pass
+
+    def stop(fraction: float) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        read_table(data, "big.csv", progress=stop)
