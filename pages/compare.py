@@ -39,6 +39,7 @@ from core.schema import CORE_COLUMNS, GROUP_ORDER
 from ui.cache import cached
 from ui.lang import headers
 from ui.state import require_clean_columns, require_filtered_cohort, usable_columns
+from ui.view_ui import presenting
 from ui.widgets import (
     download_figure,
     download_table,
@@ -182,7 +183,16 @@ metric_cols[-1].metric(_("Excluded"), n_("{n} patient", "{n} patients", multi.n_
                        help=_("Patients in no group (grouping value missing). Counted, not silently dropped."))
 show_guardrails(result.guardrails if two else multi.guardrails)
 
-tab_table, tab_forest, tab_heat = st.tabs([_("Table"), _("Forest plot"), _("Subtype heatmap")])
+# The tabs rerun the page when switched, so only the tab shown is computed and drawn (a filter
+# change does not redraw hidden figures); presentation mode builds every figure (slides).
+tab_table, tab_forest, tab_heat = st.tabs([_("Table"), _("Forest plot"), _("Subtype heatmap")], key="cmp_tab",
+                                          on_change="rerun")
+every_tab = presenting()
+
+
+def _shown(tab: object) -> bool:
+    return every_tab or getattr(tab, "open", None) is not False
+
 
 with tab_table:
     if two:
@@ -238,7 +248,9 @@ with tab_table:
     methods_box(footnote, key="cmp_methods", basename="comparison_methods")
 
 with tab_forest:
-    if two:
+    if not _shown(tab_forest):
+        pass
+    elif two:
         fig = cached(cohort, forest_plot, result)
         show_figure(fig, "forest_plot", key="cmp_forest")
         download_figure(fig, "forest_plot", key="cmp_forest_dl")
@@ -247,7 +259,9 @@ with tab_forest:
 
 with tab_heat:
     binary = [f for f in features if dictionary.get(f).type == "binary" and f not in CORE_COLUMNS]
-    if "antibody_subtype" not in df.columns:
+    if not _shown(tab_heat):
+        pass
+    elif "antibody_subtype" not in df.columns:
         st.info(_("The heatmap needs antibody results (anti_* columns) to derive each patient's subtype."))
     elif not binary:
         st.info(_("Select at least one yes/no feature for the heatmap."))

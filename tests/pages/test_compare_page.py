@@ -38,6 +38,16 @@ def _open() -> AppTest:
     return at
 
 
+def _figure(at: AppTest, tab: str) -> dict:
+    """The figure of a tab: only the tab shown is computed (the tabs rerun the page)."""
+    at.session_state["cmp_tab"] = tab
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1, tab
+    return json.loads(charts[0].proto.spec)
+
+
 def _table(at: AppTest):
     """The comparison table (first cell "Patients, n")."""
     for d in at.dataframe:
@@ -65,18 +75,17 @@ def test_compare_page_default_view() -> None:
     assert table.iloc[0, 0] == "Patients, n"
     assert list(table.columns)[-2:] == ["P", "OR (95% CI)"]
     assert len(table) > 20
-    charts = at.get("plotly_chart")
-    assert len(charts) == 2  # forest plot + heatmap
-    forest = json.loads(charts[0].proto.spec)
-    assert forest["layout"]["xaxis"]["type"] == "log"
-    heat = json.loads(charts[1].proto.spec)
-    assert heat["data"][0]["type"] == "heatmap"
+    assert not at.get("plotly_chart")  # the Table tab is shown: hidden tabs are not computed
     # the bundled published table is checked row by row; severe weakness is flagged
     check = _published_check(at)
     assert check is not None
     row = check[check["Feature"].str.startswith("Severe weakness")].iloc[0]
     assert row["Flag"] == "⚠" and row["Printed P"] == ".02" and row["Fisher P (published counts)"] == ".33"
     assert any("Methods text" in e.label for e in at.expander)
+    forest = _figure(at, "Forest plot")  # forest plot, heatmap: drawn when their tab is shown
+    assert forest["layout"]["xaxis"]["type"] == "log"
+    heat = _figure(at, "Subtype heatmap")
+    assert heat["data"][0]["type"] == "heatmap"
 
 
 def test_switch_grouping_and_filter_update_the_table() -> None:
@@ -164,6 +173,8 @@ def test_table_by_subtype_has_every_group_and_an_overall_column(heights) -> None
     pair_tables = [d.value for d in at.dataframe if "anti-Mi2 vs anti-MDA5" in d.value.columns]
     rest_tables = [d.value for d in at.dataframe if "anti-Mi2 vs rest" in d.value.columns]
     assert pair_tables and rest_tables
+    at.session_state["cmp_tab"] = "Forest plot"
+    at.run()
     assert any("forest plot shows odds ratios between two groups" in i.value for i in at.info)
     assert any("NXP2" in w.value and "fewer than 10" in w.value for w in at.warning), [w.value for w in at.warning]
     assert not any("Flag" in d.value.columns for d in at.dataframe)  # published check: two groups only
@@ -181,7 +192,7 @@ def test_two_group_table_keeps_or_and_gains_overall_and_journal_word(heights) ->
     assert heights["cmp_table"] == "content" and heights["cmp_pub_table"] == "content"
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("journal style" in lb for lb in labels), labels
-    forest = json.loads(at.get("plotly_chart")[0].proto.spec)
+    forest = _figure(at, "Forest plot")
     assert any(a.get("text") == "<b>OR (95% CI)</b>" for a in forest["layout"]["annotations"])
-    heat = json.loads(at.get("plotly_chart")[1].proto.spec)
+    heat = _figure(at, "Subtype heatmap")
     assert any("/" in t for row in heat["data"][0]["text"] for t in row)  # n/N in the cells

@@ -245,6 +245,17 @@ def test_every_string_on_the_page_is_french(page: str, what: Any) -> None:
         else:
             at = _open(page, params=what)
     check_french(at, missed)
+    for tab in _other_tabs(at):  # Compare's tabs compute their content only when shown
+        with recording_missing() as missed:
+            at.session_state["cmp_tab"] = tab
+            at.run()
+        check_french(at, missed)
+
+
+def _other_tabs(at: AppTest) -> list[str]:
+    """The labels of the Compare page's other tabs (as shown), when that page is open."""
+    labels = [t.label for t in at.tabs]
+    return labels[1:] if labels[:1] in (["Table"], ["Tableau"]) else []
 
 
 def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
