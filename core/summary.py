@@ -138,3 +138,25 @@ def patient_labels(df: pd.DataFrame, event_counts: pd.Series | None = None) -> d
     table = pd.concat([p.reset_index(drop=True).astype(str) for p in parts], axis=1)
     labels = table.apply(lambda r: " · ".join(v for v in r if v), axis=1) if len(table) else pd.Series(dtype=str)
     return dict(zip(ids, labels, strict=True))
+
+
+#: A patient picker lists at most this many patients (a search narrows the list).
+PICKER_LIMIT = 500
+
+
+def patient_options(ids: list[str], event_counts: pd.Series | None = None, keep: tuple[str, ...] = (),
+                    query: str = "", limit: int = PICKER_LIMIT) -> list[str]:
+    """The patients a picker lists: all of them in a small cohort; in a large one, the
+    ``keep`` ids (e.g. the selected patient), then those matching ``query`` (a part of the
+    id, any case), patients with events first, at most ``limit``. Sending 100,000 options
+    to the browser costs seconds at every rerun; a search box finds the others."""
+    if len(ids) <= limit and not query:
+        return list(ids)
+    s = pd.Series(ids, dtype=object)
+    if query:
+        s = s[s.str.contains(query.strip(), case=False, regex=False)]
+    if event_counts is not None and len(event_counts):
+        n = s.map(event_counts).fillna(0).to_numpy()
+        s = s.iloc[np.argsort(-n, kind="stable")]
+    head = [k for k in keep if k in set(ids)]
+    return head + [p for p in s.iloc[: limit].tolist() if p not in head][: max(limit - len(head), 0)]

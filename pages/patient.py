@@ -36,7 +36,7 @@ from core.interferon import (
     read_qpcr,
 )
 from core.safe_text import md
-from core.summary import patient_labels
+from core.summary import PICKER_LIMIT, patient_labels, patient_options
 from core.view import THRESHOLD_CHOICES
 from ui.cache import cached
 from ui.lang import headers, sex_label, shown_as, subtype_label
@@ -197,10 +197,18 @@ with tab_course:
     )
     default_id = ids[int(pd.Series(ids).map(n_events).fillna(0).to_numpy().argmax())] if len(n_events) else ids[0]  # most events, first in order
     option_labels = cached(cohort, patient_labels, df, n_events)
+    query = ""
+    if len(ids) > PICKER_LIMIT:  # 100,000 options cost seconds per rerun: search, then pick
+        query = st.text_input(_("Search a patient id"), key="patient_search",
+                              help=_("The list shows {limit} patients at most; type part of an id to find another.",
+                                     limit=PICKER_LIMIT))
+    current = st.session_state.get("patient_id")
+    shown = patient_options(ids, n_events, keep=tuple(p for p in (current, default_id) if p), query=query)
     patient_id = st.selectbox(
         n_("Patient (type to search; {n} patient in the filtered cohort)",
-           "Patient (type to search; {n} patients in the filtered cohort)", len(ids)), ids,
-        index=ids.index(default_id), format_func=lambda p, _l=option_labels: _l.get(p, p), key="patient_id",
+           "Patient (type to search; {n} patients in the filtered cohort)", len(ids)), shown,
+        index=shown.index(current) if current in shown else shown.index(default_id) if default_id in shown else 0,
+        format_func=lambda p, _l=option_labels: _l.get(p, p), key="patient_id",
     )
     row = _row(df, patient_id)
     subtype = row.get("antibody_subtype")
@@ -505,8 +513,9 @@ with tab_ifn:
             a1, a2, a3 = st.columns(3)
             sample = a1.selectbox(_("Sample"), patient_samples, key="ifn_add_sample")
             pid_default = st.session_state.get("patient_id", ids[0] if ids else None)
-            target = a2.selectbox(_("Patient"), ids, index=ids.index(pid_default)
-                                  if pid_default in ids else 0, key="ifn_add_patient")
+            targets = patient_options(ids, keep=(pid_default,) if pid_default else ())
+            target = a2.selectbox(_("Patient"), targets, index=targets.index(pid_default)
+                                  if pid_default in targets else 0, key="ifn_add_patient")
             target_row = _row(df, target) if target is not None else None
             diag = target_row.get("diagnosis_date") if target_row is not None else None
             when = a3.date_input(_("Sampling date"), format="DD/MM/YYYY" if language() == "fr" else "YYYY/MM/DD",

@@ -202,3 +202,16 @@ def test_cli_ifn_score(capsys):
     s = {x["sample_id"]: x for x in out["samples"]}
     assert s["MDA5-M0"]["positive"] and not s["MDA5-M9"]["positive"]
     assert s["MDA5-M0"]["score"] == pytest.approx(19, rel=1e-3)
+
+
+def test_patient_picker_options_are_bounded_and_searchable():
+    import pandas as pd
+
+    from core.summary import patient_options
+
+    ids = [f"B{i:06d}" for i in range(100_000)]
+    events = pd.Series({"B099999": 5})
+    opts = patient_options(ids, events, keep=("B050000",))
+    assert len(opts) == 500 and opts[:2] == ["B050000", "B099999"]
+    assert patient_options(ids, query="b00012") == [f"B00012{i}" for i in range(10)]
+    assert patient_options(ids[:119]) == ids[:119]
