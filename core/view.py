@@ -27,8 +27,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
-from core.i18n import _
 from core.filters import FilterError, FilterSpec
+from core.i18n import _
 
 SettingKind = Literal["str", "float", "int", "bool", "list"]
 VIEW_FORMAT = 1

@@ -83,7 +83,7 @@ HOSTILE = pd.DataFrame({"=HYPERLINK(\"http://x\",\"h\")": ["=HYPERLINK(\"http://
 
 def test_csv_export_neutralises_formulas_keeps_numbers():
     back = pd.read_csv(io.BytesIO(table_to_csv(HOSTILE)), dtype=str, keep_default_na=False)
-    assert list(back.columns)[0].startswith("'=")
+    assert next(iter(back.columns)).startswith("'=")
     assert back.iloc[:, 0].tolist() == ["'=HYPERLINK(\"http://evil\",\"v\")", "'@SUM(1)", "ok"]
     assert back["n"].tolist() == ["-1.5", "2.0", "3.0"] and back["text_number"].tolist() == ["-2", "+1", "x"]
 
