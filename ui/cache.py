@@ -16,8 +16,10 @@ What identifies an input (never a re-hash of the uploaded file):
 * any other object (a rate table, a dictionary): its identity, the object being kept
   alive with the cache entry so the identity cannot be reused.
 
-Results are shared, not copied (``st.cache_resource``): the core returns frozen
-dataclasses and pages must not modify them. At most ``MAX_ENTRIES`` results are kept.
+Results are shared, not copied: the core returns frozen dataclasses and pages must not
+modify them. The cache belongs to the session (``st.session_state``), least recently used
+first out beyond ``MAX_ENTRIES``: when a tab closes and its session ends, its results and
+cohort go with it, and the memory returns (``ui/memory.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import dataclasses
 import datetime
 import hashlib
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -38,7 +41,6 @@ from ui.state import FilteredCohort
 
 T = TypeVar("T")
 MAX_ENTRIES = 96  # results and the figures built from them (a page keeps a few per view)
-_PINNED: dict[int, Any] = {}
 
 
 def cohort_token() -> str:
@@ -80,9 +82,11 @@ def _key_part(x: Any, fc: FilteredCohort, frames: dict[int, str]) -> Any:
     plain = _plain_dataclass(x)
     if plain is not None:
         return plain
-    if len(_PINNED) > 4 * MAX_ENTRIES:
-        _PINNED.clear()
-    _PINNED[id(x)] = x  # keep it alive: its id cannot be reused while the entry exists
+    pinned = st.session_state.setdefault("_cache_pinned", {})
+    if len(pinned) > 4 * MAX_ENTRIES:
+        pinned.clear()
+        st.session_state.pop("_results_cache", None)  # entries keyed by those ids go too
+    pinned[id(x)] = x  # keep it alive: its id cannot be reused while the entry exists
     return ("object", type(x).__qualname__, id(x))
 
 
@@ -104,9 +108,17 @@ def _plain_dataclass(x: Any) -> tuple | None:
     return ("dataclass", type(x).__module__, type(x).__qualname__, repr(values))
 
 
-@st.cache_resource(max_entries=MAX_ENTRIES, show_spinner=False)
-def _compute(key: tuple, _fn: Callable[..., Any], _args: tuple, _kwargs: dict) -> Any:
-    return _fn(*_args, **_kwargs)
+def _compute(key: tuple, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """The session's least-recently-used store of results."""
+    store: OrderedDict[tuple, Any] = st.session_state.setdefault("_results_cache", OrderedDict())
+    if key in store:
+        store.move_to_end(key)
+        return store[key]
+    value = fn(*args, **kwargs)
+    store[key] = value
+    while len(store) > MAX_ENTRIES:
+        store.popitem(last=False)
+    return value
 
 
 def cached(fc: FilteredCohort, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

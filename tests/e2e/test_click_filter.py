@@ -9,90 +9,38 @@ risk show the 64 anti-Mi2 patients; nothing leaves the machine meanwhile.
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+from tests.e2e.support import (
+    ARTIFACTS,
+    app_server,
+    launch,
+    new_page,
+    require_chromium,
+)
+from tests.e2e.support import goto as _goto
+from tests.e2e.support import metric as _metric
+
 NET_LOG = ARTIFACTS / "click_filter_server_outbound.log"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
 pytestmark = pytest.mark.e2e
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"Chromium not found at {CHROMIUM}: the browser tests cannot run (apt-get install chromium).")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Page, expect, sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = _free_port()
-    NET_LOG.unlink(missing_ok=True)
-    NET_LOG.parent.mkdir(parents=True, exist_ok=True)
-    NET_LOG.touch()
-    # the project's .streamlit/config.toml as is: localhost only, no usage statistics
-    env = {**os.environ, "MYOSCOPE_NET_LOG": str(NET_LOG),
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "e2e" / "netguard"), os.environ.get("PYTHONPATH", "")])}
-    env.pop("STREAMLIT_SERVER_ADDRESS", None)
-    env.pop("STREAMLIT_BROWSER_GATHER_USAGE_STATS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-        raise RuntimeError(f"streamlit did not start:\n{out}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with app_server(NET_LOG) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(server: str) -> Iterator[Page]:
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-        pg = ctx.new_page()
-        pg.set_default_timeout(60_000)
-        external: list[str] = []
-        pg.on("request", lambda r: external.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
-        pg.external_requests = external  # type: ignore[attr-defined]
+        browser = launch(p)
+        ctx, pg = new_page(browser, server)
         yield pg
         ctx.close()
         browser.close()
@@ -101,17 +49,6 @@ def page(server: str) -> Iterator[Page]:
 def _shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"click_filter_{name}.png"), full_page=False)
-
-
-def _metric(page: Page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    expect(box).to_be_visible()
-    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
-
-
-def _goto(page: Page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
-    expect(page.locator("h1").filter(has_text=re.compile(title.split()[0], re.IGNORECASE)).first).to_be_visible()
 
 
 def test_1_click_the_mi2_bar_filters_the_cohort(page: Page, server: str) -> None:

@@ -7,85 +7,35 @@ fresh browser context (no cookies, no session) wherever the brief says "a fresh 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+from tests.e2e.support import ARTIFACTS, app_server, launch, require_chromium
+from tests.e2e.support import metric as _metric
+
 NET_LOG = ARTIFACTS / "whatif_server_outbound.log"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
 pytestmark = pytest.mark.e2e
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"Chromium not found at {CHROMIUM}: the browser tests cannot run (apt-get install chromium).")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-
-EXTERNAL: list[str] = []
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = _free_port()
-    NET_LOG.parent.mkdir(parents=True, exist_ok=True)
-    NET_LOG.unlink(missing_ok=True)
-    NET_LOG.touch()
-    env = {**os.environ, "MYOSCOPE_NET_LOG": str(NET_LOG),
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "e2e" / "netguard"), os.environ.get("PYTHONPATH", "")])}
-    env.pop("STREAMLIT_SERVER_ADDRESS", None)
-    env.pop("STREAMLIT_BROWSER_GATHER_USAGE_STATS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-        raise RuntimeError(f"streamlit did not start:\n{out}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with app_server(NET_LOG) as url:
+        yield url
+
+
+EXTERNAL: list[str] = []
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = launch(p)
         yield b
         b.close()
 
@@ -108,12 +58,6 @@ def _logrank(page: Page) -> str:
     box = page.locator('[data-testid="stMain"] [data-testid="stMarkdown"]').filter(has_text="Log-rank χ²").first
     expect(box).to_be_visible()
     return box.inner_text().strip()
-
-
-def _metric(page: Page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    expect(box).to_be_visible()
-    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 def _pick(page: Page, scope: str, option: str) -> None:
