@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -21,7 +21,6 @@ from core.io import (
     SAMPLE_DIR,
     Cohort,
     CohortFileError,
-    RawTable,
     build_cohort,
     load_sample_cohort,
     read_table,
@@ -159,12 +158,12 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
     else:
         ss.pop("upload_error", None)
         ss.pop("cohort_full", None)
-        ss["raw"] = raw
         same = ss.get("upload_id") == upload_id
         if not same:
             ss["types"] = {}
-        ss["cohort"] = build_cohort(raw, ss.get("mapping") if same else None, sample_dictionary(), types=ss.get("types") or {})
+        _keep_typed(build_cohort(raw, ss.get("mapping") if same else None, sample_dictionary(), types=ss.get("types") or {}))
         ss["mapping"] = dict(ss["cohort"].mapping)
+        ss["upload_sheet"] = sheet
     ss["cohort_source"] = filename
     ss["upload_id"] = upload_id
     ss["upload_bytes"] = data
@@ -190,14 +189,24 @@ def apply_mapping(mapping: dict[str, str], types: dict[str, str] | None = None) 
     """Rebuild the uploaded cohort with a corrected column mapping and chosen types
     (canonical name -> type, overriding the guesses)."""
     ss = st.session_state
-    raw: RawTable | None = ss.get("raw")
-    if raw is None:
+    if ss.get("raw") is None or not ss.get("upload_bytes"):
         return
+    raw = read_table(ss["upload_bytes"], ss.get("cohort_source", ""), ss.get("upload_sheet"))  # re-read: no raw copy is kept
     ss["mapping"] = dict(mapping)
     if types is not None:
         ss["types"] = dict(types)
     ss.pop("cohort_full", None)
-    ss["cohort"] = build_cohort(raw, mapping, sample_dictionary(), types=ss.get("types") or {})
+    _keep_typed(build_cohort(raw, mapping, sample_dictionary(), types=ss.get("types") or {}))
+
+
+def _keep_typed(cohort: Cohort) -> None:
+    """Keep the typed cohort only: the raw text cells (all of them as Python strings, the
+    largest object of an upload) are dropped once typed; the file's bytes stay, to re-read
+    it when the mapping changes. The header and reading notes are kept for the Cohort page."""
+    light = replace(cohort.raw, data=pd.DataFrame(columns=list(cohort.raw.data.columns)))  # no view on the cells
+    ss = st.session_state
+    ss["raw"] = light
+    ss["cohort"] = replace(cohort, raw=light)
 
 
 def load_events_upload(data: bytes, filename: str) -> str | None:
