@@ -33,12 +33,19 @@ def _trim() -> None:
 
 
 def _sessions() -> int | None:
+    """Sessions the server still holds, after dropping the disconnected ones whose time is
+    up: Streamlit keeps them in a TTL cache that forgets expired entries only when it is
+    touched, so an idle server would keep closed sessions (and their cohorts) for ever."""
     try:
         from streamlit import runtime
 
         if not runtime.exists():
             return None
-        return len(runtime.get_instance()._session_mgr.list_sessions())
+        manager = runtime.get_instance()._session_mgr  # noqa: SLF001 - read, and expire what is due
+        store = getattr(getattr(manager, "_session_storage", None), "_cache", None)
+        if store is not None and hasattr(store, "expire"):
+            store.expire()
+        return len(manager.list_sessions())
     except Exception:  # noqa: BLE001 - the janitor never disturbs the app
         return None
 
