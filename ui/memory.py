@@ -41,7 +41,7 @@ def _sessions() -> int | None:
 
         if not runtime.exists():
             return None
-        manager = runtime.get_instance()._session_mgr  # noqa: SLF001 - read, and expire what is due
+        manager = runtime.get_instance()._session_mgr
         store = getattr(getattr(manager, "_session_storage", None), "_cache", None)
         if store is not None and hasattr(store, "expire"):
             store.expire()
