@@ -73,13 +73,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server() -> Iterator[str]:
-    """``streamlit run app.py`` on a free local port; yields its URL."""
+def server_process(extra_args: list[str] | None = None) -> Iterator[tuple[str, int]]:
+    """``streamlit run app.py`` (the project's configuration) on a free local port;
+    yields its URL and process id."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("STREAMLIT_SERVER_ADDRESS",)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", *os.environ.get("MYOSCOPE_BENCH_STREAMLIT_ARGS", "").split()],
+         "--server.headless", "true", *(extra_args or [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -94,13 +95,20 @@ def _server() -> Iterator[str]:
                 time.sleep(0.3)
         else:
             raise RuntimeError("streamlit did not start")
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def _server() -> Iterator[str]:
+    """The app server with ``MYOSCOPE_BENCH_STREAMLIT_ARGS``; yields its URL."""
+    with server_process(os.environ.get("MYOSCOPE_BENCH_STREAMLIT_ARGS", "").split()) as (url, _pid):
+        yield url
 
 
 class _Finished:

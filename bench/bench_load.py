@@ -17,13 +17,9 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +31,9 @@ from bench.bench_browser import (
     SETTLED_JS,
     _cohort_file,
     _Finished,
-    _free_port,
     _settle,
     _sex_input,
+    server_process,
 )
 from bench.common import print_table
 
@@ -53,30 +49,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-@contextmanager
-def _server() -> Iterator[tuple[str, int]]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.3)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _open(browser, url: str):
@@ -123,7 +95,7 @@ def measure() -> tuple[list[float], dict[str, float]]:
     from playwright.sync_api import sync_playwright
 
     memory: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp, _server() as (url, pid), sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as tmp, server_process() as (url, pid), sync_playwright() as p:
         path = _cohort_file(N, Path(tmp))
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         warm = _open(browser, url)

@@ -9,15 +9,10 @@ risk show the 64 anti-Mi2 patients; nothing leaves the machine meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.e2e.support import (
     ARTIFACTS,
-    app_server,
-    launch,
-    new_page,
     require_chromium,
 )
 from tests.e2e.support import goto as _goto
@@ -27,23 +22,7 @@ NET_LOG = ARTIFACTS / "click_filter_server_outbound.log"
 pytestmark = pytest.mark.e2e
 require_chromium()
 
-from playwright.sync_api import Page, expect, sync_playwright
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with app_server(NET_LOG) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def page(server: str) -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = launch(p)
-        ctx, pg = new_page(browser, server)
-        yield pg
-        ctx.close()
-        browser.close()
+from playwright.sync_api import Page, expect
 
 
 def _shot(page: Page, name: str) -> None:

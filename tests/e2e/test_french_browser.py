@@ -8,15 +8,10 @@ sidebar, and the page reads "P = 0,008": the same log-rank test, French conventi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.e2e.support import (
     ARTIFACTS,
-    app_server,
-    launch,
-    new_page,
     require_chromium,
 )
 
@@ -25,23 +20,7 @@ pytestmark = pytest.mark.e2e
 require_chromium()
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect, sync_playwright
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with app_server(NET_LOG) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def page(server: str) -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = launch(p)
-        ctx, pg = new_page(browser, server)
-        yield pg
-        ctx.close()
-        browser.close()
+from playwright.sync_api import Page, expect
 
 
 def _shot(page: Page, name: str) -> None:

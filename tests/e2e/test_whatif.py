@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import ARTIFACTS, app_server, launch, require_chromium
+from tests.e2e.support import ARTIFACTS, launch, require_chromium
 from tests.e2e.support import metric as _metric
 
 NET_LOG = ARTIFACTS / "whatif_server_outbound.log"
@@ -21,13 +21,6 @@ pytestmark = pytest.mark.e2e
 require_chromium()
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with app_server(NET_LOG) as url:
-        yield url
-
 
 EXTERNAL: list[str] = []
 
