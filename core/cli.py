@@ -283,15 +283,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
         res = compare_groups(df, grouping.labels, grouping.order[0], grouping.order[1], features, cohort.dictionary, fdr=args.fdr)
     except CompareError as exc:
         raise CliError(_("--features: {reason}", reason=_one_line(exc)) if args.features else _one_line(exc)) from exc
-    if args.json:
-        payload = compare_payload(res)
+    return _print_comparison(args, desc, grouping, compare_payload(res) if args.json else None,
+                             None if args.json else display_table(res), res.guardrails)
+
+
+def _print_comparison(args: argparse.Namespace, desc: str, grouping: Grouping, payload: dict[str, Any] | None,
+                      table: pd.DataFrame | None, guardrails: Sequence[str]) -> int:
+    """The JSON payload (with the filters) or the text table and its notes."""
+    if payload is not None:
         payload["filters"] = desc
         _print_json(payload)
-    else:
-        print(f"{grouping.description} — {desc}")
-        print(display_table(res).to_string(index=False))
-        for g in res.guardrails:
-            print(_("note: {note}", note=g))
+        return 0
+    print(f"{grouping.description} — {desc}")
+    print(table.to_string(index=False))
+    for g in guardrails:
+        print(_("note: {note}", note=g))
     return 0
 
 
@@ -309,16 +315,8 @@ def _compare_multi(args: argparse.Namespace, cohort: Cohort, df: pd.DataFrame, d
         res = compare_multi(df, grouping.labels, grouping.order, features, cohort.dictionary)
     except CompareError as exc:
         raise CliError(_("--features: {reason}", reason=_one_line(exc)) if args.features else _one_line(exc)) from exc
-    if args.json:
-        payload = compare_multi_payload(res)
-        payload["filters"] = desc
-        _print_json(payload)
-    else:
-        print(f"{grouping.description} — {desc}")
-        print(display_multi_table(res).to_string(index=False))
-        for g in res.guardrails:
-            print(_("note: {note}", note=g))
-    return 0
+    return _print_comparison(args, desc, grouping, compare_multi_payload(res) if args.json else None,
+                             None if args.json else display_multi_table(res), res.guardrails)
 
 
 def _covariates(args: argparse.Namespace, df: pd.DataFrame, index: pd.Index) -> pd.DataFrame | None:

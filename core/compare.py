@@ -346,13 +346,7 @@ def _check_inputs(df: pd.DataFrame, group_a: Any, group_b: Any, features: Sequen
         raise CompareError(_("the two groups must differ (both are '{group}')", group=group_a))
     if not isinstance(df, pd.DataFrame):
         raise CompareError("df must be a pandas DataFrame")
-    features = list(features)
-    dup = sorted({f for f in features if features.count(f) > 1})
-    if dup:
-        raise CompareError(_("features listed more than once: {features}", features=", ".join(dup)))
-    missing = [f for f in features if f not in df.columns]
-    if missing:
-        raise CompareError(_("feature column(s) not in the cohort: {features}", features=", ".join(missing)))
+    features = _feature_list(df, features)
     infos = [dictionary.get(f) for f in features]
     for info in infos:
         if info.type not in ("binary", "continuous", "ordinal"):
@@ -362,6 +356,18 @@ def _check_inputs(df: pd.DataFrame, group_a: Any, group_b: Any, features: Sequen
                 name=info.name, type=info.type,
             ))
     return infos
+
+
+def _feature_list(df: pd.DataFrame, features: Sequence[str]) -> list[str]:
+    """The features as a list; raises when one is listed twice or is not in the cohort."""
+    features = list(features)
+    dup = sorted({f for f in features if features.count(f) > 1})
+    if dup:
+        raise CompareError(_("features listed more than once: {features}", features=", ".join(dup)))
+    missing = [f for f in features if f not in df.columns]
+    if missing:
+        raise CompareError(_("feature column(s) not in the cohort: {features}", features=", ".join(missing)))
+    return features
 
 
 def _empty_row(info: FeatureInfo) -> dict[str, Any]:
@@ -840,13 +846,7 @@ def _check_multi_inputs(df: pd.DataFrame, groups: list[str], features: Sequence[
     or unknown column, or an unsupported type."""
     if len(groups) < 2 or len(set(groups)) != len(groups):
         raise CompareError(_("at least two distinct groups are needed (got {groups})", groups=groups))
-    features = list(features)
-    dup = sorted({f for f in features if features.count(f) > 1})
-    if dup:
-        raise CompareError(_("features listed more than once: {features}", features=", ".join(dup)))
-    missing = [f for f in features if f not in df.columns]
-    if missing:
-        raise CompareError(_("feature column(s) not in the cohort: {features}", features=", ".join(missing)))
+    features = _feature_list(df, features)
     infos = [dictionary.get(f) for f in features]
     for info in infos:
         if info.type not in MULTI_TYPES:

@@ -122,3 +122,24 @@ def goto(page: Any, title: str) -> None:
 
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
     expect(page.locator("h1").filter(has_text=re.compile(title.split()[0], re.IGNORECASE)).first).to_be_visible()
+
+
+def pick(page: Any, scope: str, option: str, close: bool = False) -> None:
+    """Choose ``option`` in the select / multiselect whose container has class ``scope``
+    (again if a rerun redrew the widget while its list was opening); ``close`` presses
+    Escape afterwards (a multiselect's list stays open)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(4):
+        page.locator(scope).locator('button[aria-label="Open"]').first.click()
+        opt = page.get_by_role("option", name=option, exact=True)
+        try:
+            opt.wait_for(state="visible", timeout=5_000)
+            opt.click()
+            break
+        except PlaywrightError:
+            page.keyboard.press("Escape")
+            if attempt == 3:
+                raise
+    if close:
+        page.keyboard.press("Escape")

@@ -14,34 +14,18 @@ from tests.e2e.support import (
     ARTIFACTS,
     require_chromium,
 )
+from tests.e2e.support import pick as _pick
 
 NET_LOG = ARTIFACTS / "french_server_outbound.log"
 pytestmark = pytest.mark.e2e
 require_chromium()
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 
 def _shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
-
-
-def _pick(page: Page, scope: str, option: str) -> None:
-    """Choose ``option`` in the select whose container has class ``scope`` (again if a rerun
-    redrew the widget while its list was opening)."""
-    for attempt in range(4):
-        page.locator(scope).locator('button[aria-label="Open"]').first.click()
-        opt = page.get_by_role("option", name=option, exact=True)
-        try:
-            opt.wait_for(state="visible", timeout=5_000)
-            opt.click()
-            return
-        except PlaywrightError:
-            page.keyboard.press("Escape")
-            if attempt == 3:
-                raise
 
 
 def test_figure_1_in_french_reads_p_0_008(page: Page, server: str) -> None:

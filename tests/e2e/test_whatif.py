@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import ARTIFACTS, launch, require_chromium
+from tests.e2e.support import ARTIFACTS, launch, pick, require_chromium
 from tests.e2e.support import metric as _metric
 
 NET_LOG = ARTIFACTS / "whatif_server_outbound.log"
@@ -53,26 +53,13 @@ def _logrank(page: Page) -> str:
     return box.inner_text().strip()
 
 
-def _pick(page: Page, scope: str, option: str) -> None:
-    """Choose ``option`` in the select / multiselect whose container has class ``scope``
-    (again if a rerun redrew the widget while its list was opening)."""
-    for attempt in range(4):
-        page.locator(scope).locator('button[aria-label="Open"]').first.click()
-        opt = page.get_by_role("option", name=option, exact=True)
-        try:
-            opt.wait_for(state="visible", timeout=5_000)
-            opt.click()
-            break
-        except Exception:
-            page.keyboard.press("Escape")
-            if attempt == 3:
-                raise
-    page.keyboard.press("Escape")
-
-
 def _wait_query(page: Page, *parts: str) -> None:
     for p in parts:
         page.wait_for_function(f"() => window.location.search.includes({p!r})")
+
+
+def _pick(page: Page, scope: str, option: str) -> None:
+    pick(page, scope, option, close=True)
 
 
 def test_1_a_view_travels_in_the_address_to_a_fresh_browser(browser: Browser, server: str) -> None:
