@@ -25,6 +25,7 @@ them with the shared cell parsers of :mod:`core.codes`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -54,7 +55,8 @@ class InputFileError(ValueError):
 class ReadLimits:
     """Bounds checked before a file's cells are materialised.
 
-    Defaults suit cohorts up to a few million patients; each can be raised with an
+    Defaults suit cohorts up to a few million patients (60 million cells: a
+    1,000,000-patient file of 60 columns); each can be raised with an
     environment variable (``MYOSCOPE_MAX_FILE_MB``, ``MYOSCOPE_MAX_ROWS``,
     ``MYOSCOPE_MAX_COLUMNS``, ``MYOSCOPE_MAX_CELL_CHARS``, ``MYOSCOPE_MAX_CELLS``), or
     on the command line (``--max-file-mb`` ...).
@@ -75,7 +77,7 @@ class ReadLimits:
     max_rows: int = 2_000_000
     max_columns: int = 5_000
     max_cell_chars: int = 100_000
-    max_cells: int = 40_000_000
+    max_cells: int = 60_000_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReadLimits:
@@ -104,7 +106,9 @@ class RawTable:
     ----------
     data : pandas.DataFrame
         Cells as text (CSV) or as stored (XLSX), columns = headers as typed
-        (stripped), index = spreadsheet row number (header = 1).
+        (stripped), index = spreadsheet row number (header = 1). A CSV read with
+        ``categorical=True`` holds each column as a pandas ``category`` of its texts
+        (the same cells, each distinct text stored once: what typing works on).
     filename : str
     format : str
         ``csv`` or ``xlsx``; ``+redcap`` appended when REDCap conventions were found.
@@ -315,7 +319,7 @@ def detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
         return "."
     comma = dot = 0
     for c in df.columns[:200]:
-        s = df[c].astype(str).head(500)
+        s = df[c].head(500).astype(str)
         comma += int(s.str.match(r"^\s*[+-]?\d+,\d+\s*$").sum())
         dot += int(s.str.match(r"^\s*[+-]?\d+\.\d+\s*$").sum())
     return "," if comma > dot else "."
@@ -353,11 +357,14 @@ def _ragged(counts: list[int], width: int, rows: pd.DataFrame, name: str, delimi
     return problems
 
 
-def _check_cell_lengths(text: str, rows: pd.DataFrame, name: str, limits: ReadLimits) -> None:
-    if max(map(len, text.split("\n")), default=0) <= limits.max_cell_chars:
-        return
+def _check_cell_lengths(rows: pd.DataFrame, name: str, limits: ReadLimits) -> None:
+    """A cell longer than ``limits.max_cell_chars`` is an error naming its row and column."""
     for j in range(rows.shape[1]):
-        lens = rows.iloc[:, j].astype(str).str.len()
+        col = rows.iloc[:, j]
+        cats = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else None
+        if cats is not None and (not len(cats) or cats.str.len().max() <= limits.max_cell_chars):
+            continue
+        lens = col.astype(str).str.len()
         if lens.max() > limits.max_cell_chars:
             i = int(np.argmax(lens.to_numpy()))
             header = str(rows.iat[0, j]) if i else _("column {number}", number=j + 1)
@@ -373,24 +380,49 @@ CHUNK_ROWS = 100_000
 Progress = Callable[[float], None]
 
 
-def _parse_rows(text: str, delimiter: str, width: int, n_rows: int, progress: Progress | None) -> pd.DataFrame:
+def _parse_rows(source: str | bytes, delimiter: str, width: int | None, n_rows: int, progress: Progress | None,
+                categorical: bool = False, encoding: str = "utf-8") -> pd.DataFrame:
     """The text grid (pandas' C parser). With ``progress``, large files are parsed in
     chunks and ``progress(fraction)`` is called between them: the caller can show it and
-    stop the work there (an exception raised by ``progress`` cancels the read)."""
+    stop the work there (an exception raised by ``progress`` cancels the read).
+
+    ``source`` is the decoded text, or the file's bytes in ``encoding`` (the clean case:
+    pandas decodes them, no copy of the file is made as text). ``width=None`` takes the
+    header's field count, and a record with more fields raises ``pandas.errors.ParserError``.
+    ``categorical`` reads each column as a ``category`` of its texts.
+    """
     opts: dict[str, Any] = {
-        "sep": delimiter, "header": None, "names": list(range(width)), "dtype": str, "keep_default_na": False,
+        "sep": delimiter, "header": None, "dtype": "category" if categorical else str, "keep_default_na": False,
         "na_filter": False, "skip_blank_lines": True, "engine": "python" if delimiter == "|" else "c",
     }
+    if width is not None:
+        opts["names"] = list(range(width))
+    if isinstance(source, bytes):
+        opts["encoding"] = encoding
+
+    def buffer() -> IO[Any]:
+        return io.BytesIO(source) if isinstance(source, bytes) else io.StringIO(source)
+
     if progress is None or n_rows <= CHUNK_ROWS:
-        return pd.read_csv(io.StringIO(text), **opts)
+        return pd.read_csv(buffer(), **opts)
     parts = []
-    for chunk in pd.read_csv(io.StringIO(text), chunksize=CHUNK_ROWS, **opts):
+    for chunk in pd.read_csv(buffer(), chunksize=CHUNK_ROWS, **opts):
         parts.append(chunk)
         progress(min(1.0, len(parts) * CHUNK_ROWS / n_rows))
-    return pd.concat(parts, ignore_index=True)
+    if not categorical:
+        return pd.concat(parts, ignore_index=True)
+    union = pd.api.types.union_categoricals
+    return pd.DataFrame({c: union([p[c] for p in parts]) for c in parts[0].columns})
 
 
-def _read_text(data: bytes, filename: str, limits: ReadLimits, progress: Progress | None = None) -> RawTable:
+def _read_text(data: bytes, filename: str, limits: ReadLimits, progress: Progress | None = None,
+               categorical: bool = False) -> RawTable:
+    """A text table: the clean case straight from the bytes (:func:`_read_clean_text`),
+    any other file (mixed encodings, ragged rows, long cells, ...) decoded and checked
+    record by record."""
+    clean = _read_clean_text(data, filename, limits, progress, categorical)
+    if clean is not None:
+        return clean
     text, encoding, problems = decode(data, filename)
     delimiter = detect_delimiter(text)
     counts = _field_counts(text, delimiter)
@@ -398,11 +430,132 @@ def _read_text(data: bytes, filename: str, limits: ReadLimits, progress: Progres
         raise InputFileError(_("The file {name!r} is empty.", name=filename))
     width = max(counts)
     _check_shape(len(counts) - 1, width, filename, limits)
-    rows = _parse_rows(text, delimiter, width, len(counts), progress)
-    _check_cell_lengths(text, rows, filename, limits)
+    rows = _parse_rows(text, delimiter, width, len(counts), progress, categorical)
+    del text
+    if encoding.startswith("utf-16") or _line_stats(data)[1] > limits.max_cell_chars:
+        _check_cell_lengths(rows, filename, limits)
     ragged = _ragged(counts, counts[0], rows, filename, delimiter)
     raw = table_from_rows(rows, filename, "csv", encoding=encoding, delimiter=delimiter)
     return replace(raw, decimal=detect_decimal(raw.data, delimiter), problems=problems + tuple(ragged) + raw.problems)
+
+
+# --------------------------------------------------------------------------- the clean case
+#: Bytes checked at a time (an encoding check never holds a large file as text).
+_BLOCK = 1 << 24
+#: Bytes that Windows-1252 does not define.
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether ``data`` is valid in ``encoding`` (decoded block by block, the text discarded)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(data), _BLOCK):
+            decoder.decode(view[i:i + _BLOCK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _has_utf8_multibyte_blocks(data: bytes) -> bool:
+    """:func:`_has_utf8_multibyte`, block by block (same answer, bounded memory)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    view = memoryview(data)
+    non_ascii = replaced = 0
+    for i in range(0, len(data) + 1, _BLOCK):
+        s = decoder.decode(view[i:i + _BLOCK], final=i + _BLOCK > len(data))
+        non_ascii += len(s) - len(s.encode("ascii", errors="ignore"))
+        replaced += s.count("\ufffd")
+    return non_ascii > replaced
+
+
+def _single_encoding(data: bytes) -> str | None:
+    """``utf-8``, ``utf-8-sig`` or ``cp1252`` when the whole file is in that one encoding,
+    exactly as :func:`decode` would name it; None when the file needs :func:`decode`'s
+    careful reading (UTF-16, a NUL byte, lines in two encodings, undefined bytes)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        return None
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if data.isascii() or _decodes(data, "utf-8"):
+        return "utf-8-sig" if bom else "utf-8"
+    if bom or any(b in data for b in _CP1252_UNDEFINED) or _has_utf8_multibyte_blocks(data):
+        return None
+    return "cp1252"
+
+
+def _head_text(data: bytes, encoding: str, lines: int = 51) -> str:
+    """The first ``lines`` lines, decoded (enough for :func:`detect_delimiter`)."""
+    end = -1
+    for _i in range(lines):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return data.decode(encoding)
+    return data[:end + 1].decode(encoding)
+
+
+def _line_stats(data: bytes) -> tuple[int, int]:
+    """Non-blank lines and the longest line in bytes (numpy on the bytes, block by block)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = [np.flatnonzero(arr[i:i + _BLOCK] == 10) + i for i in range(0, len(arr), _BLOCK)]
+    stops = np.concatenate([*ends, [len(arr)]])
+    starts = np.concatenate([[0], stops[:-1] + 1])
+    lengths = stops - starts
+    lone_cr = (lengths == 1) & (arr[np.minimum(starts, max(len(arr) - 1, 0))] == 13)
+    return int(((lengths > 0) & ~lone_cr).sum()), int(lengths.max())
+
+
+def _delimiters_in_cells(col: pd.Series, delimiter: str) -> int:
+    """How many ``delimiter`` characters the cells of a column hold (quoted cells)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        per_text = pd.Series(col.cat.categories, dtype=object).str.count(re.escape(delimiter)).to_numpy()
+        codes_ = col.cat.codes.to_numpy()
+        return int(np.bincount(codes_[codes_ >= 0], minlength=len(per_text)) @ per_text)
+    return int(col.str.count(re.escape(delimiter)).sum())
+
+
+def _rectangular(data: bytes, rows: pd.DataFrame, delimiter: str) -> bool:
+    """Whether every record of the parsed grid had the header's field count.
+
+    pandas refuses a record with more fields than the header and pads one with fewer;
+    so the records are all complete exactly when the file holds (fields - 1) delimiters
+    per record, plus the ones inside quoted cells.
+    """
+    expected = len(rows) * (rows.shape[1] - 1)
+    if b'"' in data:
+        expected += sum(_delimiters_in_cells(rows[c], delimiter) for c in rows.columns)
+    return data.count(delimiter.encode("ascii")) == expected
+
+
+def _read_clean_text(data: bytes, filename: str, limits: ReadLimits, progress: Progress | None,
+                     categorical: bool) -> RawTable | None:
+    """The common clean file: one encoding, no NUL byte, every record as wide as the header,
+    no line longer than the cell limit. Read straight from the bytes by pandas' C parser
+    (no copy of the file as text, no record-by-record check in Python); None for any other
+    file, which :func:`_read_text` then reads carefully (each problem with its row).
+    """
+    encoding = _single_encoding(data)
+    if encoding is None:
+        return None
+    head = _head_text(data, encoding)
+    delimiter = detect_delimiter(head)
+    header = _field_counts(head, delimiter)
+    if delimiter == "|" or not header:
+        return None
+    n_lines, longest = _line_stats(data)
+    quoted = b'"' in data
+    if longest > limits.max_cell_chars or (quoted and (n_lines - 1 > limits.max_rows or (n_lines - 1) * header[0] > limits.max_cells)):
+        return None  # the careful reading names the cell, or counts the records exactly
+    _check_shape(n_lines - 1, header[0], filename, limits)
+    try:
+        rows = _parse_rows(data, delimiter, None, n_lines, progress, categorical, encoding)
+    except pd.errors.ParserError:  # a record longer than the header
+        return None
+    if rows.shape[1] != header[0] or not _rectangular(data, rows, delimiter):
+        return None
+    raw = table_from_rows(rows, filename, "csv", encoding=encoding, delimiter=delimiter)
+    return replace(raw, decimal=detect_decimal(raw.data, delimiter))
 
 
 def _check_shape(n_rows: int, n_cols: int, name: str, limits: ReadLimits, where: str = "") -> None:
@@ -422,25 +575,57 @@ def _check_shape(n_rows: int, n_cols: int, name: str, limits: ReadLimits, where:
 
 
 # --------------------------------------------------------------------------- grid -> table
+def _empty_values(values: Sequence[object]) -> np.ndarray:
+    """Which distinct values hold nothing (blank text, None, NaN, ``nan``/``none``/``nat``)."""
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":  # text: whole-array ops
+        keys = pd.Series(values, dtype=object).str.replace("\u00a0", " ", regex=False).str.strip().str.lower()
+        return keys.isin(("", "nan", "none", "nat")).to_numpy()
+    return np.array([codes.norm(u) in ("", "nan", "none", "nat") for u in values], dtype=bool)
+
+
 def _empty_mask(col: pd.Series) -> np.ndarray:
-    """Cells that hold nothing (blank text, None, NaN), computed on distinct values."""
+    """Cells that hold nothing, computed on distinct values: a category's texts (only
+    those in use when they outnumber the cells), or ``pandas.factorize``."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats, fcodes = col.cat.categories, col.cat.codes.to_numpy()
+        used = np.unique(fcodes[fcodes >= 0]) if len(cats) > len(fcodes) else np.arange(len(cats))
+        empty_u = np.ones(len(cats) + 1, dtype=bool)  # the last one: NaN (code -1)
+        empty_u[used] = _empty_values(np.asarray(cats[used], dtype=object))
+        return empty_u[fcodes]
     fcodes, uniques = pd.factorize(col, use_na_sentinel=True)
-    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) == "string":  # text: whole-array ops
-        keys = pd.Series(uniques, dtype=object).str.replace("\u00a0", " ", regex=False).str.strip().str.lower()
-        empty_u = np.append(keys.isin(("", "nan", "none", "nat")).to_numpy(), True)
-    else:
-        empty_u = np.array([codes.norm(u) in ("", "nan", "none", "nat") for u in uniques] + [True], dtype=bool)
+    empty_u = np.append(_empty_values(np.asarray(uniques, dtype=object)), True)
     return empty_u[np.where(fcodes < 0, len(uniques), fcodes)]
 
 
-def _headers(first: list[object], body: pd.DataFrame, empty: pd.DataFrame) -> tuple[list[tuple[int, str]], list[Problem]]:
+def _empty_rows(body: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is empty.
+
+    Columns are looked at from the fewest distinct values up, each only on the rows
+    still in question: usually the first column with a value on every row settles it,
+    and a patient-id column (a distinct text per row) is never examined.
+    """
+    def distinct(j: int) -> int:
+        col = body.iloc[:, j]
+        return len(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else 0
+
+    left = np.arange(len(body))
+    for j in sorted(range(body.shape[1]), key=distinct):
+        if not len(left):
+            break
+        col = body.iloc[:, j]
+        left = left[_empty_mask(col if len(left) == len(body) else col.iloc[left])]
+    out = np.zeros(len(body), dtype=bool)
+    out[left] = True
+    return out
+
+
+def _headers(first: list[object], body: pd.DataFrame) -> tuple[list[tuple[int, str]], list[Problem]]:
     """Kept ``(position, name)`` columns: unnamed empty columns are dropped, unnamed others named."""
     problems: list[Problem] = []
     keep: list[tuple[int, str]] = []
     for j, v in enumerate(first):
         name = str(codes.text_code(v)[0] or "")
-        col_empty = bool(empty.iloc[:, j].all()) if len(body) else True
-        if not name and col_empty:
+        if not name and (not len(body) or bool(_empty_mask(body.iloc[:, j]).all())):
             continue
         if not name:
             name = f"column_{j + 1}"
@@ -476,17 +661,16 @@ def table_from_rows(rows: pd.DataFrame, filename: str, fmt: str, **meta: Any) ->
         raise InputFileError(_("The file {name!r} is empty: it has no header row.", name=filename))
     body = rows.iloc[1:]
     body.index = pd.RangeIndex(2, 2 + len(body), name="row")
-    empty = pd.DataFrame({j: _empty_mask(body.iloc[:, j]) for j in range(body.shape[1])}, index=body.index)
-    keep, problems = _headers(rows.iloc[0].tolist(), body, empty)
+    keep, problems = _headers(rows.iloc[0].tolist(), body)
     notes: list[str] = []
     if len(body):
-        empty_rows = empty.all(axis=1)
+        empty_rows = _empty_rows(body)
         if empty_rows.any():
             notes.append(n_("{n} empty row(s) ignored.", "{n} empty row(s) ignored.", int(empty_rows.sum())))
-            body = body[~empty_rows.to_numpy()]
+            body = body[~empty_rows]
     names, dup = _dedupe([n for _j, n in keep])
-    data = body.iloc[:, [j for j, _n in keep]]
-    data.columns = names
+    positions = [j for j, _n in keep]
+    data = body.set_axis(names, axis=1) if positions == list(range(body.shape[1])) else body.iloc[:, positions].set_axis(names, axis=1)
     if len(data) == 0:
         raise InputFileError(_("The file {name!r} has a header row but no data rows.", name=filename))
     return RawTable(data=data, filename=filename, format=fmt, notes=tuple(notes), problems=tuple(problems + dup), **meta)
@@ -596,6 +780,7 @@ def read_table(
     sheet: str | int | None = None,
     limits: ReadLimits | None = None,
     progress: Progress | None = None,
+    categorical: bool = False,
 ) -> RawTable:
     """Read any tabular file without interpreting its values (see the module docstring).
 
@@ -614,6 +799,10 @@ def read_table(
         ``progress(fraction)`` is called while a large file is read (every
         :data:`CHUNK_ROWS` rows). Work that is no longer wanted (tab closed, new upload)
         stops there: an exception raised by ``progress`` cancels the read.
+    categorical : bool
+        Hold each column of a text file as a pandas ``category`` of its texts (see
+        :class:`RawTable`): a cohort is typed on distinct values, and a million-row file
+        then takes a byte per cell instead of a Python object pointer.
 
     Raises
     ------
@@ -628,7 +817,7 @@ def read_table(
         raise InputFileError(_("{name!r} is an old Excel 97-2003 file: save it as .xlsx or CSV.", name=filename))
     if is_excel(data, filename):
         return _read_excel(data, filename, sheet, limits, progress)
-    return _read_text(data, filename, limits, progress)
+    return _read_text(data, filename, limits, progress, categorical)
 
 
 # --------------------------------------------------------------------------- declared columns
