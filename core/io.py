@@ -106,18 +106,21 @@ class Cohort:
 
 # --------------------------------------------------------------------------- reading
 def read_table(source: bytes | str | Path | BinaryIO, filename: str = "", sheet: str | int | None = None,
-               limits: ReadLimits | None = None, progress: reader.Progress | None = None) -> RawTable:
+               limits: ReadLimits | None = None, progress: reader.Progress | None = None,
+               categorical: bool = True) -> RawTable:
     """Read a cohort file without interpreting its values.
 
     The shared reader (:func:`core.reader.read_table`: encoding, delimiter, decimal mark,
-    Excel sheets, limits), then the REDCap export conventions (:func:`_redcap`).
+    Excel sheets, limits), then the REDCap export conventions (:func:`_redcap`). The
+    columns of a text file are categories of their texts (``categorical``): the cohort is
+    typed on distinct values and a large file takes far less memory.
 
     Raises
     ------
     CohortFileError
         Empty, too large, undecodable or damaged file, unknown sheet.
     """
-    return _redcap(reader.read_table(source, filename, sheet, limits, progress))
+    return _redcap(reader.read_table(source, filename, sheet, limits, progress, categorical))
 
 
 def _redcap(raw: RawTable) -> RawTable:
@@ -145,7 +148,7 @@ def _redcap(raw: RawTable) -> RawTable:
     labels: dict[str, str] = dict(raw.labels)
     if "redcap_repeat_instrument" in lower:
         col = cols[lower.index("redcap_repeat_instrument")]
-        rep = data[col].map(lambda v: codes.norm(v) not in ("", "nan", "none"))
+        rep = np.asarray(data[col].map(lambda v: codes.norm(v) not in ("", "nan", "none")), dtype=bool)
         if rep.any():
             notes.append(n_("REDCap: {n} repeated-instrument row(s) set aside (a cohort has one row per patient).",
                             "REDCap: {n} repeated-instrument row(s) set aside (a cohort has one row per patient).",
@@ -276,12 +279,72 @@ ORDINAL_MAX_LEVELS = 10
 #: A text column with at most this many distinct values is categorical (else free text).
 CATEGORICAL_MAX_LEVELS = 30
 FEATURE_TYPES = ("binary", "continuous", "ordinal", "categorical", "date", "text")
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    return isinstance(series.dtype, pd.CategoricalDtype)
+
+
+_EDGE_SPACE = re.compile(r"\x00\s|\s\x00")
+
+
+def _clean_texts(texts: np.ndarray) -> bool:
+    """Whether no text needs :func:`core.codes.parse_text`'s care: none padded with spaces,
+    none holding a non-breaking space, none a missing code but the blank.
+
+    Checked on one joined string (C-speed string searches instead of a Python call per
+    text: a patient-id column has as many texts as rows). A CSV cell never holds a NUL
+    (the reader refuses it), so NUL separates them.
+    """
+    joined = "\x00" + "\x00".join(texts) + "\x00"
+    if "\u00a0" in joined or _EDGE_SPACE.search(joined):
+        return False
+    lowered = joined.lower()
+    return not any(f"\x00{code}\x00" in lowered for code in codes.MISSING_CODES if code)
+
+
+def _parse_text(series: pd.Series, decimal: str = ".") -> codes.Parsed:
+    """:func:`core.codes.parse_text` (stripped text, missing codes to None, each counted),
+    done once per text of a categorical column and spread over the rows by its codes."""
+    if not _is_categorical(series) or pd.api.types.infer_dtype(series.cat.categories, skipna=False) != "string":
+        return codes.parse_text(series)
+    texts = np.asarray(series.cat.categories, dtype=object)
+    fcodes = series.cat.codes.to_numpy()
+    if len(texts) and _clean_texts(texts):
+        missing = texts == ""
+        values = np.where(missing, None, texts)
+    else:
+        values = codes.parse_text(pd.Series(texts, dtype=object)).values.to_numpy(dtype=object)
+        missing = pd.isna(values)
+    counts = np.bincount(fcodes[fcodes >= 0], minlength=len(texts))
+    tally: dict[str, int] = {}
+    for i in np.flatnonzero(missing & (counts > 0)):
+        stripped = str(texts[i]).replace("\u00a0", " ").strip()
+        if stripped and stripped.lower() != "nan":
+            tally[stripped] = tally.get(stripped, 0) + int(counts[i])
+    coercions = [(o, "missing", c) for o, c in sorted(tally.items(), key=lambda kv: -kv[1])]
+    spread = np.append(values, None).astype(object)[fcodes]  # code -1 (no value) -> None
+    return codes.Parsed(pd.Series(spread, index=series.index), pd.Series(False, index=series.index), coercions)
+
+
+def _parse_date(series: pd.Series, decimal: str = ".") -> codes.Parsed:
+    """:func:`core.codes.parse_date`; for a categorical column the day-first question is
+    asked of its distinct texts in use, not of every cell turned into a Python object."""
+    if not _is_categorical(series):
+        return codes.parse_date(series)
+    fcodes = series.cat.codes.to_numpy()
+    used = np.flatnonzero(np.bincount(fcodes[fcodes >= 0], minlength=len(series.cat.categories)))
+    day_first = codes.detect_day_first(pd.Series(np.asarray(series.cat.categories, dtype=object)[used]))
+    # the same generic distinct-value parser parse_date uses (a categorical factorizes at no cost)
+    return codes._parse_with(series, lambda v: codes.date_code(v, day_first), pd.NaT, "datetime64[ns]")
+
+
 _PARSERS = {
-    "id": lambda s, dec: codes.parse_text(s),
+    "id": _parse_text,
     "binary": lambda s, dec: codes.parse_binary(s),
     "continuous": lambda s, dec: codes.parse_number(s, dec),
     "ordinal": lambda s, dec: codes.parse_number(s, dec),
-    "date": lambda s, dec: codes.parse_date(s),
+    "date": _parse_date,
     "sex": lambda s, dec: codes.parse_sex(s),
 }
 def _what(ftype: str) -> str:
@@ -349,7 +412,7 @@ def infer_type(name: str, series: pd.Series, decimal: str = ".") -> str:
     date_share, n_dates = codes.share_parseable(series[parsed.invalid.to_numpy()], codes.date_code)
     if date_share >= 0.8 and n_dates >= 0.8 * total:
         return "date"
-    distinct = codes.parse_text(series).values.nunique()
+    distinct = _parse_text(series).values.nunique()
     return "categorical" if distinct <= CATEGORICAL_MAX_LEVELS else "text"
 
 
@@ -531,13 +594,13 @@ def build_cohort(
         series = raw.data[src]
         info, declared = _column_info(tgt, src, series, raw, dictionary, types or {})
         entries.append(info)
-        parsed = _PARSERS.get(info.type, lambda s, dec: codes.parse_text(s))(series, raw.decimal)
+        parsed = _PARSERS.get(info.type, _parse_text)(series, raw.decimal)
         out[tgt] = parsed.values
         coercions += [Coercion(tgt, o, _coercion_text(r), n) for o, r, n in parsed.coercions]
         if parsed.invalid.any():
             blocking = tgt in CORE_COLUMNS or (declared and info.type == "binary")
             problems += _value_problems(tgt, src, series, parsed, info.type, declared, blocking)
-    df = pd.DataFrame(out, index=raw.data.index)
+    df = pd.DataFrame(out, index=raw.data.index, copy=False)  # no consolidated copy of every column
     if "patient_id" in df:
         df["patient_id"] = df["patient_id"].astype(object)
     _derive_age(df, entries, coercions)
@@ -581,7 +644,8 @@ def load_dictionary(source: bytes | str | Path, limits: ReadLimits | None = None
     CohortFileError
         Missing columns or an unknown type (the message names the row).
     """
-    raw = read_table(source, filename=str(source) if isinstance(source, (str, Path)) else "dictionary.csv", limits=limits)
+    raw = read_table(source, filename=str(source) if isinstance(source, (str, Path)) else "dictionary.csv", limits=limits,
+                     categorical=False)
     df = raw.data
     need = {"name", "label", "group", "type"}
     if not need <= set(df.columns):
@@ -639,7 +703,7 @@ def load_sample_cohort() -> Cohort:
 
 def load_sample_events() -> pd.DataFrame:
     """The bundled long-format events table of the sample cohort (raw text cells)."""
-    return read_table(SAMPLE_DIR / "events.csv", limits=ReadLimits()).data.reset_index(drop=True)
+    return read_table(SAMPLE_DIR / "events.csv", limits=ReadLimits(), categorical=False).data.reset_index(drop=True)
 
 
 def cleaned_csv(cohort: Cohort) -> bytes:
