@@ -226,3 +226,28 @@ def test_progress_reports_and_cancels_a_large_read(monkeypatch):
 
     with pytest.raises(Stop):
         read_table(data, "big.csv", progress=stop)
+
+
+# ------------------------------------------------------------------ clean case read from the bytes (issue 12)
+QUOTED = b'patient_id,centre,note\nP1,"Paris, Saint-Louis","two\nlines"\nP2,Lyon,\nP3, Lille ,"say ""hi"""\n'
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_clean_file_cells_are_the_same_whichever_reading(categorical):
+    """The fast reading of a clean file (pyarrow or pandas from the bytes) gives the cells
+    the careful reading gives: quoted delimiters and newlines, spaces kept, no problem."""
+    raw = read_table(QUOTED, "q.csv", categorical=categorical)
+    assert raw.data.astype(object).values.tolist() == [
+        ["P1", "Paris, Saint-Louis", "two\nlines"], ["P2", "Lyon", ""], ["P3", " Lille ", 'say "hi"']]
+    assert raw.data.index.tolist() == [2, 3, 4] and not raw.problems
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_quoted_delimiter_does_not_hide_a_short_row(categorical):
+    """A quoted delimiter in one row and a missing field in another: the short row is
+    still reported with its row (the field counts do not cancel out)."""
+    data = b'patient_id,centre,age\nP1,"Paris, Saint-Louis",50\nP2,Lyon\n'
+    raw = read_table(data, "r.csv", categorical=categorical)
+    (w,) = [p for p in raw.problems if p.row == 3]
+    assert "2 field(s) while the header has 3" in w.message
+    assert raw.data.astype(object).loc[2, "centre"] == "Paris, Saint-Louis"
