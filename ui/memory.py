@@ -2,9 +2,10 @@
 
 A closed browser tab leaves its session (and its cohort) on the server until Streamlit
 cleans it up (``server.disconnectedSessionTTL``, set short in ``.streamlit/config.toml``).
-Even then, CPython and glibc keep the freed memory in their pools. A small janitor thread,
-started once per server process, watches the number of sessions: when it drops, it runs
-``gc.collect()`` and asks glibc to give free pages back to the system
+Streamlit then only forgets it, without shutting it down, and its server loop can
+hold the last session it served (see :func:`_sessions`); CPython and glibc keep the freed
+memory in their pools. A small janitor thread, started once per server process, shuts
+finished sessions down and empties them, and when the number of sessions drops, runs ``gc.collect()`` and asks glibc to give free pages back to the system
 (``malloc_trim(0)``, glibc only; a no-op elsewhere). Nothing else is touched.
 """
 
@@ -14,8 +15,11 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import sys
 import threading
 import time
+import weakref
+from typing import Any
 
 LOG = logging.getLogger("myoscope")
 _STARTED = threading.Event()
@@ -25,6 +29,12 @@ PERIOD = 10.0
 
 def _trim() -> None:
     gc.collect()
+    arrow = sys.modules.get("pyarrow")  # tables sent to the browser go through Arrow's own pool
+    if arrow is not None:
+        try:
+            arrow.default_memory_pool().release_unused()
+        except Exception:  # the janitor never disturbs the app
+            LOG.debug("memory janitor: Arrow pool not released", exc_info=True)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)
@@ -32,22 +42,74 @@ def _trim() -> None:
         pass
 
 
+#: Every session that ran the app, by id (weakly: a session Streamlit let go of goes).
+_SEEN: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+def track_session() -> None:
+    """Remember the session of the current run (called by ``app.py`` on each run)."""
+    try:
+        from streamlit import runtime
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if ctx is None or not runtime.exists() or ctx.session_id in _SEEN:
+            return
+        info = runtime.get_instance()._session_mgr.get_active_session_info(ctx.session_id)
+        if info is not None:
+            _SEEN[ctx.session_id] = info.session
+    except Exception:  # the janitor never disturbs the app
+        LOG.debug("memory janitor: could not track the session", exc_info=True)
+
+
 def _sessions() -> int | None:
-    """Sessions the server still holds, after dropping the disconnected ones whose time is
-    up: Streamlit keeps them in a TTL cache that forgets expired entries only when it is
-    touched, so an idle server would keep closed sessions (and their cohorts) for ever."""
+    """Sessions the server still holds, after releasing the finished ones.
+
+    Streamlit keeps a closed tab's session in a TTL cache that forgets expired entries
+    only when it is touched, and forgetting is not shutting down: the session's uploaded
+    file, its download callables (which hold the cohort and its results) and its
+    dataframe sources stay registered with the server's managers. And a session that is
+    shut down can still be held: the server's main loop keeps the last session it visited
+    in a local variable (``for active_session_info in ...`` in
+    ``Runtime._loop_coroutine``) until it visits another. So the janitor expires the
+    cache, and every session it has seen that the server no longer lists is shut down (if
+    Streamlit has not done it) and emptied: no cohort, no results, no widget callbacks.
+    """
     try:
         from streamlit import runtime
 
         if not runtime.exists():
             return None
-        manager = runtime.get_instance()._session_mgr
+        rt = runtime.get_instance()
+        manager = rt._session_mgr
         store = getattr(getattr(manager, "_session_storage", None), "_cache", None)
         if store is not None and hasattr(store, "expire"):
             store.expire()
-        return len(manager.list_sessions())
-    except Exception:  # noqa: BLE001 - the janitor never disturbs the app
+        live = {info.session.id for info in manager.list_sessions()}
+        for sid, session in list(_SEEN.items()):
+            if sid not in live:
+                _release(rt, session)
+                _SEEN.pop(sid, None)
+        return len(live)
+    except Exception:  # the janitor never disturbs the app
+        LOG.debug("memory janitor: could not list sessions", exc_info=True)
         return None
+
+
+def _release(rt: Any, session: Any) -> None:
+    """Shut a finished session down (idempotent) and empty its state, on the server's
+    event loop (where Streamlit shuts sessions down)."""
+
+    def close() -> None:
+        try:
+            session.shutdown()
+            state = getattr(session, "_session_state", None)
+            if state is not None:  # a new, empty state: widget callbacks and values go too
+                session._session_state = type(state)()
+        except Exception:  # the janitor never disturbs the app
+            LOG.debug("memory janitor: could not release a session", exc_info=True)
+
+    rt._get_async_objs().eventloop.call_soon_threadsafe(close)
 
 
 def _watch() -> None:
@@ -58,13 +120,16 @@ def _watch() -> None:
         if now is None:
             continue
         if now < previous:
+            time.sleep(1.0)  # let the event loop run the shutdowns first
             _trim()
             LOG.info("memory returned after %d session(s) ended", previous - now)
         previous = now
 
 
 def start_janitor() -> None:
-    """Start the janitor once per server process (idempotent)."""
+    """Start the janitor once per server process (idempotent), and let it know the
+    current run's session (:func:`track_session`)."""
+    track_session()
     if _STARTED.is_set():
         return
     _STARTED.set()

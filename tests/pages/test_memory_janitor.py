@@ -1,0 +1,85 @@
+"""The memory janitor releases finished sessions (issue 10, "memory returns").
+
+Streamlit forgets a closed tab's session without shutting it down, and its server loop
+can hold the last session it served; the janitor shuts every finished session down and
+replaces its state by an empty one, so the cohort, the results and the widget callbacks
+go. Checked here on stand-ins for Streamlit's runtime (the load benchmark,
+``python -m bench load``, measures the memory of a real server).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from ui import memory
+
+
+class _State(dict):
+    """A session state stand-in holding a cohort."""
+
+
+class _Session:
+    def __init__(self, sid: str) -> None:
+        self.id = sid
+        self.shut = 0
+        self._session_state = _State(cohort="100,000 patients")
+
+    def shutdown(self) -> None:
+        self.shut += 1
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.expired = 0
+
+    def expire(self) -> list:
+        self.expired += 1
+        return []
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch):
+    live: list[_Session] = []
+    store = _Store()
+    manager = SimpleNamespace(list_sessions=lambda: [SimpleNamespace(session=s) for s in live],
+                              _session_storage=SimpleNamespace(_cache=store))
+    loop = SimpleNamespace(call_soon_threadsafe=lambda fn: fn())
+    rt = SimpleNamespace(_session_mgr=manager, _get_async_objs=lambda: SimpleNamespace(eventloop=loop))
+    from streamlit import runtime
+
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: rt)
+    monkeypatch.setattr(memory, "_SEEN", {})
+    return live, store
+
+
+def test_finished_session_is_shut_down_and_emptied(server) -> None:
+    live, store = server
+    a, b = _Session("a"), _Session("b")
+    live += [a, b]
+    memory._SEEN.update({"a": a, "b": b})
+    assert memory._sessions() == 2
+    assert a.shut == b.shut == 0 and a._session_state
+
+    live.remove(a)  # tab closed and its time is up: the server no longer lists it
+    assert memory._sessions() == 1
+    assert store.expired == 2  # Streamlit's TTL store is expired at each look
+    assert a.shut == 1
+    assert not a._session_state, "the finished session still holds its state"
+    assert "a" not in memory._SEEN
+    assert b.shut == 0 and b._session_state["cohort"], "a live session was touched"
+
+
+def test_a_failing_release_does_not_stop_the_janitor(server) -> None:
+    _live, _store = server
+
+    class Broken(_Session):
+        def shutdown(self) -> None:
+            raise RuntimeError("already closed")
+
+    gone = Broken("x")
+    memory._SEEN["x"] = gone
+    assert memory._sessions() == 0
+    assert "x" not in memory._SEEN
