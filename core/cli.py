@@ -699,7 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def limits(sp: argparse.ArgumentParser) -> None:
         g = sp.add_argument_group(_("input limits (defaults: MYOSCOPE_MAX_* environment variables, else 200 MB, "
-                                    "2,000,000 rows, 5,000 columns, 100,000 characters per cell, 40,000,000 cells)"))
+                                    "2,000,000 rows, 5,000 columns, 100,000 characters per cell, 60,000,000 cells)"))
         for flag, what in LIMIT_FLAGS.items():
             g.add_argument(flag, type=float, metavar="N", help=_(what[1]))
 
