@@ -318,7 +318,8 @@ def apply_filters(df: pd.DataFrame, spec: FilterSpec, dictionary: DataDictionary
             raise FilterError(_("The range filter on {column!r} needs a numeric column.", column=col))
         n_missing = int((values.isna() & mask).sum())
         step(_range_text(core_label(col, dictionary.label(col)), lo, hi, n_missing), values.between(lo, hi))
-    out = df[mask]
+    # every row kept: a shallow copy (pandas would deep-copy, and consolidate, the whole frame)
+    out = df.copy(deep=False) if bool(mask.all()) else df[mask]
     return FilterResult(out, len(df), len(out), tuple(steps))
 
 

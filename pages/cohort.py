@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -31,12 +32,13 @@ from core.io import (
     sample_dictionary,
     save_mapping,
 )
-from core.safe_text import figure_safe, md
+from core.safe_text import md
 from core.schema import CORE_COLUMNS
 from core.suggest import near_misses
 from core.summary import cohort_summary, subtype_table
 from core.validate import problems_frame
 from ui import view_ui
+from ui.cache import cached
 from ui.lang import headers, localized, shown_as, translated
 from ui.sidebar import source_label
 from ui.state import (
@@ -48,12 +50,13 @@ from ui.state import (
     load_upload,
     set_aside_error_rows,
 )
-from ui.widgets import download_table
+from ui.widgets import download_table, plotly_spec
 
 #: Names of the events table that are the app's own (translated when shown).
 EVENT_SOURCES = ("none loaded", "sample events", "interferon scores added in this session")
 #: Session key: a counter in the charts' keys, raised after each selection (clears it).
 CHART_GENERATION = "_cohort_chart_generation"
+T = TypeVar("T")
 
 
 
@@ -78,8 +81,13 @@ def on_chart_select(chart: str, key: str) -> None:
 def _chart(fig: object, chart: str, name: str, modes: tuple[str, ...]) -> None:
     """One chart of the grid: a click (or a brush) filters."""
     key = f"cohort_chart_{name}_{st.session_state.get(CHART_GENERATION, 0)}"
-    st.plotly_chart(figure_safe(fig), config=plotly_config(f"myoscope_{name}"), key=key, theme=None, width="stretch",
+    st.plotly_chart(plotly_spec(fig), config=plotly_config(f"myoscope_{name}"), key=key, theme=None, width="stretch",
                     on_select=partial(on_chart_select, chart, key), selection_mode=modes)
+
+
+def _built(fn: Callable[..., T], *args: Any) -> T:
+    """A figure or summary of the filtered cohort, built once per cohort and filter."""
+    return cached(fc, fn, *args) if fc is not None else fn(*args)
 
 
 def charts() -> None:
@@ -92,24 +100,24 @@ def charts() -> None:
                  "and in the address, and applies on every page."))
     c1, c2, c3 = st.columns(3)
     with c1:
-        _chart(subtype_bars(df), "subtype", "subtype", ("points",))
+        _chart(_built(subtype_bars, df), "subtype", "subtype", ("points",))
     with c2:
-        _chart(sex_bars(df), "sex", "sex", ("points",))
+        _chart(_built(sex_bars, df), "sex", "sex", ("points",))
     with c3:
         if "cancer" in df:
-            _chart(yes_no_bars(df, "cancer", dictionary), "cancer", "cancer", ("points",))
+            _chart(_built(yes_no_bars, df, "cancer", dictionary), "cancer", "cancer", ("points",))
     c4, c5 = st.columns(2)
     with c4:
         if "age_at_diagnosis" in df:
-            _chart(age_histogram(df), "age", "age", ("points", "box"))
+            _chart(_built(age_histogram, df), "age", "age", ("points", "box"))
     with c5:
-        numeric = numeric_columns(df, dictionary)
+        numeric = _built(numeric_columns, df, dictionary)
         if numeric:
             if ss.get("cohort_hist_column") not in numeric:
                 ss["cohort_hist_column"] = "ck_max_ul" if "ck_max_ul" in numeric else numeric[0]
             column = st.selectbox(_("Numeric column"), numeric, key="cohort_hist_column", format_func=dictionary.label)
-            _chart(numeric_histogram(df, column, dictionary), range_chart(column), "range", ("points", "box"))
-    _chart(feature_frequencies(df, dictionary), "features", "features", ("points",))
+            _chart(_built(numeric_histogram, df, column, dictionary), range_chart(column), "range", ("points", "box"))
+    _chart(_built(feature_frequencies, df, dictionary), "features", "features", ("points",))
 
 
 ensure_app_shell()
@@ -249,7 +257,7 @@ df = fc.data if fc is not None else cohort.data
 st.subheader(_("Summary"))
 if fc is not None and not fc.filters.is_empty:
     st.caption(_("Filtered cohort: {filters}.", filters=md(fc.description)))
-summ = cohort_summary(df, fc.dictionary if fc is not None else cohort.dictionary)
+summ = _built(cohort_summary, df, fc.dictionary if fc is not None else cohort.dictionary)
 m1, m2, m3, m4 = st.columns([1, 1.2, 1.8, 1.2])
 m1.metric(_("Patients"), summ.n_patients)
 n_women = summ.sex.get("F", 0)

@@ -7,12 +7,14 @@ import streamlit as st
 
 from core.filters import FilterSpec
 from core.i18n import _, fmt_number, n_
+from core.io import Cohort
 from core.presets import PRESETS
 from core.safe_text import md
 from core.schema import SUBTYPE_VALUES
 from ui import lang, view_ui
 from ui.state import (
     SAMPLE_LABEL,
+    cohort_fact,
     init_state,
     load_upload,
     use_sample,
@@ -85,6 +87,19 @@ def _digits(x: float) -> int:
     return 4
 
 
+def _subtypes_present(cohort: Cohort) -> list[str]:
+    """The antibody subtypes with at least one patient, in the usual order."""
+    df = cohort.data
+    present = set(df["antibody_subtype"].dropna().unique()) if "antibody_subtype" in df else set()
+    return [v for v in SUBTYPE_VALUES if v in present]
+
+
+def _binary_with_values(cohort: Cohort) -> list[str]:
+    """The yes/no columns with at least one value (the 'must be yes / no' filters)."""
+    df = cohort.data
+    return [c for c in df.columns if cohort.dictionary.get(c).type == "binary" and df[c].notna().any()]
+
+
 def render_sidebar() -> None:
     """Draw the sidebar and store the resulting :class:`FilterSpec` in session state."""
     init_state()
@@ -125,7 +140,7 @@ def render_sidebar() -> None:
 
     sb.markdown("### " + _("Filters"))
     df = cohort.data
-    options = [v for v in SUBTYPE_VALUES if "antibody_subtype" in df and (df["antibody_subtype"] == v).any()]
+    options = cohort_fact("subtypes", _subtypes_present)
     ss["_subtype_options"] = options
     _init_filter_widgets(options)
     if ss.get("_url_error"):
@@ -142,7 +157,7 @@ def render_sidebar() -> None:
               help=_("Full range ({lo}–{hi}) = no age filter; {hi} means {hi} and over.", lo=AGE_LO, hi=AGE_HI))
     sb.multiselect(_("Sex (empty = all)"), ["F", "M"], key="flt_sex", format_func=lang.shown_as(lang.sex_label, ["F", "M"]), placeholder=_("Choose options"))
     labels = lang.localized(cohort.dictionary)
-    binary = [c for c in df.columns if cohort.dictionary.get(c).type == "binary" and df[c].notna().any()]
+    binary = cohort_fact("binary_with_values", _binary_with_values)
     ss["flt_yes"] = [c for c in ss.get("flt_yes", []) if c in binary]
     ss["flt_no"] = [c for c in ss.get("flt_no", []) if c in binary]
     with sb.expander(_("More filters (any yes/no feature)"), expanded=bool(ss["flt_yes"] or ss["flt_no"])):

@@ -6,9 +6,10 @@ Streamlit-only glue; every computation is a call into :mod:`core`.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +17,7 @@ import streamlit as st
 from core.cleaning import without_error_rows
 from core.events import EventsError, EventsTable, load_events
 from core.filters import FilterError, FilterSpec, apply_filters
-from core.i18n import _, n_
+from core.i18n import _, language, n_
 from core.io import (
     SAMPLE_DIR,
     Cohort,
@@ -30,6 +31,7 @@ from core.safe_text import md
 from core.schema import DataDictionary
 from core.validate import Problem
 
+T = TypeVar("T")
 SAMPLE_LABEL = "Sample cohort (synthetic, Monseau 2020)"
 
 
@@ -126,6 +128,9 @@ def use_sample() -> None:
 
 #: Files larger than this show a progress bar while they are read.
 PROGRESS_BYTES = 5_000_000
+#: Filtered cohorts kept per session (the last few filters: going back and forth between
+#: two what-ifs costs no new filtering and no new copy of the cohort).
+FILTERED_KEPT = 3
 
 
 def _reading_progress(filename: str, size: int) -> Callable[[float], None] | None:
@@ -226,6 +231,25 @@ def load_events_upload(data: bytes, filename: str) -> str | None:
     return None
 
 
+def cohort_fact(name: str, fn: Callable[[Cohort], T]) -> T:
+    """``fn(cohort)`` for the loaded cohort, computed once per cohort object.
+
+    For what the sidebar and the pages derive from the whole cohort on every rerun (the
+    subtypes present, the yes/no columns with a value, the patient ids...): computed when
+    a cohort is loaded (or changed), a look-up afterwards.
+    """
+    ss = st.session_state
+    cohort = ss.get("cohort")
+    memo = ss.get("_cohort_facts")
+    if memo is None or memo[0] is not cohort:
+        memo = (cohort, {})
+        ss["_cohort_facts"] = memo
+    facts: dict[str, Any] = memo[1]
+    if name not in facts:
+        facts[name] = fn(cohort)
+    return facts[name]  # type: ignore[no-any-return]
+
+
 def current_filters() -> FilterSpec:
     """The filter spec held in session state (set by the sidebar)."""
     spec = st.session_state.get("filters")
@@ -241,15 +265,27 @@ def filtered_cohort() -> FilteredCohort | None:
     from ui.lang import localized
 
     spec = current_filters()
+    key = (spec, language(), ss.get("cohort_source", ""), id(ss.get("events")))
+    memo: OrderedDict[tuple, tuple[Cohort, FilteredCohort]] = ss.setdefault("_filtered_memo", OrderedDict())
+    hit = memo.get(key)
+    if hit is not None and hit[0] is cohort and hit[1].events is ss.get("events"):
+        memo.move_to_end(key)
+        ss["_n_filtered"] = len(hit[1].data)
+        return hit[1]
     try:
         res = apply_filters(cohort.data, spec, localized(cohort.dictionary))
     except FilterError as exc:
         st.warning(_("{error} The filter is ignored.", error=md(exc)))
         res = apply_filters(cohort.data, FilterSpec(), localized(cohort.dictionary))
-        spec = FilterSpec()
+        spec, key = FilterSpec(), None
     ss["_n_filtered"] = len(res.data)
-    return FilteredCohort(res.data, localized(cohort.dictionary), spec, res.description(), res.n_before, ss.get("events"),
-                          ss.get("cohort_source", ""))
+    fc = FilteredCohort(res.data, localized(cohort.dictionary), spec, res.description(), res.n_before, ss.get("events"),
+                        ss.get("cohort_source", ""))
+    if key is not None:
+        memo[key] = (cohort, fc)
+        while len(memo) > FILTERED_KEPT:
+            memo.popitem(last=False)
+    return fc
 
 
 def ensure_app_shell() -> None:

@@ -39,6 +39,7 @@ from core.view import (
     file_sha256,
     page_values,
 )
+from ui.state import cohort_fact
 
 VIEW = "_view"                  # setting key -> value (non-default): the session's view, every page
 NOTES = "_view_notes"           # what a link / view / preset could not apply, for the sidebar
@@ -71,12 +72,14 @@ def cohort_sha() -> str:
     return _sample_sha()
 
 
+def _patient_ids(cohort: Any) -> list[str]:
+    if cohort is None or "patient_id" not in cohort.data:
+        return []
+    return [str(p) for p in cohort.data["patient_id"]]
+
+
 def _context() -> dict[str, Any]:
-    cohort = st.session_state.get("cohort")
-    ids: list[str] = []
-    if cohort is not None and "patient_id" in cohort.data:
-        ids = [str(p) for p in cohort.data["patient_id"]]
-    return {"salt": cohort_sha(), "patient_ids": ids}
+    return {"salt": cohort_sha(), "patient_ids": cohort_fact("patient_ids", _patient_ids)}
 
 
 # ---------------------------------------------------------------------------------- view

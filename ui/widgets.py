@@ -348,8 +348,15 @@ def show_figure(fig: object, basename: str, key: str, slide: view_ui.Slide | Non
         s.figure = fig
         view_ui.add_slide(s)
         return
-    st.plotly_chart(_Shown(_safe_dict(fig)), config=plotly_config(_safe(basename)), key=key, theme=None,
+    st.plotly_chart(plotly_spec(fig), config=plotly_config(_safe(basename)), key=key, theme=None,
                     width="stretch")
+
+
+def plotly_spec(fig: object) -> go.Figure:
+    """What to hand ``st.plotly_chart``: the figure made safe
+    (:func:`core.safe_text.figure_safe`, once per figure object) and sent as it is,
+    without Streamlit rebuilding and validating a plotly figure on every rerun."""
+    return _Shown(_safe_dict(fig))
 
 
 #: Figures already made safe (:func:`core.safe_text.figure_safe`), by identity: a figure
