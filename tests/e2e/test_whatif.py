@@ -169,3 +169,38 @@ def test_3_view_json_saved_on_one_page_restores_in_a_fresh_session(browser: Brow
 def test_4_nothing_leaves_the_machine() -> None:
     assert EXTERNAL == []
     assert NET_LOG.read_text() == "", NET_LOG.read_text()
+
+
+def test_3_dragging_the_age_slider_applies_once_on_release(browser: Browser, server: str) -> None:
+    """No rerun storm from a slider: a drag across many ages sends one rerun, on release
+    (Streamlit's slider since 1.47), and that one rerun applies the filter."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    sent: list[str] = []
+
+    def on_sent(payload: bytes | str) -> None:
+        if isinstance(payload, bytes):
+            msg = BackMsg()
+            msg.ParseFromString(payload)
+            sent.append(str(msg.WhichOneof("type")))
+
+    ctx, page = _fresh(browser, server)
+    page.on("websocket", lambda ws: ws.on("framesent", on_sent))
+    page.goto(server)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("119 patients").first).to_be_visible()
+    page.wait_for_timeout(500)
+    slider = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
+    box = slider.locator("xpath=..").bounding_box()
+    assert box is not None
+    sent.clear()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for dx in range(10, 130, 10):  # a dozen steps, through many ages
+        page.mouse.move(box["x"] + dx, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(60)
+    assert sent.count("rerun_script") == 0, f"reruns while dragging: {sent}"
+    page.mouse.up()
+    _wait_query(page, "age_min")
+    page.wait_for_timeout(1000)
+    assert sent.count("rerun_script") == 1, sent
+    ctx.close()
