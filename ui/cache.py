@@ -17,9 +17,10 @@ What identifies an input (never a re-hash of the uploaded file):
   alive with the cache entry so the identity cannot be reused.
 
 Results are shared, not copied: the core returns frozen dataclasses and pages must not
-modify them. The cache belongs to the session (``st.session_state``), least recently used
-first out beyond ``MAX_ENTRIES``: when a tab closes and its session ends, its results and
-cohort go with it, and the memory returns (``ui/memory.py``).
+modify them. The cache belongs to the cohort object (``ui/shared.py``: sessions that loaded
+the same file, or the sample cohort, share it), least recently used first out beyond
+``MAX_ENTRIES``: when the last session holding the cohort ends, its results go with it,
+and the memory returns (``ui/memory.py``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -37,21 +36,26 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import language
+from ui.shared import Store, store
 from ui.state import FilteredCohort
 
 T = TypeVar("T")
 MAX_ENTRIES = 96  # results and the figures built from them (a page keeps a few per view)
 
 
+def _store() -> Store:
+    """The results store of the session's cohort, shared by every session showing the same
+    cohort object (``ui/shared.py``); a session without a cohort has its own."""
+    cohort = st.session_state.get("cohort")
+    if cohort is None:
+        return st.session_state.setdefault("_results_store", Store())  # type: ignore[no-any-return]
+    return store(cohort)
+
+
 def cohort_token() -> str:
     """A random id of the cohort object loaded in this session (new for each upload,
-    mapping change or switch of source)."""
-    ss = st.session_state
-    cohort = ss.get("cohort")
-    if ss.get("_cache_cohort_obj") is not cohort:
-        ss["_cache_cohort_obj"] = cohort
-        ss["_cache_cohort_token"] = uuid.uuid4().hex
-    return str(ss["_cache_cohort_token"])
+    mapping change or switch of source; the same in sessions sharing the object)."""
+    return _store().token
 
 
 def _digest(values: np.ndarray) -> str:
@@ -82,11 +86,12 @@ def _key_part(x: Any, fc: FilteredCohort, frames: dict[int, str]) -> Any:
     plain = _plain_dataclass(x)
     if plain is not None:
         return plain
-    pinned = st.session_state.setdefault("_cache_pinned", {})
-    if len(pinned) > 4 * MAX_ENTRIES:
-        pinned.clear()
-        st.session_state.pop("_results_cache", None)  # entries keyed by those ids go too
-    pinned[id(x)] = x  # keep it alive: its id cannot be reused while the entry exists
+    st_ = _store()
+    with st_.lock:
+        if len(st_.pinned) > 4 * MAX_ENTRIES:
+            st_.pinned.clear()
+            st_.results.clear()  # entries keyed by those ids go too
+        st_.pinned[id(x)] = x  # keep it alive: its id cannot be reused while the entry exists
     return ("object", type(x).__qualname__, id(x))
 
 
@@ -109,15 +114,18 @@ def _plain_dataclass(x: Any) -> tuple | None:
 
 
 def _compute(key: tuple, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-    """The session's least-recently-used store of results."""
-    store: OrderedDict[tuple, Any] = st.session_state.setdefault("_results_cache", OrderedDict())
-    if key in store:
-        store.move_to_end(key)
-        return store[key]
+    """The cohort's least-recently-used store of results (two sessions asking at once
+    may both compute; the second result replaces the first, equal, one)."""
+    st_ = _store()
+    with st_.lock:
+        if key in st_.results:
+            st_.results.move_to_end(key)
+            return st_.results[key]
     value = fn(*args, **kwargs)
-    store[key] = value
-    while len(store) > MAX_ENTRIES:
-        store.popitem(last=False)
+    with st_.lock:
+        st_.results[key] = value
+        while len(st_.results) > MAX_ENTRIES:
+            st_.results.popitem(last=False)
     return value
 
 

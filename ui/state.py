@@ -30,6 +30,8 @@ from core.io import (
 from core.safe_text import md
 from core.schema import DataDictionary
 from core.validate import Problem
+from core.view import file_sha256
+from ui.shared import shared_cohort
 
 T = TypeVar("T")
 SAMPLE_LABEL = "Sample cohort (synthetic, Monseau 2020)"
@@ -154,21 +156,30 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
     (the column mapping recognises its names and French labels).
     """
     ss = st.session_state
-    try:
+    same = ss.get("upload_id") == upload_id
+    mapping = ss.get("mapping") if same else None
+    types = dict(ss.get("types") or {}) if same else {}
+    sha = file_sha256(data)  # once per upload, never per rerun
+    key = (sha, filename, sheet, _frozen(mapping), _frozen(types))
+
+    def build() -> Cohort:
         raw = read_table(data, filename, sheet, progress=_reading_progress(filename, len(data)))
+        return _light(build_cohort(raw, mapping, sample_dictionary(), types=types))
+
+    try:  # the same file read the same way in another live session: its cohort, not a copy
+        cohort, _shared = shared_cohort(key, build)
     except CohortFileError as exc:  # the file cannot be read: keep the previous cohort usable
         ss["upload_error"] = (filename, str(exc))
         ss["upload_id"] = upload_id
         return
-    else:
-        ss.pop("upload_error", None)
-        ss.pop("cohort_full", None)
-        same = ss.get("upload_id") == upload_id
-        if not same:
-            ss["types"] = {}
-        _keep_typed(build_cohort(raw, ss.get("mapping") if same else None, sample_dictionary(), types=ss.get("types") or {}))
-        ss["mapping"] = dict(ss["cohort"].mapping)
-        ss["upload_sheet"] = sheet
+    ss.pop("upload_error", None)
+    ss.pop("cohort_full", None)
+    ss["types"] = types
+    ss["raw"] = cohort.raw
+    ss["cohort"] = cohort
+    ss["mapping"] = dict(cohort.mapping)
+    ss["upload_sheet"] = sheet
+    ss["_cohort_sha"] = (upload_id, sha)
     ss["cohort_source"] = filename
     ss["upload_id"] = upload_id
     ss["upload_bytes"] = data
@@ -204,14 +215,24 @@ def apply_mapping(mapping: dict[str, str], types: dict[str, str] | None = None) 
     _keep_typed(build_cohort(raw, mapping, sample_dictionary(), types=ss.get("types") or {}))
 
 
-def _keep_typed(cohort: Cohort) -> None:
-    """Keep the typed cohort only: the raw text cells (all of them as Python strings, the
-    largest object of an upload) are dropped once typed; the file's bytes stay, to re-read
-    it when the mapping changes. The header and reading notes are kept for the Cohort page."""
+def _light(cohort: Cohort) -> Cohort:
+    """The typed cohort without the raw text cells (the largest object of an upload),
+    dropped once typed; the file's bytes stay in the session, to re-read it when the
+    mapping changes. The header and reading notes are kept for the Cohort page."""
     light = replace(cohort.raw, data=pd.DataFrame(columns=list(cohort.raw.data.columns)))  # no view on the cells
+    return replace(cohort, raw=light)
+
+
+def _keep_typed(cohort: Cohort) -> None:
+    """Keep the typed cohort only (:func:`_light`)."""
     ss = st.session_state
-    ss["raw"] = light
-    ss["cohort"] = replace(cohort, raw=light)
+    ss["cohort"] = _light(cohort)
+    ss["raw"] = ss["cohort"].raw
+
+
+def _frozen(value: Any) -> Any:
+    """A mapping or types dict as a hashable key part (``None`` stays ``None``)."""
+    return None if value is None else tuple(sorted((str(k), str(v)) for k, v in dict(value).items()))
 
 
 def load_events_upload(data: bytes, filename: str) -> str | None:
