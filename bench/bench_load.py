@@ -9,15 +9,16 @@ all at once: like ten people clicking at the same moment, each tab watched on it
 server's resident memory (``VmRSS`` of the server process) before the sessions, with all
 of them loaded, and after they close (at once, then every 10 s for a minute).
 
-Two times per change: the server's answer (from the tab's ``rerun_script`` request leaving
-to the server's ``script_finished`` message coming in, timed by the browser's network stack:
-the rerun, what the server owes each user) and the key press to the rendered page. The ten tabs
-stand for ten users' own computers but run on the server's 2 cores: they get the lowest
-CPU priority (``nice -n 19``; ``MYOSCOPE_BENCH_LOAD_NICE=0`` turns that off), and the CPU
-seconds per change of the server and of the browsers are printed, so the rendered-page
-times can be read for what they are (a Cohort page change costs Chromium ~0.8 s of CPU).
+Two times per change. The server's answer: from the rerun request's arrival to its
+``script_finished`` message leaving the server (logged inside the server by
+``bench/server_timing/sitecustomize.py``): what the server owes each user. And the rendered
+page, from the key press. The ten tabs stand for ten users' own computers but run on the
+server's 2 cores, at the lowest CPU priority (``nice -n 19``; ``MYOSCOPE_BENCH_LOAD_NICE=0``
+turns that off); the CPU seconds per change of the server and of the browsers are printed,
+so the rendered-page times can be read for what they are (a Cohort page change costs
+Chromium about 1 s of CPU, the server under 0.1 s).
 
-Targets (issue 10): p95 < 2 s for the rerun; memory back within 20 % of the baseline a
+Targets (issue 10): p95 < 2 s for the server's answer; memory back within 20 % of the baseline a
 minute after the sessions end. Run: ``python -m bench load`` (opt-in: several minutes; ``MYOSCOPE_BENCH_SESSIONS``,
 ``MYOSCOPE_BENCH_ROUNDS``, ``MYOSCOPE_BENCH_LOAD_N`` tune it).
 """
@@ -25,7 +26,6 @@ minute after the sessions end. Run: ``python -m bench load`` (opt-in: several mi
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import statistics
 import sys
@@ -95,47 +95,6 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-class _Wire(_Finished):
-    """The tab's websocket as the browser's network stack saw it (Chrome DevTools Protocol
-    ``Network.webSocketFrame*`` events carry the time each frame went out or came in, so a
-    late delivery of the event to this script does not count): when the last
-    ``rerun_script`` request left and when each ``script_finished`` message arrived."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-
-        self._back = BackMsg
-        self.rerun_sent: list[float] = []
-        self.finished_at: list[float] = []
-
-    def sent(self, event: dict) -> None:
-        data = event["response"]
-        if data.get("opcode") != 2:
-            return
-        msg = self._back()
-        try:
-            msg.ParseFromString(base64.b64decode(data["payloadData"]))
-        except Exception:  # noqa: BLE001 - not a BackMsg: ignore
-            return
-        if msg.WhichOneof("type") == "rerun_script":
-            self.rerun_sent.append(float(event["timestamp"]))
-
-    def received(self, event: dict) -> None:
-        data = event["response"]
-        if data.get("opcode") != 2:
-            return
-        before = self.count
-        self.frame(base64.b64decode(data["payloadData"]))
-        if self.count > before:
-            self.finished_at.append(float(event["timestamp"]))
-
-    def answer_seconds(self) -> float:
-        """Last ``script_finished`` in minus the last ``rerun_script`` out before it."""
-        done = self.finished_at[-1]
-        return done - max(t for t in self.rerun_sent if t <= done)
-
-
 async def _settle(page, finished: _Finished, before: int, timeout: float = 900.0) -> float:
     """The rerun started after ``before`` finished messages is rendered (the rule of
     ``bench/bench_browser.py``: ``script_finished`` seen, nothing stale, figures drawn, two
@@ -155,11 +114,8 @@ async def _open(browser, url: str):
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     page.set_default_timeout(900_000)
-    finished = _Wire()
-    cdp = await ctx.new_cdp_session(page)
-    cdp.on("Network.webSocketFrameSent", finished.sent)
-    cdp.on("Network.webSocketFrameReceived", finished.received)
-    await cdp.send("Network.enable")
+    finished = _Finished()
+    page.on("websocket", lambda ws, f=finished: ws.on("framereceived", f.frame))
     await page.goto(url)
     await _settle(page, finished, 0)
     return ctx, page, finished
@@ -175,10 +131,8 @@ async def _upload(page, finished: _Finished, path: Path) -> None:
     await page.wait_for_function(SETTLED_JS, polling="raf", timeout=900_000)
 
 
-async def _change(tab, add: bool) -> tuple[float, float]:
-    """One user changes the sex filter; seconds from the request leaving the tab to the
-    server's whole answer coming in (:class:`_Wire`), and from the key press to the
-    rendered page."""
+async def _change(tab, add: bool) -> float:
+    """One user changes the sex filter; seconds from the key press to the rendered page."""
     _ctx, page, finished = tab
     box = _sex_input(page)
     await box.click()
@@ -188,22 +142,40 @@ async def _change(tab, add: bool) -> tuple[float, float]:
     t0 = time.perf_counter()
     await box.press("Enter" if add else "Backspace")
     await _settle(page, finished, before)
-    rendered = time.perf_counter()
+    rendered = time.perf_counter() - t0
     await page.keyboard.press("Escape")
-    return finished.answer_seconds(), rendered - t0
+    return rendered
 
 
-async def _round(tabs: list, add: bool) -> list[tuple[float, float]]:
+async def _round(tabs: list, add: bool) -> list[float]:
     """Every tab changes its filter at the same moment; each tab is watched on its own (all
     at once, so no tab's time includes the wait for another's)."""
     return list(await asyncio.gather(*(_change(tab, add) for tab in tabs)))
 
 
-async def _measure() -> tuple[list[tuple[float, float]], dict[str, float], dict[str, float]]:
+def server_answers(log: Path, start: float, end: float) -> list[float]:
+    """Seconds from each rerun request's arrival to its ``script_finished`` leaving the
+    server, for the requests that arrived between ``start`` and ``end`` (``perf_counter``;
+    the server's log, ``bench/server_timing/sitecustomize.py``). A request followed by
+    another before its answer (Streamlit then stops the first run) is timed from the last."""
+    pending: dict[str, float] = {}
+    out: list[float] = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        session, what, t = line.split()
+        if what == "in":
+            pending[session] = float(t)
+        elif session in pending:
+            t_in = pending.pop(session)
+            if start <= t_in <= end:
+                out.append(float(t) - t_in)
+    return out
+
+
+async def _measure() -> tuple[list[float], list[float], dict[str, float], dict[str, float]]:
     from playwright.async_api import async_playwright
 
     memory: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp, server_process() as (url, pid):
+    with tempfile.TemporaryDirectory() as tmp, server_process(env_extra=_timing_env(Path(tmp))) as (url, pid):
         async with async_playwright() as p:
             path = _cohort_file(N, Path(tmp))
             browser = await p.chromium.launch(executable_path=_niced_chromium(Path(tmp)), args=CHROMIUM_ARGS, headless=True)
@@ -215,12 +187,12 @@ async def _measure() -> tuple[list[tuple[float, float]], dict[str, float], dict[
             for _ctx, page, finished in tabs:
                 await _upload(page, finished, path)
             memory[f"{SESSIONS} sessions loaded"] = rss_mb(pid)
-            times: list[tuple[float, float]] = []
-            cpu0 = cpu_seconds(pid)
+            times: list[float] = []
+            cpu0, start = cpu_seconds(pid), time.perf_counter()
             for r in range(ROUNDS):
                 times += await _round(tabs, add=r % 2 == 0)
-                print(f"  round {r + 1}: answer p50 {statistics.median(t[0] for t in times):.2f} s, rendered p50 "
-                      f"{statistics.median(t[1] for t in times):.2f} s", file=sys.stderr, flush=True)
+                print(f"  round {r + 1}: rendered p50 {statistics.median(times):.2f} s", file=sys.stderr, flush=True)
+            answers = server_answers(Path(tmp) / "server_timing.log", start, time.perf_counter())
             cpu1 = cpu_seconds(pid)
             cpu = {k: (cpu1[k] - cpu0[k]) / len(times) for k in cpu0}
             memory["during (after the rounds)"] = rss_mb(pid)
@@ -231,21 +203,26 @@ async def _measure() -> tuple[list[tuple[float, float]], dict[str, float], dict[
         for k in range(1, 7):
             await asyncio.sleep(10)
             memory[f"sessions closed (+{10 * k} s)"] = rss_mb(pid)
-    return times, memory, cpu
+    return answers, times, memory, cpu
 
 
-def measure() -> tuple[list[tuple[float, float]], dict[str, float], dict[str, float]]:
-    """(answer, rendered) seconds of every change in every tab, the server's memory, and
-    the CPU seconds per change of the server and of the browsers."""
+def _timing_env(folder: Path) -> dict[str, str]:
+    """The server's environment for :func:`server_answers` (its request/answer log)."""
+    path = os.pathsep.join([str(ROOT / "bench" / "server_timing"), os.environ.get("PYTHONPATH", "")])
+    return {"MYOSCOPE_BENCH_TIMING_LOG": str(folder / "server_timing.log"), "PYTHONPATH": path}
+
+
+def measure() -> tuple[list[float], list[float], dict[str, float], dict[str, float]]:
+    """The server's answer times and every tab's rendered-page times (seconds), the
+    server's memory, and the CPU seconds per change of the server and of the browsers."""
     return asyncio.run(_measure())
 
 
 def run() -> list[dict]:
-    times, memory, cpu = measure()
+    answers, rendered, memory, cpu = measure()
     rows = []
-    for i, what, target in ((0, "server's answer (rerun request out, script_finished in)", 2.0),
-                            (1, f"rendered page ({SESSIONS} Chromium tabs on the server's 2 cores)", None)):
-        values = [t[i] for t in times]
+    for values, what, target in ((answers, "server's answer (request in, script_finished out)", 2.0),
+                            (rendered, f"rendered page ({SESSIONS} Chromium tabs on the server's 2 cores)", None)):
         q = statistics.quantiles(values, n=20)
         rows.append({"benchmark": f"load: filter change to the {what}, p50", "n": N, "seconds": statistics.median(values),
                      "target_seconds": None, "note": f"{len(values)} changes, {SESSIONS} concurrent sessions"})

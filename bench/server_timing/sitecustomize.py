@@ -1,0 +1,50 @@
+"""Records, in the app server, when each rerun request arrives and when its answer leaves.
+
+Loaded by ``bench/bench_load.py`` only (this folder on the server's ``PYTHONPATH``, and
+``MYOSCOPE_BENCH_TIMING_LOG`` naming the log): one line per event, ``<session id> <in|out>
+<time.perf_counter()>``, where ``in`` is a ``rerun_script`` request handed to the runtime
+and ``out`` the ``script_finished`` message written to the session's websocket. The time
+between them is the server's share of a filter change, whatever the browsers' load.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+_LOG = os.environ.get("MYOSCOPE_BENCH_TIMING_LOG")
+
+if _LOG:
+    _lock = threading.Lock()
+
+    def _write(session_id: str, what: str) -> None:
+        line = f"{session_id} {what} {time.perf_counter():.6f}\n"
+        with _lock, open(_LOG, "a", encoding="utf-8") as f:
+            f.write(line)
+
+    def _patch() -> None:
+        from streamlit.runtime.runtime import Runtime
+
+        handle, send = Runtime.handle_backmsg, Runtime._send_message
+
+        def handle_backmsg(self, session_id, msg, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if msg.WhichOneof("type") == "rerun_script":
+                _write(session_id, "in")
+            return handle(self, session_id, msg, *args, **kwargs)
+
+        def _send_message(self, session_info, msg, *args, **kwargs):  # type: ignore[no-untyped-def]
+            result = send(self, session_info, msg, *args, **kwargs)
+            if msg.WhichOneof("type") == "script_finished":
+                _write(session_info.session.id, "out")
+            return result
+
+        Runtime.handle_backmsg = handle_backmsg
+        Runtime._send_message = _send_message
+
+    try:
+        _patch()
+    except Exception as exc:  # noqa: BLE001 - a benchmark aid: never stop the server
+        import sys
+
+        sys.stderr.write(f"server_timing: not installed ({exc!r})\n")
