@@ -59,7 +59,7 @@ class Store:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def shared_cohort(key: tuple, build: Callable[[], Cohort]) -> tuple[Cohort, bool]:
+def shared_cohort(key: tuple, build: Callable[[], Cohort]) -> Cohort:
     """The live cohort read as ``key`` says, or ``build()`` (then registered).
 
     Parameters
@@ -71,17 +71,17 @@ def shared_cohort(key: tuple, build: Callable[[], Cohort]) -> tuple[Cohort, bool
 
     Returns
     -------
-    (Cohort, bool)
-        The cohort, and whether it was shared (``True``) rather than built.
+    Cohort
+        The live cohort read the same way, or the one just built.
     """
     with _LOCK:
         hit = _COHORTS.get(key)
     if hit is not None:
-        return hit, True
+        return hit
     cohort = build()
     with _LOCK:
         _COHORTS.setdefault(key, cohort)
-    return cohort, False
+    return cohort
 
 
 def store(cohort: object) -> Store:

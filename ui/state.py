@@ -167,7 +167,7 @@ def load_upload(data: bytes, filename: str, upload_id: str, sheet: str | int | N
         return _light(build_cohort(raw, mapping, sample_dictionary(), types=types))
 
     try:  # the same file read the same way in another live session: its cohort, not a copy
-        cohort, _shared = shared_cohort(key, build)
+        cohort = shared_cohort(key, build)
     except CohortFileError as exc:  # the file cannot be read: keep the previous cohort usable
         ss["upload_error"] = (filename, str(exc))
         ss["upload_id"] = upload_id
