@@ -208,8 +208,11 @@ async def _measure() -> tuple[list[float], list[float], dict[str, float], dict[s
             times: list[float] = []
             cpu0, start = cpu_seconds(pid), time.perf_counter()
             for r in range(ROUNDS):
+                t_round = time.perf_counter()
                 times += await _round(tabs, add=r % 2 == 0)
-                print(f"  round {r + 1}: rendered p50 {statistics.median(times):.2f} s", file=sys.stderr, flush=True)
+                served = sorted(server_answers(Path(tmp) / "server_timing.log", t_round, time.perf_counter()))
+                print(f"  round {r + 1}: rendered p50 {statistics.median(times):.2f} s; server's answers "
+                      + " ".join(f"{s:.2f}" for s in served), file=sys.stderr, flush=True)
             answers = server_answers(Path(tmp) / "server_timing.log", start, time.perf_counter())
             cpu1 = cpu_seconds(pid)
             cpu = {k: (cpu1[k] - cpu0[k]) / len(times) for k in cpu0}

@@ -67,10 +67,7 @@ def cohort_summary(df: pd.DataFrame, dictionary: DataDictionary) -> CohortSummar
     ``quantile(type = 7)``.
     """
     n = len(df)
-    sex: dict[str, int] = {}
-    if "sex" in df:
-        counts = df["sex"].fillna("missing").astype(str).value_counts()
-        sex = {k: int(counts[k]) for k in ["F", "M"] + sorted(set(counts.index) - {"F", "M"}) if k in counts}
+    sex = _sex_counts(df["sex"]) if "sex" in df else {}
     age_median = age_q1 = age_q3 = None
     age_n = 0
     if "age_at_diagnosis" in df:
@@ -82,27 +79,59 @@ def cohort_summary(df: pd.DataFrame, dictionary: DataDictionary) -> CohortSummar
     if "antibody_subtype" in df:
         vc = df["antibody_subtype"].value_counts()
         subtypes = {v: int(vc[v]) for v in SUBTYPE_VALUES if v in vc}
+    columns = [c for c in df.columns if c not in ("patient_id", "antibody_subtype")]
+    infos = [dictionary.get(c) for c in columns]
+    binary = [c for c, info in zip(columns, infos, strict=True) if info.type == "binary"]
+    yes_of = dict(zip(binary, count_yes(df, binary), strict=True))
     rows = []
-    for c in df.columns:
-        if c in ("patient_id", "antibody_subtype"):
-            continue
-        info = dictionary.get(c)
-        s = df[c]
-        known = int(s.notna().sum())
+    for c, info, known in zip(columns, infos, count_known(df, columns), strict=True):
         row: dict[str, Any] = {
             "feature": c, "label": info.label, "group": info.group, "type": info.type,
             "n_known": known, "n_missing": n - known,
             "pct_missing": (100.0 * (n - known) / n) if n else None, "n_yes": None, "median": None,
         }
         if info.type == "binary":
-            row["n_yes"] = int((s == 1).sum())
+            row["n_yes"] = yes_of[c]
         elif info.type in ("continuous", "ordinal") and known:
-            row["median"] = float(s.median())
+            row["median"] = float(df[c].median())
         rows.append(row)
     feats = pd.DataFrame(rows, columns=["feature", "label", "group", "type", "n_known", "n_missing", "pct_missing", "n_yes", "median"])
     core_first = feats["feature"].isin(list(CORE_COLUMNS)).map({True: 0, False: 1})
     feats = feats.assign(_k=core_first).sort_values("_k", kind="stable").drop(columns="_k").reset_index(drop=True)
     return CohortSummary(n, sex, age_median, age_q1, age_q3, age_n, subtypes, feats)
+
+
+def _sex_counts(sex: pd.Series) -> dict[str, int]:
+    """Patients per sex: ``F``, ``M``, then any other text in order, missing as ``"missing"``."""
+    counts: dict[str, int] = {}
+    for value, k in sex.value_counts(dropna=False).items():
+        key = "missing" if pd.isna(value) else str(value)
+        counts[key] = counts.get(key, 0) + int(k)
+    return {k: counts[k] for k in ["F", "M"] + sorted(set(counts) - {"F", "M"}) if k in counts}
+
+
+def count_known(df: pd.DataFrame, columns: list[str]) -> list[int]:
+    """Per column, the values known (not missing).
+
+    Float columns are counted on their numpy values in place (no copy of the frame: the
+    40 columns of a 100,000-patient cohort in a few milliseconds); others as pandas'
+    ``notna``.
+    """
+    out = []
+    for c in columns:
+        s = df[c]
+        if s.dtype.kind == "f":
+            v = s.to_numpy()
+            out.append(int(v.size - np.count_nonzero(np.isnan(v))))
+        else:
+            out.append(int(s.notna().sum()))
+    return out
+
+
+def count_yes(df: pd.DataFrame, columns: list[str]) -> list[int]:
+    """Per (yes/no) column, the values equal to 1 (yes); float columns counted in place."""
+    return [int(np.count_nonzero(df[c].to_numpy() == 1.0)) if df[c].dtype.kind == "f" else int((df[c] == 1).sum())
+            for c in columns]
 
 
 def subtype_table(summary: CohortSummary) -> pd.DataFrame:

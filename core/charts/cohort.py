@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts.common import new_figure
+from core.charts.common import figure_from_spec, template_spec
 from core.constants import (
     BLUE,
     FONT_FAMILY,
@@ -36,6 +36,7 @@ from core.constants import (
 )
 from core.i18n import _, core_label, fmt_number, fmt_pct, subtype_label
 from core.schema import SUBTYPE_VALUES, DataDictionary
+from core.summary import count_known, count_yes
 
 #: At most this many bins in a histogram.
 MAX_BINS = 30
@@ -50,28 +51,27 @@ __all__ = [
 ]
 
 
-def _layout(fig: go.Figure, title: str, select: bool = False, height: int = HEIGHT) -> go.Figure:
-    """Compact journal style; ``select``: dragging brushes a range along x."""
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
-        template="simple_white", height=height, margin={"l": 50, "r": 10, "t": 36, "b": 40},
-        font={"family": FONT_FAMILY, "size": 12, "color": TEXT_COLOR}, showlegend=False, bargap=0.15,
-        clickmode="event+select", dragmode="select" if select else "zoom", selectdirection="h" if select else "any",
-    )
-    fig.update_yaxes(gridcolor=GRID_COLOR, showgrid=True, rangemode="tozero")
-    return fig
+def _layout(title: str, select: bool = False, height: int = HEIGHT) -> dict[str, Any]:
+    """Compact journal style (plotly's ``simple_white``); ``select``: dragging brushes a
+    range along x."""
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
+        "template": template_spec("simple_white", ("bar",)), "height": height,
+        "margin": {"l": 50, "r": 10, "t": 36, "b": 40},
+        "font": {"family": FONT_FAMILY, "size": 12, "color": TEXT_COLOR}, "showlegend": False, "bargap": 0.15,
+        "clickmode": "event+select", "dragmode": "select" if select else "zoom", "selectdirection": "h" if select else "any",
+        "yaxis": {"gridcolor": GRID_COLOR, "showgrid": True, "rangemode": "tozero", "title": {"text": _("Patients")}},
+    }
 
 
 def _bars(labels: list[str], counts: list[int], custom: list[list[Any]], colors: list[str], title: str,
           total: int) -> go.Figure:
     """Vertical bars of counts labelled ``n``, hover ``label: n (pct)``."""
     hover = [f"{lab}: {n} ({fmt_pct(100 * n / total if total else 0)})" for lab, n in zip(labels, counts, strict=True)]
-    fig = new_figure()
-    fig.add_trace(go.Bar(x=labels, y=counts, customdata=custom, marker={"color": colors}, text=[str(n) for n in counts],
-                         textposition="outside", cliponaxis=False, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
-    _layout(fig, title)
-    fig.update_yaxes(title_text=_("Patients"))
-    return fig
+    bar = {"type": "bar", "x": labels, "y": counts, "customdata": custom, "marker": {"color": colors},
+           "text": [str(n) for n in counts], "textposition": "outside", "cliponaxis": False, "hovertext": hover,
+           "hovertemplate": "%{hovertext}<extra></extra>"}
+    return figure_from_spec([bar], _layout(title))
 
 
 def subtype_bars(df: pd.DataFrame) -> go.Figure:
@@ -89,7 +89,8 @@ def sex_bars(df: pd.DataFrame) -> go.Figure:
     """Women and men (patients of unknown sex are not a bar); ``customdata`` ``[code]``."""
     sex = df["sex"] if "sex" in df else pd.Series(dtype=object)
     codes = ["F", "M"]
-    counts = [int((sex == c).sum()) for c in codes]
+    found = sex.value_counts()
+    counts = [int(found.get(c, 0)) for c in codes]
     return _bars([_("Female"), _("Male")], counts, [[c] for c in codes], [VERMILLION, BLUE], _("Sex"), len(df))
 
 
@@ -131,21 +132,21 @@ def _histogram(values: pd.Series, edges: np.ndarray, title: str, x_title: str, d
     """Counts per bin ``[low, high)`` (the last bin holds its upper edge); ``customdata``
     ``[low, high]``; dragging brushes a range."""
     v = pd.to_numeric(values, errors="coerce").dropna()
-    fig = new_figure()
+    data = []
     if len(edges) >= 2:
         counts, _edges = np.histogram(v[np.isfinite(v)], bins=edges)
         lows, highs = edges[:-1], edges[1:]
         hover = [_("{low}–{high}: {n}", low=fmt_number(a, digits), high=fmt_number(b, digits), n=int(n))
                  for a, b, n in zip(lows, highs, counts, strict=True)]
-        fig.add_trace(go.Bar(x=(lows + highs) / 2, y=counts.tolist(), width=float(edges[1] - edges[0]),
-                             customdata=[[float(a), float(b)] for a, b in zip(lows, highs, strict=True)],
-                             marker={"color": BLUE, "line": {"color": "white", "width": 1}}, hovertext=hover,
-                             hovertemplate="%{hovertext}<extra></extra>"))
-    _layout(fig, title, select=True)
-    fig.update_layout(bargap=0)
-    fig.update_xaxes(title_text=x_title)
-    fig.update_yaxes(title_text=_("Patients"))
-    return fig
+        data.append({"type": "bar", "x": ((lows + highs) / 2).tolist(), "y": counts.tolist(),
+                     "width": float(edges[1] - edges[0]),
+                     "customdata": [[float(a), float(b)] for a, b in zip(lows, highs, strict=True)],
+                     "marker": {"color": BLUE, "line": {"color": "white", "width": 1}}, "hovertext": hover,
+                     "hovertemplate": "%{hovertext}<extra></extra>"})
+    layout = _layout(title, select=True)
+    layout["bargap"] = 0
+    layout["xaxis"] = {"title": {"text": x_title}}
+    return figure_from_spec(data, layout)
 
 
 def age_histogram(df: pd.DataFrame) -> go.Figure:
@@ -174,26 +175,19 @@ def numeric_columns(df: pd.DataFrame, dictionary: DataDictionary) -> list[str]:
 def feature_frequencies(df: pd.DataFrame, dictionary: DataDictionary, max_features: int = MAX_FEATURES) -> go.Figure:
     """% yes of each yes/no feature (antibodies left out: they are the subtypes), the most
     frequent first, at most ``max_features``; labelled n/N; ``customdata`` ``[column, 1.0]``."""
-    rows = []
-    for c in df.columns:
-        if dictionary.get(c).type != "binary" or str(c).startswith("anti_"):
-            continue
-        values = df[c]
-        known = int(values.notna().sum())
-        if known:
-            yes = int((values == 1.0).sum())
-            rows.append((100 * yes / known, yes, known, c))
+    columns = [c for c in df.columns if dictionary.get(c).type == "binary" and not str(c).startswith("anti_")]
+    known, yes = count_known(df, columns), count_yes(df, columns)
+    rows = [(100 * y / k, y, k, c) for c, k, y in zip(columns, known, yes, strict=True) if k]
     rows = sorted(rows, key=lambda r: (-r[0], str(r[3])))[:max_features]
     rows.reverse()  # horizontal bars are drawn bottom-up: the most frequent on top
     labels = [core_label(c, dictionary.label(c)) for *_r, c in rows]
-    fig = new_figure()
-    fig.add_trace(go.Bar(
-        x=[round(r[0], 1) for r in rows], y=labels, orientation="h", customdata=[[c, 1.0] for *_r, c in rows],
-        marker={"color": BLUE}, text=[f"{r[1]}/{r[2]}" for r in rows], textposition="outside", cliponaxis=False,
-        hovertext=[f"{lab}: {fmt_pct(r[0])} ({r[1]}/{r[2]})" for lab, r in zip(labels, rows, strict=True)],
-        hovertemplate="%{hovertext}<extra></extra>"))
-    _layout(fig, _("Features: % yes (n/N)"), height=max(HEIGHT, 60 + 18 * len(rows)))
-    fig.update_layout(margin={"l": 10, "r": 50, "t": 36, "b": 40})
-    fig.update_xaxes(title_text=_("% yes"), range=[0, 110], gridcolor=GRID_COLOR, showgrid=True)
-    fig.update_yaxes(showgrid=False, automargin=True, rangemode="normal")
-    return fig
+    bar = {"type": "bar", "x": [round(r[0], 1) for r in rows], "y": labels, "orientation": "h",
+           "customdata": [[c, 1.0] for *_r, c in rows], "marker": {"color": BLUE},
+           "text": [f"{r[1]}/{r[2]}" for r in rows], "textposition": "outside", "cliponaxis": False,
+           "hovertext": [f"{lab}: {fmt_pct(r[0])} ({r[1]}/{r[2]})" for lab, r in zip(labels, rows, strict=True)],
+           "hovertemplate": "%{hovertext}<extra></extra>"}
+    layout = _layout(_("Features: % yes (n/N)"), height=max(HEIGHT, 60 + 18 * len(rows)))
+    layout["margin"] = {"l": 10, "r": 50, "t": 36, "b": 40}
+    layout["xaxis"] = {"title": {"text": _("% yes")}, "range": [0, 110], "gridcolor": GRID_COLOR, "showgrid": True}
+    layout["yaxis"] = {"gridcolor": GRID_COLOR, "showgrid": False, "automargin": True, "rangemode": "normal"}
+    return figure_from_spec([bar], layout)

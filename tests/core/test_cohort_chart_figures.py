@@ -126,3 +126,21 @@ def test_an_empty_cohort_draws_empty_charts(sample):
     for fig in (subtype_bars(empty), sex_bars(empty), age_histogram(empty), feature_frequencies(empty, sample.dictionary),
                 numeric_histogram(empty, "ck_max_ul", sample.dictionary)):
         fig.to_json()
+
+
+def test_figures_built_from_dicts_are_valid_plotly_and_carry_their_template(sample):
+    """The charts are built without plotly's validation (``figure_from_spec``): plotly's
+    validating constructor accepts every property unchanged, and the template travels as
+    the dict plotly.js applies (plotly.js knows no template by name)."""
+    import plotly.graph_objects as go
+
+    df, d = sample.data, sample.dictionary
+    for fig in (subtype_bars(df), sex_bars(df), yes_no_bars(df, "cancer", d), age_histogram(df),
+                numeric_histogram(df, "ck_max_ul", d), feature_frequencies(df, d), feature_frequencies(df.iloc[0:0], d)):
+        spec = fig.to_dict()
+        validated = go.Figure(spec).to_dict()  # raises on any invalid property
+        assert validated["data"] == spec["data"]
+        template = spec["layout"]["template"]
+        assert isinstance(template, dict) and template["layout"]["plot_bgcolor"] == "white" and "bar" in template["data"]
+        assert {k: v for k, v in validated["layout"].items() if k != "template"} == \
+            {k: v for k, v in spec["layout"].items() if k != "template"}

@@ -215,3 +215,25 @@ def test_patient_picker_options_are_bounded_and_searchable():
     assert len(opts) == 500 and opts[:2] == ["B050000", "B099999"]
     assert patient_options(ids, query="b00012") == [f"B00012{i}" for i in range(10)]
     assert patient_options(ids[:119]) == ids[:119]
+
+
+def test_cohort_summary_counts_as_pandas_does_whatever_the_dtype():
+    """The summary's counts (in place on float columns) equal pandas' own, for every kind
+    of column; sex counts keep other texts and missing values apart."""
+    from core.summary import cohort_summary, count_known, count_yes
+    from core.schema import DataDictionary
+
+    df = pd.DataFrame({
+        "patient_id": ["a", "b", "c", "d", "e"],
+        "sex": ["F", None, "M", "X", "F"],
+        "cancer": [1.0, 0.0, np.nan, 1.0, np.nan],
+        "texty": ["1", None, "y", "n", "1"],
+        "when": pd.to_datetime(["2020-01-01", None, "2021-01-01", None, None]),
+        "ints": pd.array([1, None, 1, 2, 0], dtype="Int64"),
+    })
+    cols = list(df.columns)
+    assert count_known(df, cols) == [int(df[c].notna().sum()) for c in cols]
+    assert count_yes(df, ["cancer", "ints"]) == [2, 2]
+    summ = cohort_summary(df, DataDictionary())
+    assert summ.sex == {"F": 2, "M": 1, "X": 1, "missing": 1}
+    assert dict(zip(summ.features["feature"], summ.features["n_known"], strict=True))["cancer"] == 3
