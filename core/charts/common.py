@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import plotly.graph_objects as go
@@ -35,7 +35,7 @@ def new_figure() -> go.Figure:
     return unvalidated(go.Figure())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template_json(name: str, traces: tuple[str, ...]) -> dict[str, Any]:
     full = pio.templates[name].to_plotly_json()
     return {"layout": {k: v for k, v in full.get("layout", {}).items() if k in _CARTESIAN_LAYOUT},

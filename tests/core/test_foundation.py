@@ -220,8 +220,8 @@ def test_patient_picker_options_are_bounded_and_searchable():
 def test_cohort_summary_counts_as_pandas_does_whatever_the_dtype():
     """The summary's counts (in place on float columns) equal pandas' own, for every kind
     of column; sex counts keep other texts and missing values apart."""
-    from core.summary import cohort_summary, count_known, count_yes
     from core.schema import DataDictionary
+    from core.summary import cohort_summary, count_known, count_yes
 
     df = pd.DataFrame({
         "patient_id": ["a", "b", "c", "d", "e"],
