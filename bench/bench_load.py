@@ -189,6 +189,19 @@ def server_answers(log: Path, start: float, end: float) -> list[float]:
     return out
 
 
+def gc_pauses(log: Path, start: float, end: float) -> list[float]:
+    """Seconds of each full garbage collection (Python's oldest generation) that started
+    between ``start`` and ``end`` (logged by ``bench/server_timing/sitecustomize.py``)."""
+    out = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        who, what, t = line.split()
+        if who == "gc" and what.startswith("gen2:"):
+            seconds = float(what.split(":", 1)[1])
+            if start <= float(t) - seconds <= end:
+                out.append(seconds)
+    return out
+
+
 async def _measure() -> tuple[list[float], list[float], dict[str, float], dict[str, float]]:
     from playwright.async_api import async_playwright
 
@@ -211,8 +224,10 @@ async def _measure() -> tuple[list[float], list[float], dict[str, float], dict[s
                 t_round = time.perf_counter()
                 times += await _round(tabs, add=r % 2 == 0)
                 served = sorted(server_answers(Path(tmp) / "server_timing.log", t_round, time.perf_counter()))
+                pauses = gc_pauses(Path(tmp) / "server_timing.log", t_round, time.perf_counter())
                 print(f"  round {r + 1}: rendered p50 {statistics.median(times):.2f} s; server's answers "
-                      + " ".join(f"{s:.2f}" for s in served), file=sys.stderr, flush=True)
+                      + " ".join(f"{s:.2f}" for s in served)
+                      + f"; {len(pauses)} full garbage collections, {sum(pauses):.2f} s", file=sys.stderr, flush=True)
             answers = server_answers(Path(tmp) / "server_timing.log", start, time.perf_counter())
             cpu1 = cpu_seconds(pid)
             cpu = {k: (cpu1[k] - cpu0[k]) / len(times) for k in cpu0}

@@ -8,6 +8,8 @@ read, never written. See :mod:`core.codes` for the accepted codes.
 
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -692,8 +694,15 @@ def read_cohort(
 
 
 def sample_dictionary() -> DataDictionary:
-    """The data dictionary of the bundled sample cohort."""
-    return load_dictionary(SAMPLE_DIR / "dictionary.csv", limits=ReadLimits())  # bundled: not the user's limits
+    """The data dictionary of the bundled sample cohort (read once per version of the
+    file: a :class:`DataDictionary` is immutable, so every caller can share it)."""
+    path = SAMPLE_DIR / "dictionary.csv"
+    return _bundled_dictionary(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _bundled_dictionary(path: Path, mtime_ns: int) -> DataDictionary:
+    return load_dictionary(path, limits=ReadLimits())  # bundled: not the user's limits
 
 
 def load_sample_cohort() -> Cohort:

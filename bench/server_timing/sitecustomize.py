@@ -42,7 +42,22 @@ if _LOG:
         Runtime.handle_backmsg = handle_backmsg
         Runtime._send_message = _send_message
 
+    _gc_started: dict[int, float] = {}
+
+    def _gc_pause(phase: str, info: dict) -> None:
+        """Python's cyclic collector: each collection of the oldest generation is logged as
+        ``gc gen2:<seconds> <time>`` (it stops every session's thread while it runs)."""
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            _gc_started[0] = time.perf_counter()
+        elif 0 in _gc_started:
+            _write("gc", f"gen2:{time.perf_counter() - _gc_started.pop(0):.6f}")
+
     try:
+        import gc
+
+        gc.callbacks.append(_gc_pause)
         _patch()
     except Exception as exc:  # noqa: BLE001 - a benchmark aid: never stop the server
         import sys
