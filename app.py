@@ -17,11 +17,13 @@ from ui import lang, view_ui
 from ui.bundle import sidebar_bundle
 from ui.errors import guarded
 from ui.memory import start_janitor
+from ui.shared import uploads_not_copied
 from ui.sidebar import render_sidebar
 from ui.state import run_page
 
 st.set_page_config(page_title="Myoscope", page_icon="🔬", layout="wide", initial_sidebar_state="expanded")
 start_janitor()  # once per server: memory returned to the system when sessions end
+uploads_not_copied()  # an uploaded file is not copied on every rerun
 
 lang.start()  # the language of this run (?lang=fr, the view's g.lang), before anything is drawn
 PAGES = [

@@ -60,3 +60,18 @@ def test_nothing_outlives_its_sessions() -> None:
     gc.collect()
     assert key not in shared._COHORTS
     assert shared.live_stores() <= before
+
+
+def test_an_upload_is_not_copied_on_every_rerun() -> None:
+    """Streamlit deep-copies widget values at each rerun; the app turns that off for
+    uploads (``shared.uploads_not_copied``), which it only reads with ``getvalue()``."""
+    import copy
+
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    a = _session(SAMPLE)  # the app ran: the switch is on
+    assert a.session_state["cohort"] is not None
+    up = UploadedFile(UploadedFileRec(file_id="f", name="x.csv", type="text/csv", data=b"id\n1\n"), FileURLs())
+    assert copy.deepcopy(up) is up
+    assert copy.deepcopy({"k": [up]})["k"][0] is up and up.getvalue() == b"id\n1\n"
