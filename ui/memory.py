@@ -116,6 +116,7 @@ def _release(rt: Any, session: Any) -> None:
 
 def _watch() -> None:
     previous = _sessions() or 0
+    again = False
     while True:
         time.sleep(PERIOD)
         now = _sessions()
@@ -125,6 +126,10 @@ def _watch() -> None:
             time.sleep(1.0)  # let the event loop run the shutdowns first
             _trim()
             LOG.info("memory returned after %d session(s) ended", previous - now)
+            again = True
+        elif again:  # what the server's loop and the last runs still held has gone since
+            _trim()
+            again = False
         previous = now
 
 
@@ -137,13 +142,14 @@ MMAP_THRESHOLD = 256 * 1024
 
 
 def _tune_malloc() -> None:
-    """Fixed mmap threshold (see :data:`MMAP_THRESHOLD`) and at most two malloc arenas
+    """Fixed mmap threshold (see :data:`MMAP_THRESHOLD`) and a single malloc arena
     (Streamlit runs each rerun in a new thread; each thread may get its own arena, up to
-    eight per core, each keeping its own free memory). glibc only; a no-op elsewhere."""
+    eight per core, each keeping its own free memory; the GIL serialises the threads
+    anyway). glibc only; a no-op elsewhere."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        libc.mallopt(M_ARENA_MAX, 2)
+        libc.mallopt(M_ARENA_MAX, 1)
     except (OSError, AttributeError):  # not glibc
         pass
 

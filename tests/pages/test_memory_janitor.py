@@ -83,3 +83,26 @@ def test_a_failing_release_does_not_stop_the_janitor(server) -> None:
     memory._SEEN["x"] = gone
     assert memory._sessions() == 0
     assert "x" not in memory._SEEN
+
+
+def test_memory_is_returned_when_sessions_end_and_once_more_a_period_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts = iter([3, 3, 1, 1, 1, 2, 2])  # the first look, then one per period
+    trims: list[int] = []
+    looks: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def look() -> int:
+        try:
+            looks.append(next(counts))
+        except StopIteration:
+            raise Stop from None
+        return looks[-1]
+
+    monkeypatch.setattr(memory, "_sessions", look)
+    monkeypatch.setattr(memory, "_trim", lambda: trims.append(len(looks)))
+    monkeypatch.setattr(memory.time, "sleep", lambda s: None)
+    with pytest.raises(Stop):
+        memory._watch()
+    assert trims == [3, 4], "memory is returned when sessions end (look 3) and again at the next look only"
