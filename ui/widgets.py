@@ -359,22 +359,24 @@ def plotly_spec(fig: object) -> go.Figure:
     return _Shown(_safe_dict(fig))
 
 
-#: Figures already made safe (:func:`core.safe_text.figure_safe`), by identity: a figure
-#: from the cache (``ui.cache``) is drawn again without being converted again. The figure
-#: is kept with its dict, so its id cannot be reused while the entry exists.
-_SAFE: dict[int, tuple[object, dict]] = {}
-_SAFE_MAX = 64
+#: Attribute under which a figure keeps its safe dict (:func:`_safe_dict`).
+_SAFE_ATTR = "_myoscope_safe_dict"
 
 
 def _safe_dict(fig: object) -> dict:
-    hit = _SAFE.get(id(fig))
-    if hit is not None and hit[0] is fig:
-        return hit[1]
+    """The figure made safe and typed (:func:`core.safe_text.figure_safe`), once per
+    figure object: a figure from the cache (``ui.cache``) is drawn again without being
+    converted again. The dict is kept on the figure itself, so it lives exactly as long as
+    the figure (no server-wide table holding the figures of finished sessions)."""
+    hit = getattr(fig, _SAFE_ATTR, None)
+    if isinstance(hit, dict):
+        return hit
     safe = figure_safe(fig)
     convert_to_base64(safe)  # numbers as typed arrays, as plotly's to_dict sends them (in place)
-    if len(_SAFE) >= _SAFE_MAX:
-        _SAFE.pop(next(iter(_SAFE)))
-    _SAFE[id(fig)] = (fig, safe)
+    try:
+        setattr(fig, _SAFE_ATTR, safe)
+    except (AttributeError, TypeError):  # not a plotly figure (a dict): converted each time
+        pass
     return safe
 
 

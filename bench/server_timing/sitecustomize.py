@@ -63,3 +63,45 @@ if _LOG:
         import sys
 
         sys.stderr.write(f"server_timing: not installed ({exc!r})\n")
+
+_DUMP = os.environ.get("MYOSCOPE_BENCH_MEMORY_DUMP")
+if _DUMP:
+    import signal
+
+    def _dump(signum: int, frame: object) -> None:
+        """On SIGUSR1: what the server holds (Python objects by type, pandas frames, pymalloc)."""
+        import collections
+        import gc
+        import sys
+
+        def run() -> None:
+            objs = gc.get_objects()
+            kinds = collections.Counter(type(o).__name__ for o in objs)
+            frames = [o for o in objs if type(o).__name__ in ("DataFrame", "Series")]
+            size = 0
+            for f in frames:
+                try:
+                    size += int(f.memory_usage(deep=False).sum()) if hasattr(f, "columns") else int(f.memory_usage(deep=False))
+                except Exception:  # noqa: BLE001
+                    pass
+            big = sorted(((sys.getsizeof(o), type(o).__name__) for o in objs if isinstance(o, (dict, list, bytes, bytearray))), reverse=True)[:5]
+            with open(_DUMP, "a", encoding="utf-8") as f:
+                f.write(f"== {time.perf_counter():.1f} objects {len(objs)} frames {len(frames)} ({size / 1e6:.1f} MB) "
+                        f"threads {threading.active_count()}\n{kinds.most_common(15)}\nbiggest containers {big}\n")
+                r, w = os.pipe()
+                old = os.dup(2)
+                os.dup2(w, 2)
+                try:
+                    sys._debugmallocstats()
+                finally:
+                    os.dup2(old, 2)
+                    os.close(w)
+                out = b""
+                while chunk := os.read(r, 1 << 16):
+                    out += chunk
+                os.close(r)
+                f.write("\n".join(l for l in out.decode().splitlines() if "arenas allocated current" in l or "bytes in allocated blocks" in l or "bytes in available blocks" in l or "free pools" in l) + "\n")
+
+        threading.Thread(target=run).start()
+
+    signal.signal(signal.SIGUSR1, _dump)
