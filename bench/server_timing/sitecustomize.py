@@ -84,10 +84,15 @@ if _DUMP:
                     size += int(f.memory_usage(deep=False).sum()) if hasattr(f, "columns") else int(f.memory_usage(deep=False))
                 except Exception:  # noqa: BLE001
                     pass
+            import weakref
+
+            refs = collections.Counter(
+                type(o()).__name__ if o() is not None else "(dead)" for o in objs if type(o) is weakref.ReferenceType)
             big = sorted(((sys.getsizeof(o), type(o).__name__) for o in objs if isinstance(o, (dict, list, bytes, bytearray))), reverse=True)[:5]
             with open(_DUMP, "a", encoding="utf-8") as f:
                 f.write(f"== {time.perf_counter():.1f} objects {len(objs)} frames {len(frames)} ({size / 1e6:.1f} MB) "
-                        f"threads {threading.active_count()}\n{kinds.most_common(15)}\nbiggest containers {big}\n")
+                        f"threads {threading.active_count()}\n{kinds.most_common(15)}\nbiggest containers {big}\n"
+                        f"weak references to {refs.most_common(8)}\n")
                 r, w = os.pipe()
                 old = os.dup(2)
                 os.dup2(w, 2)
