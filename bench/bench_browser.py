@@ -75,9 +75,11 @@ def _free_port() -> int:
 @contextmanager
 def server_process(extra_args: list[str] | None = None, env_extra: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
     """``streamlit run app.py`` (the project's configuration) on a free local port, with
-    ``env_extra`` added to its environment; yields its URL and process id."""
+    ``env_extra`` added to its environment and, as the README's command,
+    ``PYTHONMALLOC=malloc`` unless the environment sets it; yields its URL and process id."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("STREAMLIT_SERVER_ADDRESS",)} | (env_extra or {})
+    env = ({"PYTHONMALLOC": "malloc"}  # as the README's command starts the app
+           | {k: v for k, v in os.environ.items() if k not in ("STREAMLIT_SERVER_ADDRESS",)} | (env_extra or {}))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", *(extra_args or [])],

@@ -106,3 +106,32 @@ def test_memory_is_returned_when_sessions_end_and_once_more_a_period_later(monke
     with pytest.raises(Stop):
         memory._watch()
     assert trims == [3, 4], "memory is returned when sessions end (look 3) and again at the next look only"
+
+
+def test_the_readme_starts_the_server_with_the_system_allocator_and_the_log_says_when_not(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Python's small-object pools keep memory that glibc would give back: the README's
+    command (and the benchmarks' server) set ``PYTHONMALLOC=malloc``, and a server started
+    without it says so in its log."""
+    from pathlib import Path
+
+    from bench.bench_browser import server_process
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "&& PYTHONMALLOC=malloc .venv/bin/streamlit run app.py\n" in readme
+    assert "PYTHONMALLOC" in (server_process.__doc__ or "")
+
+    started = memory.threading.Event()
+    monkeypatch.setattr(memory, "_STARTED", started)
+    monkeypatch.setattr(memory.threading, "Thread", lambda **kw: SimpleNamespace(start=lambda: None))
+    monkeypatch.setattr(memory, "track_session", lambda: None)
+    monkeypatch.delenv("PYTHONMALLOC", raising=False)
+    with caplog.at_level("INFO", logger="myoscope"):
+        memory.start_janitor()
+    assert "PYTHONMALLOC=malloc" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(memory, "_STARTED", memory.threading.Event())
+    monkeypatch.setenv("PYTHONMALLOC", "malloc")
+    with caplog.at_level("INFO", logger="myoscope"):
+        memory.start_janitor()
+    assert "PYTHONMALLOC" not in caplog.text
