@@ -82,7 +82,7 @@ if _DUMP:
             for f in frames:
                 try:
                     size += int(f.memory_usage(deep=False).sum()) if hasattr(f, "columns") else int(f.memory_usage(deep=False))
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001, S110 - a diagnostic: skip what cannot be sized
                     pass
             import weakref
 
