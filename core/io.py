@@ -9,7 +9,6 @@ read, never written. See :mod:`core.codes` for the accepted codes.
 from __future__ import annotations
 
 import functools
-
 import json
 import re
 from collections.abc import Iterable, Mapping
