@@ -66,10 +66,26 @@ SETTLED_JS = """() => {
 TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Wait (at most 90 s) for the server at ``url`` to answer its health check; otherwise
+    stop it and raise with what it printed (when its output is piped)."""
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+    raise RuntimeError(f"streamlit did not start:\n{out}")
 
 
 @contextmanager
@@ -77,7 +93,7 @@ def server_process(extra_args: list[str] | None = None, env_extra: dict[str, str
     """``streamlit run app.py`` (the project's configuration) on a free local port, with
     ``env_extra`` added to its environment and, as the README's command,
     ``PYTHONMALLOC=malloc`` unless the environment sets it; yields its URL and process id."""
-    port = _free_port()
+    port = free_port()
     env = ({"PYTHONMALLOC": "malloc"}  # as the README's command starts the app
            | {k: v for k, v in os.environ.items() if k not in ("STREAMLIT_SERVER_ADDRESS",)} | (env_extra or {}))
     proc = subprocess.Popen(
@@ -87,16 +103,7 @@ def server_process(extra_args: list[str] | None = None, env_extra: dict[str, str
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("streamlit did not start")
+        wait_healthy(url, proc)
         yield url, proc.pid
     finally:
         proc.terminate()
