@@ -240,11 +240,17 @@ def figure_to_image(fig: object, fmt: str = "png", width: int = SLIDE_WIDTH, hei
         )) from exc
 
 
-def plotly_config(basename: str = "myoscope_figure", fmt: str = "png") -> dict[str, object]:
+def plotly_config(basename: str = "myoscope_figure", fmt: str = "png",
+                  buttons: tuple[str, ...] | None = None) -> dict[str, object]:
     """Plotly config for ``st.plotly_chart``: the camera button saves a slide-sized image
-    in the browser, and no link points outside the machine."""
-    return {
+    in the browser, and no link points outside the machine. ``buttons``: only these
+    plotly mode-bar buttons (e.g. ``("toImage", "resetScale2d")``), for small charts drawn
+    many at a time (plotly.js builds every button of every chart on each redraw)."""
+    config: dict[str, object] = {
         "displaylogo": False,
         "showLink": False,
         "toImageButtonOptions": {"format": fmt, "filename": basename, "width": SLIDE_WIDTH, "height": SLIDE_HEIGHT, "scale": 2},
     }
+    if buttons is not None:
+        config["modeBarButtons"] = [list(buttons)]
+    return config

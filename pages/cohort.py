@@ -56,6 +56,8 @@ from ui.widgets import download_table, plotly_spec
 EVENT_SOURCES = ("none loaded", "sample events", "interferon scores added in this session")
 #: Session key: a counter in the charts' keys, raised after each selection (clears it).
 CHART_GENERATION = "_cohort_chart_generation"
+#: The grid's mode-bar: save the chart, reset a zoom (six charts redraw on every filter change).
+GRID_BUTTONS = ("toImage", "resetScale2d")
 T = TypeVar("T")
 
 
@@ -81,7 +83,7 @@ def on_chart_select(chart: str, key: str) -> None:
 def _chart(fig: object, chart: str, name: str, modes: tuple[str, ...]) -> None:
     """One chart of the grid: a click (or a brush) filters."""
     key = f"cohort_chart_{name}_{st.session_state.get(CHART_GENERATION, 0)}"
-    st.plotly_chart(plotly_spec(fig), config=plotly_config(f"myoscope_{name}"), key=key, theme=None, width="stretch",
+    st.plotly_chart(plotly_spec(fig), config=plotly_config(f"myoscope_{name}", buttons=GRID_BUTTONS), key=key, theme=None, width="stretch",
                     on_select=partial(on_chart_select, chart, key), selection_mode=modes)
 
 
@@ -91,11 +93,8 @@ def _built(fn: Callable[..., T], *args: Any) -> T:
 
 
 def charts() -> None:
-    """The charts grid: subtypes, sex, cancer; age and a numeric column; feature frequencies."""
-    if view_ui.presenting():
-        return
+    """The charts grid: subtypes, sex, cancer; age and a numeric column."""
     dictionary = localized(fc.dictionary if fc is not None else cohort.dictionary)
-    st.subheader(_("Charts"))
     st.caption(_("Click a bar, or drag across a histogram, to filter the cohort: the filter shows in the sidebar "
                  "and in the address, and applies on every page."))
     c1, c2, c3 = st.columns(3)
@@ -117,7 +116,27 @@ def charts() -> None:
                 ss["cohort_hist_column"] = "ck_max_ul" if "ck_max_ul" in numeric else numeric[0]
             column = st.selectbox(_("Numeric column"), numeric, key="cohort_hist_column", format_func=dictionary.label)
             _chart(_built(numeric_histogram, df, column, dictionary), range_chart(column), "range", ("points", "box"))
+
+
+def feature_chart() -> None:
+    """% yes of the yes/no features; a click on a bar keeps the patients with that feature."""
+    dictionary = localized(fc.dictionary if fc is not None else cohort.dictionary)
+    st.caption(_("Click a bar to keep the patients with that feature."))
     _chart(_built(feature_frequencies, df, dictionary), "features", "features", ("points",))
+
+
+def tables() -> None:
+    """Patients per antibody subtype; each column with its type and missing values."""
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        st.markdown("**" + _("Antibody subtypes") + "**")
+        st.dataframe(headers(subtype_table(summ)), hide_index=True, width="stretch",
+                     column_config={"%": st.column_config.NumberColumn(format="%.1f")})
+    with c2:
+        st.markdown("**" + _("Columns and their missing values") + "**")
+        feats = headers(summ.features.rename(columns={"pct_missing": "% missing"}), "group", "type")
+        st.dataframe(feats, hide_index=True, width="stretch", height=300,
+                     column_config={translated("% missing"): st.column_config.NumberColumn(format="%.1f")})
 
 
 ensure_app_shell()
@@ -264,21 +283,33 @@ n_women = summ.sex.get("F", 0)
 m2.metric(_("Women"), _("{n} ({pct})", n=n_women, pct=fmt_pct(100 * n_women / max(1, summ.n_patients))))
 m3.metric(_("Age at diagnosis, median (IQR)"), summ.age_text())
 m4.metric(_("With a DM-specific antibody"), sum(v for k, v in summ.subtypes.items() if k not in ("seronegative", "untested")))
-c1, c2 = st.columns([1, 2])
-with c1:
-    st.markdown("**" + _("Antibody subtypes") + "**")
-    st.dataframe(headers(subtype_table(summ)), hide_index=True, width="stretch",
-                 column_config={"%": st.column_config.NumberColumn(format="%.1f")})
-with c2:
-    st.markdown("**" + _("Columns and their missing values") + "**")
-    feats = headers(summ.features.rename(columns={"pct_missing": "% missing"}), "group", "type")
-    st.dataframe(feats, hide_index=True, width="stretch", height=300,
-                 column_config={translated("% missing"): st.column_config.NumberColumn(format="%.1f")})
 
-charts()
+# The tabs rerun the page when switched, so a filter change draws only the tab shown (six
+# charts or three tables, not both); a tab's figures and tables are built when it is opened.
+if view_ui.presenting():  # slides: the figures' own pages; here the tables
+    tab_charts = tab_features = None
+    tab_tables, tab_preview = st.tabs([_("Tables"), _("Preview")], key="cohort_tab_presenting", on_change="rerun")
+else:
+    tab_charts, tab_features, tab_tables, tab_preview = st.tabs(
+        [_("Charts"), _("Feature frequencies"), _("Tables"), _("Preview")], key="cohort_tab", on_change="rerun")
 
-st.subheader(_("Preview"))
-st.dataframe(df.head(200), width="stretch", height=300)
+
+def _shown(tab: object) -> bool:
+    return tab is not None and getattr(tab, "open", None) is not False
+
+
+if _shown(tab_charts):
+    with tab_charts:
+        charts()
+if _shown(tab_features):
+    with tab_features:
+        feature_chart()
+if _shown(tab_tables):
+    with tab_tables:
+        tables()
+if _shown(tab_preview):
+    with tab_preview:
+        st.dataframe(df.head(200), width="stretch", height=300)
 st.download_button(_("⬇ Cleaned cohort (CSV)"), data=lambda: cleaned_csv(cohort), file_name="myoscope_cohort_cleaned.csv", mime="text/csv", key="dl_clean", on_click="ignore")
 
 with st.expander(_("Events table (treatments, labs, scores) for the patient view")):

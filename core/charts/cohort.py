@@ -51,13 +51,22 @@ __all__ = [
 ]
 
 
-def _layout(title: str, select: bool = False, height: int = HEIGHT) -> dict[str, Any]:
+#: Margins (px) wide enough for the axis labels and titles of the grid's charts.
+#: ``simple_white`` turns plotly's ``automargin`` on: when a label does not fit, plotly.js
+#: widens the margin and draws the whole chart a second time, which doubled the browser's
+#: drawing time of the Cohort page (every chart was drawn twice on every filter change).
+#: These margins fit the usual labels, so ``automargin`` stays only as the fallback for a
+#: label longer than foreseen.
+MARGIN = {"l": 70, "r": 10, "t": 36, "b": 60}
+
+
+def _layout(title: str, select: bool = False, height: int = HEIGHT, margin: dict[str, int] | None = None) -> dict[str, Any]:
     """Compact journal style (plotly's ``simple_white``); ``select``: dragging brushes a
-    range along x."""
+    range along x; ``margin``: :data:`MARGIN` unless given."""
     return {
         "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
         "template": template_spec("simple_white", ("bar",)), "height": height,
-        "margin": {"l": 50, "r": 10, "t": 36, "b": 40},
+        "margin": dict(margin or MARGIN),
         "font": {"family": FONT_FAMILY, "size": 12, "color": TEXT_COLOR}, "showlegend": False, "bargap": 0.15,
         "clickmode": "event+select", "dragmode": "select" if select else "zoom", "selectdirection": "h" if select else "any",
         "yaxis": {"gridcolor": GRID_COLOR, "showgrid": True, "rangemode": "tozero", "title": {"text": _("Patients")}},
@@ -65,13 +74,13 @@ def _layout(title: str, select: bool = False, height: int = HEIGHT) -> dict[str,
 
 
 def _bars(labels: list[str], counts: list[int], custom: list[list[Any]], colors: list[str], title: str,
-          total: int) -> go.Figure:
+          total: int, margin: dict[str, int] | None = None) -> go.Figure:
     """Vertical bars of counts labelled ``n``, hover ``label: n (pct)``."""
     hover = [f"{lab}: {n} ({fmt_pct(100 * n / total if total else 0)})" for lab, n in zip(labels, counts, strict=True)]
     bar = {"type": "bar", "x": labels, "y": counts, "customdata": custom, "marker": {"color": colors},
            "text": [str(n) for n in counts], "textposition": "outside", "cliponaxis": False, "hovertext": hover,
            "hovertemplate": "%{hovertext}<extra></extra>"}
-    return figure_from_spec([bar], _layout(title))
+    return figure_from_spec([bar], _layout(title, margin=margin))
 
 
 def subtype_bars(df: pd.DataFrame) -> go.Figure:
@@ -81,8 +90,11 @@ def subtype_bars(df: pd.DataFrame) -> go.Figure:
     counts = col.value_counts()
     codes = [c for c in SUBTYPE_VALUES if counts.get(c, 0) > 0]
     colors = [LIGHT_GREY if c in ("seronegative", "untested") else BLUE for c in codes]
-    return _bars([subtype_label(c) for c in codes], [int(counts[c]) for c in codes], [[c] for c in codes], colors,
-                 _("Antibody subtypes"), len(df))
+    labels = [subtype_label(c) for c in codes]
+    # Several subtypes: plotly slants their names, which then need room below and to the right.
+    margin = {**MARGIN, "r": 60, "b": 85} if len(codes) > 3 else None
+    return _bars(labels, [int(counts[c]) for c in codes], [[c] for c in codes], colors, _("Antibody subtypes"), len(df),
+                 margin)
 
 
 def sex_bars(df: pd.DataFrame) -> go.Figure:
@@ -187,7 +199,8 @@ def feature_frequencies(df: pd.DataFrame, dictionary: DataDictionary, max_featur
            "hovertext": [f"{lab}: {fmt_pct(r[0])} ({r[1]}/{r[2]})" for lab, r in zip(labels, rows, strict=True)],
            "hovertemplate": "%{hovertext}<extra></extra>"}
     layout = _layout(_("Features: % yes (n/N)"), height=max(HEIGHT, 60 + 18 * len(rows)))
-    layout["margin"] = {"l": 10, "r": 50, "t": 36, "b": 40}
+    # Room for the longest feature name (about 7 px a character at 12 px; automargin widens it if short).
+    layout["margin"] = {"l": min(400, 16 + 7 * max((len(lab) for lab in labels), default=0)), "r": 50, "t": 36, "b": 60}
     layout["xaxis"] = {"title": {"text": _("% yes")}, "range": [0, 110], "gridcolor": GRID_COLOR, "showgrid": True}
     layout["yaxis"] = {"gridcolor": GRID_COLOR, "showgrid": False, "automargin": True, "rangemode": "normal"}
     return figure_from_spec([bar], layout)

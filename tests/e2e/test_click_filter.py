@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.support import (
     ARTIFACTS,
+    charts_drawn_twice,
     require_chromium,
 )
 from tests.e2e.support import goto as _goto
@@ -34,6 +35,7 @@ def test_1_click_the_mi2_bar_filters_the_cohort(page: Page, server: str) -> None
     page.goto(server)
     expect(page.locator("h1").filter(has_text="Cohort")).to_be_visible()
     assert _metric(page, "Patients") == "119"
+    assert charts_drawn_twice(page) == []  # each chart's labels fit its margins: drawn once per change
     chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Antibody subtypes").first
     chart.scroll_into_view_if_needed()
     bars = chart.locator("g.trace.bars g.point path")

@@ -73,10 +73,30 @@ def test_the_charts_count_the_filtered_cohort():
     sub = trace(chart(at, "subtype"))
     assert sub["customdata"][0] == ["Mi2"] and sub["y"][0] == 64 and sum(sub["y"]) == 119
     assert sum(trace(chart(at, "sex"))["y"]) == 119
-    for name in ("cancer", "age", "range", "features"):
+    for name in ("cancer", "age", "range"):
         chart(at, name)
     at.multiselect(key="flt_subtype").select("Mi2").run()
     assert sum(trace(chart(at, "subtype"))["y"]) == 64  # the charts follow the filter
+    at.session_state["cohort_tab"] = "Feature frequencies"
+    at.run()
+    assert trace(chart(at, "features"))["customdata"]
+
+
+def test_only_the_tab_shown_is_built():
+    """A filter change draws the open tab only: the charts grid, or the feature chart, or
+    the tables, or the preview (the tabs rerun the page when switched)."""
+    at = new_app().run()
+    assert len(at.get("plotly_chart")) == 5 and len(at.dataframe) == 0
+    at.session_state["cohort_tab"] = "Tables"
+    at.run()
+    assert len(at.get("plotly_chart")) == 0 and len(at.dataframe) == 2
+    assert at.dataframe[0].value.shape[0] == 6  # the sample's subtypes
+    at.session_state["cohort_tab"] = "Preview"
+    at.run()
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 119
+    at.session_state["cohort_tab"] = "Feature frequencies"
+    at.run()
+    assert [c.proto.id.rsplit("-", 1)[1] for c in at.get("plotly_chart")] == ["cohort_chart_features_0"]
 
 
 def test_clicking_the_mi2_bar_filters_everywhere_once():
@@ -102,6 +122,8 @@ def test_sex_cancer_and_feature_bars_fill_the_sidebar():
     assert at.multiselect(key="flt_sex").value == ["F"] and qp(at, "sex") == "F" and metric(at, "Patients") == "77"
     select(at, "cancer", points=[["cancer", 1.0]])
     assert at.session_state["flt_yes"] == ["cancer"] and json.loads(qp(at, "where")) == {"cancer": [1.0]}
+    at.session_state["cohort_tab"] = "Feature frequencies"
+    at.run()
     feature = trace(chart(at, "features"))["customdata"][-1]
     select(at, "features", points=[feature])
     assert sorted(at.session_state["flt_yes"]) == sorted({"cancer", feature[0]})

@@ -77,9 +77,12 @@ def test_no_rendered_link_on_any_page(page: str) -> None:
     assert not bad, bad
     for spec in _figure_texts(at):
         assert "<a href" not in spec.lower() and "<img" not in spec.lower(), spec[:500]
-    if page == "pages/compare.py":  # the other tabs compute their content only when shown
-        for tab in ("Forest plot", "Subtype heatmap"):
-            at.session_state["cmp_tab"] = tab
+    other_tabs = {"pages/compare.py": ("cmp_tab", ("Forest plot", "Subtype heatmap")),
+                  "pages/cohort.py": ("cohort_tab", ("Feature frequencies", "Tables", "Preview"))}
+    if page in other_tabs:  # the other tabs compute their content only when shown
+        key, tabs = other_tabs[page]
+        for tab in tabs:
+            at.session_state[key] = tab
             at.run()
             assert not at.exception, at.exception
             bad = [t for t in _markdown_texts(at) if MD_LINK.search(t) or HTML_LINK.search(t)]
