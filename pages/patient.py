@@ -157,7 +157,7 @@ def _context_km(res: object, patient_id: str, mark: tuple[float, bool] | None) -
     (``mark``: time in months, died); built once per result and patient (ui.cache)."""
     from core.charts.survival import km_figure
 
-    kmf = km_figure(res, unit_label=_("months"), show_risk_table=False, title="", font_size=12, width=640)
+    kmf = km_figure(res, unit_label=_("months"), show_risk_table=False, title="", font_size=12, width=480)  # half the page
     if mark is not None:
         t_pat, died = mark
         at = fmt_number(t_pat, 1)

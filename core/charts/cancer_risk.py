@@ -55,7 +55,8 @@ def _layout(fig: go.Figure, title: str, font_size: int, width: int, height: int)
         font={"family": FONT_FAMILY, "size": font_size, "color": TEXT_COLOR},
         width=width,
         height=height,
-        margin={"l": 20, "r": 20, "t": 60 if title else 30, "b": 60},
+        # room for the x axis's ticks and title (a second draw by plotly's automargin otherwise)
+        margin={"l": 20, "r": 20, "t": 60 if title else 30, "b": 16 + 4 * font_size},
         showlegend=False,
     )
     if language() == "fr":
@@ -228,6 +229,7 @@ def timing_figure(
                      title=_("Time from DM diagnosis to cancer ({unit}; negative = before)", unit=unit_text))
     if len(x) > MAX_TIMING_POINTS:
         fig.update_yaxes(title=_("Cancers per bar"), rangemode="tozero")
+        fig.update_layout(margin={"l": 24 + 4 * font_size})  # the y axis's ticks and title
     else:
         ymax = max(0.6, float(np.max(np.abs(yv))) + 0.3) if len(yv) else 0.6
         fig.update_yaxes(visible=False, range=[-ymax, ymax])
@@ -320,4 +322,5 @@ def cumulative_incidence_figure(
                                                "bgcolor": "rgba(255,255,255,0.7)"})
     fig.update_xaxes(title=_("Time since DM diagnosis ({unit})", unit=unit_name(result.unit)), rangemode="tozero")
     fig.update_yaxes(title=_("Cumulative incidence of cancer (%)"), rangemode="tozero")
+    fig.update_layout(margin={"l": 24 + 4 * font_size})  # the y axis's ticks and title
     return fig

@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["figure_from_spec", "new_figure", "num_g", "p_equals", "rgba", "template_spec", "unit_name", "unvalidated"]
+__all__ = ["figure_from_spec", "legend_rows", "text_width", "new_figure", "num_g", "p_equals", "rgba", "template_spec", "unit_name", "unvalidated"]
 
 #: The parts of a plotly template that 2-D cartesian charts read (the 3-D, polar, map and
 #: colour-scale defaults are left out of :func:`template_spec`).
@@ -95,3 +95,27 @@ def num_g(x: float, spec: str = "g") -> str:
 
     text = format(x, spec)
     return text.replace(".", ",") if language() == "fr" else text
+
+
+def text_width(text: str, font_size: float) -> float:
+    """Approximate width in pixels of ``text`` in the figures' sans-serif font (0.6 em a
+    character: a little wide for most letters, so a margin built on it fits).
+
+    Margins are sized from it instead of plotly's ``automargin``: when a label does not fit
+    its margin, plotly.js widens the margin and draws the whole figure a second time, on
+    every change (``tests/e2e/support.py::charts_drawn_twice``). ``automargin`` stays on as
+    the fallback for a label longer than estimated.
+    """
+    return 0.6 * font_size * len(text)
+
+
+def legend_rows(names: list[str], font_size: float, width: float) -> int:
+    """How many rows a horizontal plotly legend of ``names`` takes in ``width`` pixels
+    (each item: a 40 px symbol and gap, then its text)."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = 40 + text_width(name, font_size)
+        if used and used + item > width:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows

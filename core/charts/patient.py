@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.common import num_g
+from core.charts.common import num_g, text_width
 from core.constants import (
     BLUE,
     BLUISH_GREEN,
@@ -101,6 +101,14 @@ def _fmt(x: float) -> str:
         return num_g(x, ".3g")
     text = f"{x:,.0f}"
     return text.replace(",", "\u202f") if language() == "fr" else text
+
+
+def _timeline_margins(course: PatientCourse, font_size: int) -> dict[str, int]:
+    """Room for the treatment names left of their panel and for the legend below the time
+    axis, so plotly.js draws the figure once (:func:`core.charts.common.text_width`)."""
+    names = [str(n) for n in course.treatments["name"].unique()] if not course.treatments.empty else []
+    left = 40 + int(max((text_width(n, font_size) for n in names), default=0))
+    return {"l": max(140, left), "r": 30, "t": 60, "b": 110}
 
 
 def patient_timeline_figure(
@@ -196,7 +204,7 @@ def patient_timeline_figure(
         font={"family": FONT, "size": font_size},
         title={"text": title or _("Patient {patient}", patient=course.patient_id), "x": 0.01},
         legend={"orientation": "h", "y": -0.08, "x": 0},
-        margin={"l": 140, "r": 30, "t": 60, "b": 60},
+        margin=_timeline_margins(course, font_size),
     )
     _french_numbers(fig)
     return fig
@@ -446,7 +454,7 @@ def fold_change_figure(
         template="plotly_white", barmode="group", font={"family": FONT, "size": font_size},
         title={"text": _("Interferon-stimulated genes: fold change per gene"), "x": 0.01},
         legend={"orientation": "h", "y": -0.25, "x": 0}, height=480,
-        margin={"l": 70, "r": 90, "t": 60, "b": 120},
+        margin={"l": 70, "r": 90, "t": 60, "b": 140},  # the legend below the gene names
     )
     _french_numbers(fig)
     return fig

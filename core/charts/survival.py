@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from core.charts.common import p_equals, rgba, unit_name, unvalidated
+from core.charts.common import legend_rows, p_equals, rgba, unit_name, unvalidated
 from core.constants import FONT_FAMILY, PALETTE, TEXT_COLOR
 from core.i18n import _, fmt_number, language
 from core.survival import GroupSurvival, SurvivalResult, default_tick_times
@@ -58,6 +58,18 @@ def logrank_label(result: SurvivalResult) -> str:
     if lr is None:
         return ""
     return _("Log-rank χ²({df}) = {chi2}, {p}", df=lr.df, chi2=fmt_number(lr.chi2, 2), p=p_equals(lr.p_value))
+
+
+def _legend_name(g: GroupSurvival) -> str:
+    return _("{group} (n = {n})", group=g.group, n=g.n)
+
+
+def _margins(groups: Sequence[Any], title: str, with_table: bool, font_size: int, width: int | None) -> dict[str, int]:
+    """Room for the legend above the plot (its rows at this width), the title and, without
+    the risk table, the time axis's title (see :func:`core.charts.common.text_width`)."""
+    rows = legend_rows([_legend_name(g) for g in groups], font_size, (width or 960) - 120)
+    top = 28 + rows * (font_size + 11) + (30 if title else 0)
+    return {"l": 90, "r": 30, "t": top, "b": 40 if with_table else 64}
 
 
 def km_figure(
@@ -138,7 +150,7 @@ def km_figure(
         font={"family": FONT_FAMILY, "size": font_size, "color": TEXT_COLOR},
         title={"text": title, "x": 0.5, "xanchor": "center"} if title else {},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "right", "x": 1, "font": axis_font},
-        margin={"l": 90, "r": 30, "t": 70 if title else 40, "b": 40},
+        margin=_margins(groups, title, with_table, font_size, width),
         width=width,
         height=height,
         hovermode="closest",
@@ -175,7 +187,7 @@ def _add_group(fig: go.Figure, g: GroupSurvival, col: str, show_ci: bool, show_c
     keep = _thin(c.time)
     x = np.concatenate(([0.0], c.time[keep]))
     y = np.concatenate(([1.0], c.survival[keep]))
-    name = _("{group} (n = {n})", group=g.group, n=g.n)
+    name = _legend_name(g)
     unit = unit_name(unit_label)
     if show_ci and c.time.size:
         bx, blo, bhi = _finite_band(c.time[keep], c.ci_low[keep], c.ci_high[keep])

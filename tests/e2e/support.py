@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from bench.bench_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+from bench.bench_browser import CHROMIUM, CHROMIUM_ARGS, SETTLED_JS, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -128,4 +128,5 @@ PUSHED_MARGINS_JS = """() => [...document.querySelectorAll('[data-testid="stPlot
 def charts_drawn_twice(page: Any) -> list[str]:
     """The charts of the page drawn twice per change because a label did not fit."""
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length > 0")
+    page.wait_for_function(SETTLED_JS)  # every chart drawn, nothing stale
     return list(page.evaluate(PUSHED_MARGINS_JS))
