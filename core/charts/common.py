@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["figure_from_spec", "legend_rows", "text_width", "new_figure", "num_g", "p_equals", "rgba", "template_spec", "unit_name", "unvalidated"]
+__all__ = ["figure_from_spec", "legend_rows", "new_figure", "num_g", "p_equals", "rgba", "template_spec", "text_width", "unit_name", "unvalidated"]
 
 #: The parts of a plotly template that 2-D cartesian charts read (the 3-D, polar, map and
 #: colour-scale defaults are left out of :func:`template_spec`).

@@ -20,7 +20,13 @@ from typing import Any
 
 import pytest
 
-from bench.bench_browser import CHROMIUM, CHROMIUM_ARGS, SETTLED_JS, free_port, wait_healthy
+from bench.bench_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SETTLED_JS,
+    free_port,
+    wait_healthy,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
