@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,17 +39,29 @@ from core.interferon import (
 from core.safe_text import md
 from core.summary import PICKER_LIMIT, patient_labels, patient_options
 from core.view import THRESHOLD_CHOICES
+from ui import view_ui
 from ui.cache import cached
 from ui.lang import headers, sex_label, shown_as, subtype_label
 from ui.state import require_filtered_cohort
 from ui.view_ui import Slide
-from ui.widgets import download_figure, download_table, show_figure, show_guardrails
+from ui.widgets import (
+    download_figure,
+    download_table,
+    keep_values,
+    show_figure,
+    show_guardrails,
+)
 
 EXAMPLE_QPCR = Path(__file__).resolve().parents[1] / "sample_data" / "qpcr_example.csv"
 #: Session key of the interferon scores added from the calculator (events-table rows).
 EVENTS_KEY = "events"  # the session's EventsTable (ui.state)
 ADDED_COUNT_KEY = "patient_added_score_count"
 ADDED_MSG_KEY = "patient_added_score_message"
+#: The calculator's settings, kept while its tab is closed (or another page is open).
+IFN_SETTINGS = ("ifn_source", "ifn_threshold_choice", "ifn_threshold_custom", "ifn_refs", "ifn_undetermined",
+                "ifn_max_ct")
+#: Session keys: the calculator's uploaded plate (name, bytes), and whether its uploader was drawn.
+IFN_UPLOAD_KEPT, IFN_UPLOADER_DRAWN = "_kept.ifn_upload", "_ifn_uploader_drawn"
 UNDETERMINED = ["stop with an error", "count as not detected at Ct = max cycles"]  # values (msgids)
 # 2.3 / 2.466 / custom; the timeline's choice is in the address as p.thr (core.view)
 
@@ -62,6 +75,22 @@ def _threshold_picker(key: str) -> float:
         value = st.number_input(_("Custom threshold"), min_value=0.01, value=DEFAULT_THRESHOLD,
                                 step=0.1, key=f"{key}_custom")
     return float(value)
+
+
+def _kept_upload(up: Any) -> bytes | None:
+    """The calculator's plate: the file in the uploader, else the one uploaded before the tab
+    (or the page) was left, which Streamlit's uploader forgets; removing the file with the
+    uploader's ✕ forgets it."""
+    ss = st.session_state
+    if up is not None:
+        ss[IFN_UPLOAD_KEPT] = (up.name, up.getvalue())
+    elif _uploader_was_drawn:  # drawn on the last run and empty now: the user removed it
+        ss.pop(IFN_UPLOAD_KEPT, None)
+    ss[IFN_UPLOADER_DRAWN] = True
+    kept = ss.get(IFN_UPLOAD_KEPT)
+    if up is None and kept is not None:
+        st.caption(_("Using {file}, uploaded earlier (upload another file to replace it).", file=md(kept[0])))
+    return kept[1] if kept is not None else None
 
 
 def _threshold_name(choice: str) -> str:
@@ -179,365 +208,382 @@ st.caption(_("One patient's treatments, labs, scores and events over time, next 
 if st.session_state.get(ADDED_MSG_KEY):
     st.success(st.session_state.pop(ADDED_MSG_KEY))
 
-tab_course, tab_ifn = st.tabs([_("Patient course"), _("Interferon score calculator")])
+# The tabs rerun the page when switched, so only the tab shown is computed and drawn (the
+# calculator's tables and charts are not redrawn on each filter change); presentation mode
+# builds both (slides). The calculator's settings and uploaded plate are kept while it is
+# closed (ui.widgets.keep_values).
+tab_course, tab_ifn = st.tabs([_("Patient course"), _("Interferon score calculator")], key="patient_tab",
+                              on_change="rerun")
+every_tab = view_ui.presenting()
+
+
+def _shown(tab: object) -> bool:
+    return every_tab or getattr(tab, "open", None) is not False
+
+
+keep_values(IFN_SETTINGS, restore=_shown(tab_ifn))
+_uploader_was_drawn = bool(st.session_state.pop(IFN_UPLOADER_DRAWN, False))  # on the last run
+keep_values(("patient_id",), restore=False)  # the calculator's default patient while the course is closed
+ids = [str(p) for p in df["patient_id"]]
 
 # ======================================================================================
 # Patient course
 # ======================================================================================
 events_table: EventsTable | None = cohort.events
 
-with tab_course:
-    if df.empty:
-        st.warning(_("No patient left after the filters; widen them in the sidebar."))
-        st.stop()
-    ids = [str(p) for p in df["patient_id"]]
-    n_events = (
-        events_table.data["patient_id"].value_counts() if events_table is not None else pd.Series(
-            dtype=int)
-    )
-    default_id = ids[int(pd.Series(ids).map(n_events).fillna(0).to_numpy().argmax())] if len(n_events) else ids[0]  # most events, first in order
-    option_labels = cached(cohort, patient_labels, df, n_events)
-    query = ""
-    if len(ids) > PICKER_LIMIT:  # 100,000 options cost seconds per rerun: search, then pick
-        query = st.text_input(_("Search a patient id"), key="patient_search",
-                              help=_("The list shows {limit} patients at most; type part of an id to find another.",
-                                     limit=PICKER_LIMIT))
-    current = st.session_state.get("patient_id")
-    shown = patient_options(ids, n_events, keep=tuple(p for p in (current, default_id) if p), query=query)
-    patient_id = st.selectbox(
-        n_("Patient (type to search; {n} patient in the filtered cohort)",
-           "Patient (type to search; {n} patients in the filtered cohort)", len(ids)), shown,
-        index=shown.index(current) if current in shown else shown.index(default_id) if default_id in shown else 0,
-        format_func=lambda p, _l=option_labels: _l.get(p, p), key="patient_id",
-    )
-    row = _row(df, patient_id)
-    subtype = row.get("antibody_subtype")
+if _shown(tab_course):
+    with tab_course:
+        if df.empty:
+            st.warning(_("No patient left after the filters; widen them in the sidebar."))
+            st.stop()
+        n_events = (
+            events_table.data["patient_id"].value_counts() if events_table is not None else pd.Series(
+                dtype=int)
+        )
+        default_id = ids[int(pd.Series(ids).map(n_events).fillna(0).to_numpy().argmax())] if len(n_events) else ids[0]  # most events, first in order
+        option_labels = cached(cohort, patient_labels, df, n_events)
+        query = ""
+        if len(ids) > PICKER_LIMIT:  # 100,000 options cost seconds per rerun: search, then pick
+            query = st.text_input(_("Search a patient id"), key="patient_search",
+                                  help=_("The list shows {limit} patients at most; type part of an id to find another.",
+                                         limit=PICKER_LIMIT))
+        current = st.session_state.get("patient_id")
+        shown = patient_options(ids, n_events, keep=tuple(p for p in (current, default_id) if p), query=query)
+        patient_id = st.selectbox(
+            n_("Patient (type to search; {n} patient in the filtered cohort)",
+               "Patient (type to search; {n} patients in the filtered cohort)", len(ids)), shown,
+            index=shown.index(current) if current in shown else shown.index(default_id) if default_id in shown else 0,
+            format_func=lambda p, _l=option_labels: _l.get(p, p), key="patient_id",
+        )
+        row = _row(df, patient_id)
+        subtype = row.get("antibody_subtype")
 
-    # ---------------------------------------------------------------- the patient's row
-    st.subheader(f"{md(patient_id)}: {_subtype_label(subtype)}")
-    yes, no = _("yes"), _("no")
-    cancer_text = yes if row.get("cancer") == 1 else no if row.get("cancer") == 0 else "—"
-    if row.get("cancer") == 1 and isinstance(row.get("cancer_site"), str):
-        cancer_text = _("yes ({site}, {date})", site=row.get("cancer_site"), date=_fmt_date(row.get("cancer_date")))
-    facts = {
-        _("Sex"): sex_label(row.get("sex")) if isinstance(row.get("sex"), str) else "—",
-        _("Age at diagnosis"): (_("{age} y", age=fmt_number(row.get("age_at_diagnosis"), 1))
-                                if not pd.isna(row.get("age_at_diagnosis", float("nan"))) else "—"),
-        _("Diagnosis"): _fmt_date(row.get("diagnosis_date")),
-        _("Cancer"): cancer_text,
-        _("Death"): (_("yes, {date}", date=_fmt_date(row.get("death_date"))) if row.get("death") == 1
-                     else no if row.get("death") == 0 else "—"),
-        _("Last follow-up"): _fmt_date(row.get("last_followup_date")),
-    }
-    st.markdown(" · ".join(_("**{name}:** {value}", name=k, value=md(v)) for k, v in facts.items()))
-    feats = []
-    for info in dictionary.features(("binary", "continuous", "ordinal", "categorical")):
-        if info.name not in row.index:
-            continue
-        v = row[info.name]
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            continue
-        if info.type == "binary":
-            text = yes if v == 1 else no
-        elif info.type in ("continuous", "ordinal"):
-            text = f"{_g(v)} {_(info.unit) if info.unit else ''}".strip()
+        # ---------------------------------------------------------------- the patient's row
+        st.subheader(f"{md(patient_id)}: {_subtype_label(subtype)}")
+        yes, no = _("yes"), _("no")
+        cancer_text = yes if row.get("cancer") == 1 else no if row.get("cancer") == 0 else "—"
+        if row.get("cancer") == 1 and isinstance(row.get("cancer_site"), str):
+            cancer_text = _("yes ({site}, {date})", site=row.get("cancer_site"), date=_fmt_date(row.get("cancer_date")))
+        facts = {
+            _("Sex"): sex_label(row.get("sex")) if isinstance(row.get("sex"), str) else "—",
+            _("Age at diagnosis"): (_("{age} y", age=fmt_number(row.get("age_at_diagnosis"), 1))
+                                    if not pd.isna(row.get("age_at_diagnosis", float("nan"))) else "—"),
+            _("Diagnosis"): _fmt_date(row.get("diagnosis_date")),
+            _("Cancer"): cancer_text,
+            _("Death"): (_("yes, {date}", date=_fmt_date(row.get("death_date"))) if row.get("death") == 1
+                         else no if row.get("death") == 0 else "—"),
+            _("Last follow-up"): _fmt_date(row.get("last_followup_date")),
+        }
+        st.markdown(" · ".join(_("**{name}:** {value}", name=k, value=md(v)) for k, v in facts.items()))
+        feats = []
+        for info in dictionary.features(("binary", "continuous", "ordinal", "categorical")):
+            if info.name not in row.index:
+                continue
+            v = row[info.name]
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                continue
+            if info.type == "binary":
+                text = yes if v == 1 else no
+            elif info.type in ("continuous", "ordinal"):
+                text = f"{_g(v)} {_(info.unit) if info.unit else ''}".strip()
+            else:
+                text = str(v)
+            feats.append({_("group"): _(info.group), _("feature"): info.label, _("value"): text})
+        with st.expander(_("Clinical features of {patient} ({n} recorded)", patient=md(patient_id), n=len(feats)),
+                         expanded=False):
+            if feats:
+                present = [f[_("feature")] for f in feats if f[_("value")] == yes]
+                if present:
+                    st.markdown(_("**Present:** {features}", features=", ".join(md(p) for p in present)))
+                st.dataframe(pd.DataFrame(feats), hide_index=True, width="stretch")
+            else:
+                st.caption(_("No clinical feature recorded for this patient."))
+
+        # ---------------------------------------------------------------- timeline
+        st.markdown("#### " + _("Course"))
+        threshold_tl = _threshold_picker("timeline_threshold")
+        patient_events, from_cohort = cached(cohort, with_cohort_events, events_table, row)
+        if patient_events.empty:
+            st.info(_("No events for this patient. Load an events table (patient_id, date, kind, name, value, unit, detail) "
+                      "on the cohort page to see their course."))
         else:
-            text = str(v)
-        feats.append({_("group"): _(info.group), _("feature"): info.label, _("value"): text})
-    with st.expander(_("Clinical features of {patient} ({n} recorded)", patient=md(patient_id), n=len(feats)),
-                     expanded=False):
-        if feats:
-            present = [f[_("feature")] for f in feats if f[_("value")] == yes]
-            if present:
-                st.markdown(_("**Present:** {features}", features=", ".join(md(p) for p in present)))
-            st.dataframe(pd.DataFrame(feats), hide_index=True, width="stretch")
+            course = cached(cohort, patient_course, patient_events, patient_id, row.get("diagnosis_date"))
+            if from_cohort:
+                st.caption(_("From the cohort table (not in the events table): {items}.",
+                             items=", ".join(md(x) for x in from_cohort)))
+            for note in course.notes:
+                st.info(md(note))
+            fig = cached(cohort, patient_timeline_figure, course, threshold=threshold_tl,
+                         title=f"{patient_id} — {_subtype_label(subtype)}")
+            show_figure(fig, "patient_timeline", key="patient_timeline",
+                        slide=Slide(_("course of {patient}", patient=patient_id), None,
+                                    _("Treatments, labs, scores and events by months since diagnosis; interferon score: "
+                                      "6-gene RT-qPCR (Rice et al. 2013), positive > {threshold}.", threshold=_g(threshold_tl))))
+            download_figure(fig, f"patient_{patient_id}_timeline", key="dl_timeline")
+
+            seq = course.treatment_sequence()
+            if seq:
+                st.markdown(_("**Treatment sequence:** {sequence}", sequence=" → ".join(seq)))
+            col_a, col_b = st.columns(2)
+            with col_a:
+                if not course.scores.empty:
+                    sc = course.scores.assign(
+                        date=course.scores["date"].dt.date,
+                        month=course.scores["month"].round(1),
+                    )
+                    ifn = sc["name"].str.casefold() == "interferon_score"
+                    sc["result"] = ""
+                    sc.loc[ifn, "result"] = sc.loc[ifn, "value"].map(
+                        lambda v: _("positive (> {threshold})", threshold=_g(threshold_tl)) if v > threshold_tl
+                        else _("negative (≤ {threshold})", threshold=_g(threshold_tl)))
+                    st.markdown("**" + _("Scores") + "**")
+                    st.dataframe(headers(sc[["name", "date", "month", "value", "result", "detail"]]),
+                                 hide_index=True, width="stretch", key="scores_table")
+            with col_b:
+                if not course.events.empty:
+                    ev = course.events.assign(date=course.events["date"].dt.date,
+                                              month=course.events["month"].round(1))
+                    st.markdown("**" + _("Events") + "**")
+                    st.dataframe(headers(ev[["name", "date", "month", "detail"]]), hide_index=True,
+                                 width="stretch", key="events_table")
+            n_lab = sum(len(g) for g in course.labs.values())
+            with st.expander(_("Treatments ({n} periods or administrations) and labs ({labs} values)",
+                               n=len(course.treatments), labs=n_lab)):
+                if not course.treatments.empty:
+                    tr = course.treatments.assign(
+                        start=course.treatments["start"].dt.date,
+                        stop=course.treatments["stop"].dt.date,
+                        months=course.treatments["start_month"].round(1).astype(str) + "–"
+                        + course.treatments["stop_month"].round(1).astype(str),
+                    )
+                    st.markdown(_("**Treatments** (a new start of a running treatment is a dose change; same-day start and "
+                                  "stop = one administration)"))
+                    st.dataframe(headers(tr[["name", "start", "stop", "months", "dose", "open_ended"]]),
+                                 hide_index=True, width="stretch", key="treatments_table")
+                if course.labs:
+                    labs = pd.concat([g.assign(lab=name) for name, g in course.labs.items()],
+                                     ignore_index=True)
+                    labs = labs.assign(date=labs["date"].dt.date, month=labs["month"].round(1))
+                    st.markdown("**" + _("Labs") + "**")
+                    st.dataframe(headers(labs[["lab", "date", "month", "value", "unit", "detail"]]),
+                                 hide_index=True, width="stretch", key="labs_table")
+            course_table = patient_events.sort_values("date", kind="stable").assign(
+                month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / DAYS_PER_MONTH)
+                if not pd.isna(course.diagnosis_date) else float("nan"))
+            st.caption(_("Download {patient}'s events (with months since diagnosis):", patient=md(patient_id)))
+            download_table(course_table, f"patient_{patient_id}_events", key="dl_course",
+                           title=_("Events of patient {patient}", patient=patient_id))
+
+        # ---------------------------------------------------------------- cohort context
+        st.markdown("#### " + _("In the cohort"))
+        sub_col = "antibody_subtype"
+        if sub_col not in df.columns or pd.isna(subtype):
+            st.caption(_("No antibody subtype: the patient cannot be placed in a subtype group."))
         else:
-            st.caption(_("No clinical feature recorded for this patient."))
-
-    # ---------------------------------------------------------------- timeline
-    st.markdown("#### " + _("Course"))
-    threshold_tl = _threshold_picker("timeline_threshold")
-    patient_events, from_cohort = cached(cohort, with_cohort_events, events_table, row)
-    if patient_events.empty:
-        st.info(_("No events for this patient. Load an events table (patient_id, date, kind, name, value, unit, detail) "
-                  "on the cohort page to see their course."))
-    else:
-        course = cached(cohort, patient_course, patient_events, patient_id, row.get("diagnosis_date"))
-        if from_cohort:
-            st.caption(_("From the cohort table (not in the events table): {items}.",
-                         items=", ".join(md(x) for x in from_cohort)))
-        for note in course.notes:
-            st.info(md(note))
-        fig = cached(cohort, patient_timeline_figure, course, threshold=threshold_tl,
-                     title=f"{patient_id} — {_subtype_label(subtype)}")
-        show_figure(fig, "patient_timeline", key="patient_timeline",
-                    slide=Slide(_("course of {patient}", patient=patient_id), None,
-                                _("Treatments, labs, scores and events by months since diagnosis; interferon score: "
-                                  "6-gene RT-qPCR (Rice et al. 2013), positive > {threshold}.", threshold=_g(threshold_tl))))
-        download_figure(fig, f"patient_{patient_id}_timeline", key="dl_timeline")
-
-        seq = course.treatment_sequence()
-        if seq:
-            st.markdown(_("**Treatment sequence:** {sequence}", sequence=" → ".join(seq)))
-        col_a, col_b = st.columns(2)
-        with col_a:
-            if not course.scores.empty:
-                sc = course.scores.assign(
-                    date=course.scores["date"].dt.date,
-                    month=course.scores["month"].round(1),
-                )
-                ifn = sc["name"].str.casefold() == "interferon_score"
-                sc["result"] = ""
-                sc.loc[ifn, "result"] = sc.loc[ifn, "value"].map(
-                    lambda v: _("positive (> {threshold})", threshold=_g(threshold_tl)) if v > threshold_tl
-                    else _("negative (≤ {threshold})", threshold=_g(threshold_tl)))
-                st.markdown("**" + _("Scores") + "**")
-                st.dataframe(headers(sc[["name", "date", "month", "value", "result", "detail"]]),
-                             hide_index=True, width="stretch", key="scores_table")
-        with col_b:
-            if not course.events.empty:
-                ev = course.events.assign(date=course.events["date"].dt.date,
-                                          month=course.events["month"].round(1))
-                st.markdown("**" + _("Events") + "**")
-                st.dataframe(headers(ev[["name", "date", "month", "detail"]]), hide_index=True,
-                             width="stretch", key="events_table")
-        n_lab = sum(len(g) for g in course.labs.values())
-        with st.expander(_("Treatments ({n} periods or administrations) and labs ({labs} values)",
-                           n=len(course.treatments), labs=n_lab)):
-            if not course.treatments.empty:
-                tr = course.treatments.assign(
-                    start=course.treatments["start"].dt.date,
-                    stop=course.treatments["stop"].dt.date,
-                    months=course.treatments["start_month"].round(1).astype(str) + "–"
-                    + course.treatments["stop_month"].round(1).astype(str),
-                )
-                st.markdown(_("**Treatments** (a new start of a running treatment is a dose change; same-day start and "
-                              "stop = one administration)"))
-                st.dataframe(headers(tr[["name", "start", "stop", "months", "dose", "open_ended"]]),
-                             hide_index=True, width="stretch", key="treatments_table")
-            if course.labs:
-                labs = pd.concat([g.assign(lab=name) for name, g in course.labs.items()],
-                                 ignore_index=True)
-                labs = labs.assign(date=labs["date"].dt.date, month=labs["month"].round(1))
-                st.markdown("**" + _("Labs") + "**")
-                st.dataframe(headers(labs[["lab", "date", "month", "value", "unit", "detail"]]),
-                             hide_index=True, width="stretch", key="labs_table")
-        course_table = patient_events.sort_values("date", kind="stable").assign(
-            month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / DAYS_PER_MONTH)
-            if not pd.isna(course.diagnosis_date) else float("nan"))
-        st.caption(_("Download {patient}'s events (with months since diagnosis):", patient=md(patient_id)))
-        download_table(course_table, f"patient_{patient_id}_events", key="dl_course",
-                       title=_("Events of patient {patient}", patient=patient_id))
-
-    # ---------------------------------------------------------------- cohort context
-    st.markdown("#### " + _("In the cohort"))
-    sub_col = "antibody_subtype"
-    if sub_col not in df.columns or pd.isna(subtype):
-        st.caption(_("No antibody subtype: the patient cannot be placed in a subtype group."))
-    else:
-        same = df[sub_col] == subtype
-        group_label = _subtype_label(subtype)
-        other_label = _("other subtypes than {subtype}", subtype=group_label)
-        counts = df[sub_col].value_counts()
-        st.markdown(_(
-            "{patient} is one of **{n}** {subtype} patients in the filtered cohort of {total} ({counts}).",
-            patient=md(patient_id), n=int(same.sum()), subtype=group_label, total=len(df),
-            counts=", ".join(f"{_subtype_label(k)} {v}" for k, v in counts.items())))
-        if "cancer" in df.columns:
-            c_same = df.loc[same, "cancer"].dropna()
-            c_other = df.loc[~same, "cancer"].dropna()
+            same = df[sub_col] == subtype
+            group_label = _subtype_label(subtype)
+            other_label = _("other subtypes than {subtype}", subtype=group_label)
+            counts = df[sub_col].value_counts()
             st.markdown(_(
-                "Cancer (crude): {group} {n_group}; {other} {n_other}.", group=group_label,
-                n_group=format_n_of_N(int(c_same.sum()), len(c_same)), other=other_label,
-                n_other=format_n_of_N(int(c_other.sum()), len(c_other))))
-        ctx_surv, ctx_sir = st.columns(2)
-        with ctx_surv:
-            st.markdown(_("**Overall survival of the patient's group** (survival view)"))
-            try:
-                sd, res = cached(cohort, _group_survival, df, subtype, group_label, other_label)
-                pos = np.flatnonzero(df.loc[sd.index, "patient_id"].astype(str).to_numpy() == patient_id)
-                mark = (float(sd.time[pos[0]]), bool(sd.event[pos[0]])) if pos.size else None
-                kmf = cached(cohort, _context_km, res, patient_id, mark)
-                show_figure(kmf, "context_km", key="context_km")
-                gt = res.group_table()
-                show = headers(gt[["group", "n", "events"]].assign(
-                    **{"median (months)": gt["median"].map(
-                        lambda m: _("not reached") if pd.isna(m) else fmt_number(m, 1))}))
-                st.dataframe(show, hide_index=True, width="stretch", key="context_survival")
-                if res.logrank is not None:
-                    st.caption(_("Overall survival from diagnosis; log-rank P = {p}.", p=format_p(res.logrank.p_value)))
-                show_guardrails(list(res.guardrails))
-                if len(sd.excluded):
-                    st.caption(n_("{n} patient without follow-up data left out.",
-                                  "{n} patients without follow-up data left out.", len(sd.excluded)))
-            except ImportError:
-                st.caption(_("The survival view is not available in this build."))
-            except ValueError as exc:
-                st.caption(_("Survival not computable on this cohort: {why}", why=md(exc)))
-        with ctx_sir:
-            st.markdown(_("**Cancer risk of the patient's group** (cancer-risk view)"))
-            try:
-                sir = cached(cohort, _group_sir, df, subtype, group_label, other_label)
-                sub = sir.subgroup_table()
-                st.dataframe(
-                    pd.DataFrame({
-                        _("group"): sub["group"], _("patients"): sub["n_patients"],
-                        _("observed"): sub["observed"], _("expected"): sub["expected"].map(lambda x: fmt_number(x, 2)),
-                        _("SIR ({ci})", ci=fmt_ci_label()): [
-                            f"{format_ratio(r.sir, 1)} ({format_ci(r.ci_low, r.ci_high, 1)})"
-                            for r in sub.itertuples()],
-                        "P": sub["p_value"].map(format_p),
-                    }),
-                    hide_index=True, width="stretch", key="context_sir")
-                mine = sub[sub["group"].astype(str) == group_label]
-                if len(mine):
-                    m = mine.iloc[0]
-                    st.markdown(_(
-                        "{group}: SIR **{sir}** ({ci}), O = {o}, E = {e}, P = {p} (bundled France rates, cancers within "
-                        "3 years of diagnosis, exact Poisson CI).", group=group_label, sir=format_ratio(m["sir"], 1),
-                        ci=format_ci(m["ci_low"], m["ci_high"], 1), o=int(m["observed"]), e=fmt_number(m["expected"], 2),
-                        p=format_p(m["p_value"])))
-                    show_guardrails(list(getattr(sir, "guardrails", ())))
-            except ImportError:
-                st.caption(_("The cancer-risk view is not available in this build."))
-            except ValueError as exc:
-                st.caption(_("SIR not computable on this cohort: {why}", why=md(exc)))
+                "{patient} is one of **{n}** {subtype} patients in the filtered cohort of {total} ({counts}).",
+                patient=md(patient_id), n=int(same.sum()), subtype=group_label, total=len(df),
+                counts=", ".join(f"{_subtype_label(k)} {v}" for k, v in counts.items())))
+            if "cancer" in df.columns:
+                c_same = df.loc[same, "cancer"].dropna()
+                c_other = df.loc[~same, "cancer"].dropna()
+                st.markdown(_(
+                    "Cancer (crude): {group} {n_group}; {other} {n_other}.", group=group_label,
+                    n_group=format_n_of_N(int(c_same.sum()), len(c_same)), other=other_label,
+                    n_other=format_n_of_N(int(c_other.sum()), len(c_other))))
+            ctx_surv, ctx_sir = st.columns(2)
+            with ctx_surv:
+                st.markdown(_("**Overall survival of the patient's group** (survival view)"))
+                try:
+                    sd, res = cached(cohort, _group_survival, df, subtype, group_label, other_label)
+                    pos = np.flatnonzero(df.loc[sd.index, "patient_id"].astype(str).to_numpy() == patient_id)
+                    mark = (float(sd.time[pos[0]]), bool(sd.event[pos[0]])) if pos.size else None
+                    kmf = cached(cohort, _context_km, res, patient_id, mark)
+                    show_figure(kmf, "context_km", key="context_km")
+                    gt = res.group_table()
+                    show = headers(gt[["group", "n", "events"]].assign(
+                        **{"median (months)": gt["median"].map(
+                            lambda m: _("not reached") if pd.isna(m) else fmt_number(m, 1))}))
+                    st.dataframe(show, hide_index=True, width="stretch", key="context_survival")
+                    if res.logrank is not None:
+                        st.caption(_("Overall survival from diagnosis; log-rank P = {p}.", p=format_p(res.logrank.p_value)))
+                    show_guardrails(list(res.guardrails))
+                    if len(sd.excluded):
+                        st.caption(n_("{n} patient without follow-up data left out.",
+                                      "{n} patients without follow-up data left out.", len(sd.excluded)))
+                except ImportError:
+                    st.caption(_("The survival view is not available in this build."))
+                except ValueError as exc:
+                    st.caption(_("Survival not computable on this cohort: {why}", why=md(exc)))
+            with ctx_sir:
+                st.markdown(_("**Cancer risk of the patient's group** (cancer-risk view)"))
+                try:
+                    sir = cached(cohort, _group_sir, df, subtype, group_label, other_label)
+                    sub = sir.subgroup_table()
+                    st.dataframe(
+                        pd.DataFrame({
+                            _("group"): sub["group"], _("patients"): sub["n_patients"],
+                            _("observed"): sub["observed"], _("expected"): sub["expected"].map(lambda x: fmt_number(x, 2)),
+                            _("SIR ({ci})", ci=fmt_ci_label()): [
+                                f"{format_ratio(r.sir, 1)} ({format_ci(r.ci_low, r.ci_high, 1)})"
+                                for r in sub.itertuples()],
+                            "P": sub["p_value"].map(format_p),
+                        }),
+                        hide_index=True, width="stretch", key="context_sir")
+                    mine = sub[sub["group"].astype(str) == group_label]
+                    if len(mine):
+                        m = mine.iloc[0]
+                        st.markdown(_(
+                            "{group}: SIR **{sir}** ({ci}), O = {o}, E = {e}, P = {p} (bundled France rates, cancers within "
+                            "3 years of diagnosis, exact Poisson CI).", group=group_label, sir=format_ratio(m["sir"], 1),
+                            ci=format_ci(m["ci_low"], m["ci_high"], 1), o=int(m["observed"]), e=fmt_number(m["expected"], 2),
+                            p=format_p(m["p_value"])))
+                        show_guardrails(list(getattr(sir, "guardrails", ())))
+                except ImportError:
+                    st.caption(_("The cancer-risk view is not available in this build."))
+                except ValueError as exc:
+                    st.caption(_("SIR not computable on this cohort: {why}", why=md(exc)))
 
 # ======================================================================================
 # Interferon score calculator
 # ======================================================================================
-with tab_ifn:
-    st.markdown(_(
-        "Upload RT-qPCR Ct values (one row per well: `sample_id`, `sample_type` = `patient` or `healthy_control`, "
-        "`gene`, `ct`; optional `patient_id`, `date`) or precomputed fold changes (`sample_id`, `gene`, `fold_change`)."
-    ))
-    sources = ["Example plate (sample_data/qpcr_example.csv)", "Upload qPCR Ct values", "Upload precomputed fold changes"]
-    source = st.radio(_("Data"), sources, key="ifn_source", format_func=shown_as(_, sources))
-    raw: pd.DataFrame | None = None
-    if source.startswith("Example"):
-        raw = _example_qpcr()
-        st.caption(_("Synthetic plate: 9 healthy controls and 4 patient samples in duplicate wells; MDA5-M0 and MDA5-M9 "
-                     "reproduce the Jalles et al. scores ({a}, {b}).", a=19, b=fmt_number(0.9, 1)))
-    else:
-        up = st.file_uploader(_("CSV, TSV or XLSX"), type=["csv", "tsv", "txt", "xlsx"],
-                              key="ifn_upload")
-        if up is not None:
+if _shown(tab_ifn):
+    with tab_ifn:
+        st.markdown(_(
+            "Upload RT-qPCR Ct values (one row per well: `sample_id`, `sample_type` = `patient` or `healthy_control`, "
+            "`gene`, `ct`; optional `patient_id`, `date`) or precomputed fold changes (`sample_id`, `gene`, `fold_change`)."
+        ))
+        sources = ["Example plate (sample_data/qpcr_example.csv)", "Upload qPCR Ct values", "Upload precomputed fold changes"]
+        source = st.radio(_("Data"), sources, key="ifn_source", format_func=shown_as(_, sources))
+        raw: pd.DataFrame | None = None
+        if source.startswith("Example"):
+            raw = _example_qpcr()
+            st.caption(_("Synthetic plate: 9 healthy controls and 4 patient samples in duplicate wells; MDA5-M0 and MDA5-M9 "
+                         "reproduce the Jalles et al. scores ({a}, {b}).", a=19, b=fmt_number(0.9, 1)))
+        else:
+            plate = _kept_upload(st.file_uploader(_("CSV, TSV or XLSX"), type=["csv", "tsv", "txt", "xlsx"],
+                                                  key="ifn_upload"))
+            if plate is not None:
+                try:
+                    raw = read_qpcr(plate)
+                except InterferonError as exc:
+                    st.error(md(exc))
+        c1, c2 = st.columns(2)
+        with c1:
+            threshold = _threshold_picker("ifn_threshold")
+        precomputed = source.startswith("Upload precomputed")
+        with c2:
+            ref_text = st.text_input(_("Reference genes (comma-separated)"), "HPRT1, 18S",
+                                     key="ifn_refs", disabled=precomputed)
+            undet = st.radio(
+                _("'Undetermined' Ct of a target gene"),
+                UNDETERMINED, key="ifn_undetermined", disabled=precomputed, format_func=shown_as(_, UNDETERMINED),
+            )
+            max_ct = st.number_input(_("Max cycles"), 20.0, 60.0, 40.0, 1.0, key="ifn_max_ct",
+                                     disabled=precomputed or undet.startswith("stop"))
+        result: InterferonResult | None = None
+        if raw is not None:
             try:
-                raw = read_qpcr(up)
-            except InterferonError as exc:
-                st.error(md(exc))
-    c1, c2 = st.columns(2)
-    with c1:
-        threshold = _threshold_picker("ifn_threshold")
-    precomputed = source.startswith("Upload precomputed")
-    with c2:
-        ref_text = st.text_input(_("Reference genes (comma-separated)"), "HPRT1, 18S",
-                                 key="ifn_refs", disabled=precomputed)
-        undet = st.radio(
-            _("'Undetermined' Ct of a target gene"),
-            UNDETERMINED, key="ifn_undetermined", disabled=precomputed, format_func=shown_as(_, UNDETERMINED),
-        )
-        max_ct = st.number_input(_("Max cycles"), 20.0, 60.0, 40.0, 1.0, key="ifn_max_ct",
-                                 disabled=precomputed or undet.startswith("stop"))
-    result: InterferonResult | None = None
-    if raw is not None:
-        try:
-            if precomputed:
-                result = cached(cohort, fold_change_scores, raw, threshold=threshold)
-            else:
-                refs = [g.strip() for g in ref_text.replace(";", ",").split(",") if g.strip()]
-                result = cached(
-                    cohort, interferon_scores, raw, reference_genes=refs, threshold=threshold,
-                    undetermined="error" if undet.startswith("stop") else "max_ct",
-                    max_ct=max_ct,
-                )
-        except InterferonError as exc:
-            st.error(_("Cannot compute the scores: {why}", why=md(exc)))
-
-    if result is not None:
-        for note in result.notes:
-            st.info(md(note))
-        n_pos = int(result.scores.loc[result.scores["sample_type"] == "patient",
-                                      "positive"].sum())
-        n_pat = int((result.scores["sample_type"] == "patient").sum())
-        positive = n_("**{n_pos}/{n}** patient sample positive (score > {threshold})",
-                      "**{n_pos}/{n}** patient samples positive (score > {threshold})", n_pat, n_pos=n_pos, threshold=_g(threshold))
-        st.markdown(_("{positive}; {controls}.", positive=positive,
-                      controls=n_("{n} healthy control", "{n} healthy controls", result.n_controls))
-                    if result.n_controls else _("{positive}.", positive=positive))
-        table = result.wide()
-        st.dataframe(headers(table), hide_index=True, width="stretch", key="ifn_scores_table",
-                     column_config={"score": st.column_config.NumberColumn(format="%.3g")})
-        download_table(table, "interferon_scores", key="dl_ifn_scores",
-                       title=_("Interferon scores"))
-        st.download_button(_("Download JSON"), json.dumps(result.payload(), indent=2),
-                           file_name="interferon_scores.json", mime="application/json",
-                           key="dl_ifn_json")
-        if result.method == "qpcr":
-            with st.expander(_("Per-gene computation (ΔCt, ΔΔCt, RQ) and replicate wells")):
-                st.dataframe(headers(result.fold_changes), hide_index=True, width="stretch")
-                st.dataframe(headers(result.wells), hide_index=True, width="stretch")
-                download_table(result.fold_changes, "interferon_fold_changes",
-                               key="dl_ifn_fc", title=_("Interferon fold changes"))
-        samples = list(result.scores["sample_id"])
-        default = [s for s, t in zip(result.scores["sample_id"], result.scores["sample_type"],
-                                     strict=True) if t == "patient"] or samples[:1]
-        chosen = st.multiselect(_("Samples in the per-gene chart"), samples, default=default,
-                                key="ifn_chart_samples", placeholder=_("Choose options"))
-        if chosen:
-            fcfig = cached(cohort, fold_change_figure, result, chosen)
-            show_figure(fcfig, "ifn_fc_chart", key="ifn_fc_chart")
-            download_figure(fcfig, "interferon_fold_changes", key="dl_ifn_fc_fig")
-        sfig = cached(cohort, score_figure, result)
-        show_figure(sfig, "ifn_score_chart", key="ifn_score_chart")
-        download_figure(sfig, "interferon_scores", key="dl_ifn_score_fig")
-        st.caption(methods_text(result))
-
-        # ------------------------------------------------------------ add to the timeline
-        st.markdown("#### " + _("Add scores to a patient's timeline"))
-        patient_samples = [s for s, t in zip(result.scores["sample_id"],
-                                             result.scores["sample_type"], strict=True)
-                           if t == "patient"]
-        ready = scores_for_events(result.scores, threshold=threshold)
-        if len(ready) and st.button(n_("Add the {n} score that has a patient_id and date",
-                                       "Add the {n} scores that have a patient_id and date", len(ready)),
-                                    key="ifn_add_all"):
-            n_new = _store_scores(ready)
-            added = n_("{n} score added to the events table of this session",
-                       "{n} scores added to the events table of this session", n_new)
-            st.session_state[ADDED_MSG_KEY] = (
-                _("{added} ({n} already there).", added=added, n=len(ready) - n_new) if n_new < len(ready)
-                else _("{added}.", added=added))
-            st.rerun()
-        if patient_samples:
-            a1, a2, a3 = st.columns(3)
-            sample = a1.selectbox(_("Sample"), patient_samples, key="ifn_add_sample")
-            pid_default = st.session_state.get("patient_id", ids[0] if ids else None)
-            targets = patient_options(ids, keep=(pid_default,) if pid_default else ())
-            target = a2.selectbox(_("Patient"), targets, index=targets.index(pid_default)
-                                  if pid_default in targets else 0, key="ifn_add_patient")
-            target_row = _row(df, target) if target is not None else None
-            diag = target_row.get("diagnosis_date") if target_row is not None else None
-            when = a3.date_input(_("Sampling date"), format="DD/MM/YYYY" if language() == "fr" else "YYYY/MM/DD",
-                                 value=pd.Timestamp(diag).date() if diag is not None
-                                 and not pd.isna(diag) else None,
-                                 key="ifn_add_date")
-            if st.button(_("Add this score to the timeline"), key="ifn_add_one"):
-                if when is None:
-                    st.warning(_("Choose the sampling date first."))
+                if precomputed:
+                    result = cached(cohort, fold_change_scores, raw, threshold=threshold)
                 else:
-                    one = scores_for_events(result.scores, patient_ids={sample: target},
-                                            dates={sample: when}, threshold=threshold)
-                    one = one[one["detail"].str.startswith(f"sample {sample};")]
-                    n_new = _store_scores(one)
-                    added = _("Interferon score of sample {sample} added to {patient} on {date}: select that patient in "
-                              "the 'Patient course' tab to see it.", sample=sample, patient=target,
-                              date=fmt_date(pd.Timestamp(when)))
-                    st.session_state[ADDED_MSG_KEY] = added if n_new else _("Already on the timeline. {added}", added=added)
-                    st.rerun()
-        n_added = st.session_state.get(ADDED_COUNT_KEY, 0)
-        if n_added:
-            st.caption(n_("{n} score added in this session (kept until the session ends; download the patient's events "
-                          "from the course tab to keep them).",
-                          "{n} scores added in this session (kept until the session ends; download the patient's events "
-                          "from the course tab to keep them).", n_added))
+                    refs = [g.strip() for g in ref_text.replace(";", ",").split(",") if g.strip()]
+                    result = cached(
+                        cohort, interferon_scores, raw, reference_genes=refs, threshold=threshold,
+                        undetermined="error" if undet.startswith("stop") else "max_ct",
+                        max_ct=max_ct,
+                    )
+            except InterferonError as exc:
+                st.error(_("Cannot compute the scores: {why}", why=md(exc)))
+
+        if result is not None:
+            for note in result.notes:
+                st.info(md(note))
+            n_pos = int(result.scores.loc[result.scores["sample_type"] == "patient",
+                                          "positive"].sum())
+            n_pat = int((result.scores["sample_type"] == "patient").sum())
+            positive = n_("**{n_pos}/{n}** patient sample positive (score > {threshold})",
+                          "**{n_pos}/{n}** patient samples positive (score > {threshold})", n_pat, n_pos=n_pos, threshold=_g(threshold))
+            st.markdown(_("{positive}; {controls}.", positive=positive,
+                          controls=n_("{n} healthy control", "{n} healthy controls", result.n_controls))
+                        if result.n_controls else _("{positive}.", positive=positive))
+            table = result.wide()
+            st.dataframe(headers(table), hide_index=True, width="stretch", key="ifn_scores_table",
+                         column_config={"score": st.column_config.NumberColumn(format="%.3g")})
+            download_table(table, "interferon_scores", key="dl_ifn_scores",
+                           title=_("Interferon scores"))
+            st.download_button(_("Download JSON"), json.dumps(result.payload(), indent=2),
+                               file_name="interferon_scores.json", mime="application/json",
+                               key="dl_ifn_json")
+            if result.method == "qpcr":
+                with st.expander(_("Per-gene computation (ΔCt, ΔΔCt, RQ) and replicate wells")):
+                    st.dataframe(headers(result.fold_changes), hide_index=True, width="stretch")
+                    st.dataframe(headers(result.wells), hide_index=True, width="stretch")
+                    download_table(result.fold_changes, "interferon_fold_changes",
+                                   key="dl_ifn_fc", title=_("Interferon fold changes"))
+            samples = list(result.scores["sample_id"])
+            default = [s for s, t in zip(result.scores["sample_id"], result.scores["sample_type"],
+                                         strict=True) if t == "patient"] or samples[:1]
+            chosen = st.multiselect(_("Samples in the per-gene chart"), samples, default=default,
+                                    key="ifn_chart_samples", placeholder=_("Choose options"))
+            if chosen:
+                fcfig = cached(cohort, fold_change_figure, result, chosen)
+                show_figure(fcfig, "ifn_fc_chart", key="ifn_fc_chart")
+                download_figure(fcfig, "interferon_fold_changes", key="dl_ifn_fc_fig")
+            sfig = cached(cohort, score_figure, result)
+            show_figure(sfig, "ifn_score_chart", key="ifn_score_chart")
+            download_figure(sfig, "interferon_scores", key="dl_ifn_score_fig")
+            st.caption(methods_text(result))
+
+            # ------------------------------------------------------------ add to the timeline
+            st.markdown("#### " + _("Add scores to a patient's timeline"))
+            patient_samples = [s for s, t in zip(result.scores["sample_id"],
+                                                 result.scores["sample_type"], strict=True)
+                               if t == "patient"]
+            ready = scores_for_events(result.scores, threshold=threshold)
+            if len(ready) and st.button(n_("Add the {n} score that has a patient_id and date",
+                                           "Add the {n} scores that have a patient_id and date", len(ready)),
+                                        key="ifn_add_all"):
+                n_new = _store_scores(ready)
+                added = n_("{n} score added to the events table of this session",
+                           "{n} scores added to the events table of this session", n_new)
+                st.session_state[ADDED_MSG_KEY] = (
+                    _("{added} ({n} already there).", added=added, n=len(ready) - n_new) if n_new < len(ready)
+                    else _("{added}.", added=added))
+                st.rerun()
+            if patient_samples:
+                a1, a2, a3 = st.columns(3)
+                sample = a1.selectbox(_("Sample"), patient_samples, key="ifn_add_sample")
+                pid_default = st.session_state.get("patient_id", st.session_state.get("_kept.patient_id", ids[0] if ids else None))
+                targets = patient_options(ids, keep=(pid_default,) if pid_default else ())
+                target = a2.selectbox(_("Patient"), targets, index=targets.index(pid_default)
+                                      if pid_default in targets else 0, key="ifn_add_patient")
+                target_row = _row(df, target) if target is not None else None
+                diag = target_row.get("diagnosis_date") if target_row is not None else None
+                when = a3.date_input(_("Sampling date"), format="DD/MM/YYYY" if language() == "fr" else "YYYY/MM/DD",
+                                     value=pd.Timestamp(diag).date() if diag is not None
+                                     and not pd.isna(diag) else None,
+                                     key="ifn_add_date")
+                if st.button(_("Add this score to the timeline"), key="ifn_add_one"):
+                    if when is None:
+                        st.warning(_("Choose the sampling date first."))
+                    else:
+                        one = scores_for_events(result.scores, patient_ids={sample: target},
+                                                dates={sample: when}, threshold=threshold)
+                        one = one[one["detail"].str.startswith(f"sample {sample};")]
+                        n_new = _store_scores(one)
+                        added = _("Interferon score of sample {sample} added to {patient} on {date}: select that patient in "
+                                  "the 'Patient course' tab to see it.", sample=sample, patient=target,
+                                  date=fmt_date(pd.Timestamp(when)))
+                        st.session_state[ADDED_MSG_KEY] = added if n_new else _("Already on the timeline. {added}", added=added)
+                        st.rerun()
+            n_added = st.session_state.get(ADDED_COUNT_KEY, 0)
+            if n_added:
+                st.caption(n_("{n} score added in this session (kept until the session ends; download the patient's events "
+                              "from the course tab to keep them).",
+                              "{n} scores added in this session (kept until the session ends; download the patient's events "
+                              "from the course tab to keep them).", n_added))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import pandas as pd
@@ -414,3 +414,21 @@ def methods_box(text: str, key: str, basename: str = "methods") -> None:
     with st.expander(_("Methods text (for your manuscript)")):
         st.markdown(md(text))
         st.download_button(_("⬇ Methods (.txt)"), data=text.encode("utf-8"), file_name=f"{_safe(basename)}.txt", mime="text/plain", key=f"{key}_methods", on_click="ignore")
+
+
+def keep_values(keys: Iterable[str], restore: bool) -> None:
+    """Widgets drawn only sometimes (a tab drawn when open, another page) keep their values.
+
+    Streamlit forgets a widget's value after a run that does not draw it. On each run the
+    value of each key still present is copied under ``_kept.<key>``; on a run that draws the
+    widgets again (``restore``), a forgotten value is put back before they are created
+    (``global.disableWidgetStateDuplicationWarning`` in ``.streamlit/config.toml``: this is
+    intended, not a conflict with the widget's default).
+    """
+    ss = st.session_state
+    for key in keys:
+        kept = f"_kept.{key}"
+        if key in ss:
+            ss[kept] = ss[key]
+        elif restore and kept in ss:
+            ss[key] = ss[kept]

@@ -111,8 +111,22 @@ def test_other_patient_and_generic_course() -> None:
     assert "prednisone" in _texts(at)
 
 
+def _tab(at: AppTest, name: str) -> AppTest:
+    """Open a tab of the page (the tabs rerun the page: only the tab shown is drawn)."""
+    at.session_state["patient_tab"] = name
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+CALCULATOR = "Interferon score calculator"
+
+
 def test_interferon_calculator_example_and_add_to_timeline() -> None:
     at = _open()
+    ids = [o.split(" · ")[0] for o in at.selectbox(key="patient_id").options]
+    target = next(i for i in ids if i != JALLES)
+    _tab(at, CALCULATOR)
     table = _frame_with(at, "sample_id", "MDA5-M0").set_index("sample_id")
     assert table.at["MDA5-M0", "score"] == pytest.approx(19.0, rel=2e-3)
     assert table.at["MDA5-M9", "score"] == pytest.approx(0.9, rel=2e-3)
@@ -126,22 +140,59 @@ def test_interferon_calculator_example_and_add_to_timeline() -> None:
     ).run()
     assert not at.exception
     # add PT-A (score 4.2) to another patient's timeline
-    ids = [o.split(" · ")[0] for o in at.selectbox(key="patient_id").options]
-    target = next(i for i in ids if i != JALLES)
-    at.selectbox(key="ifn_add_sample").set_value("PT-A")
-    at.selectbox(key="ifn_add_patient").set_value(target)
-    at.date_input(key="ifn_add_date").set_value(dt.date(2016, 1, 15))
-    at.button(key="ifn_add_one").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+
+    def add_pt_a() -> None:
+        at.selectbox(key="ifn_add_sample").set_value("PT-A")
+        at.selectbox(key="ifn_add_patient").set_value(target)
+        at.date_input(key="ifn_add_date").set_value(dt.date(2016, 1, 15))
+        at.button(key="ifn_add_one").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+
+    add_pt_a()
     assert any("added to" in s.value for s in at.success)
+    _tab(at, "Patient course")
     at.selectbox(key="patient_id").set_value(target).run()
     scores = _frame_with(at, "name", "interferon_score")
     assert scores["value"].iloc[-1] == pytest.approx(4.2, rel=2e-3)
     assert scores["result"].iloc[-1].startswith("positive")
     # adding the same score again does not duplicate it
-    at.button(key="ifn_add_one").click().run()
+    _tab(at, CALCULATOR)
+    add_pt_a()
+    _tab(at, "Patient course")
     scores = _frame_with(at, "name", "interferon_score")
     assert (scores["value"].round(1) == 4.2).sum() == 1
+
+
+def test_only_the_tab_shown_is_drawn_and_the_calculator_keeps_its_settings() -> None:
+    at = _open()
+    assert not any(getattr(d.proto, "id", "").endswith("ifn_scores_table") for d in at.dataframe)
+    assert "ifn_source" not in [r.key for r in at.radio]  # the calculator is not drawn
+    _tab(at, CALCULATOR)
+    assert "patient_id" not in [s.key for s in at.selectbox]  # the course is not drawn
+    rice = next(o for o in at.radio(key="ifn_threshold_choice").options if o.startswith("2.466"))
+    at.radio(key="ifn_threshold_choice").set_value(rice).run()
+    at.text_input(key="ifn_refs").set_value("HPRT1").run()
+    _tab(at, "Patient course")
+    _tab(at, "Patient course")  # a second run without the calculator: Streamlit forgets its widgets
+    _tab(at, CALCULATOR)
+    assert at.radio(key="ifn_threshold_choice").value == rice
+    assert at.text_input(key="ifn_refs").value == "HPRT1"
+
+
+def test_an_uploaded_plate_survives_closing_the_tab() -> None:
+    at = _open()
+    _tab(at, CALCULATOR)
+    at.radio(key="ifn_source").set_value("Upload qPCR Ct values").run()
+    plate = (ROOT / "sample_data" / "qpcr_example.csv").read_bytes()
+    at.file_uploader(key="ifn_upload").upload("my_plate.csv", plate).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _frame_with(at, "sample_id", "MDA5-M0") is not None
+    _tab(at, "Patient course")
+    _tab(at, "Patient course")
+    _tab(at, CALCULATOR)
+    assert at.radio(key="ifn_source").value == "Upload qPCR Ct values"
+    assert "my_plate.csv, uploaded earlier" in _texts(at)
+    assert _frame_with(at, "sample_id", "MDA5-M0") is not None
 
 
 def test_patient_list_follows_the_global_filters() -> None:
