@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -291,8 +291,20 @@ def _table_slides(df: pd.DataFrame, basename: str) -> None:
         view_ui.add_slide(view_ui.Slide(_("{title} ({i}/{n})", title=title, i=i + 1, n=parts), n, note, table=chunk))
 
 
+def _download_menu(key: str) -> Any:
+    """One "⬇ Download" menu for a table's or a figure's files.
+
+    Its buttons are drawn only when the menu is open: a page with ten tables redraws ten
+    menu buttons on each filter change, not thirty download buttons (Streamlit redraws every
+    element of the page on each rerun; about 50 ms on the Survival page, ``python -m bench
+    browser``).
+    """
+    return st.popover(_("⬇ Download"), key=f"{key}_menu")
+
+
 def download_table(df: pd.DataFrame, basename: str, key: str, title: str = "", footnote: str = "") -> None:
-    """CSV (full precision), XLSX and DOCX download buttons for a table.
+    """CSV (full precision), XLSX and DOCX download buttons for a table, in one menu
+    (:func:`_download_menu`).
 
     Files are produced when clicked (deferred), not at every rerun.
     """
@@ -300,7 +312,7 @@ def download_table(df: pd.DataFrame, basename: str, key: str, title: str = "", f
         _table_slides(df, basename)
     name = _safe(basename)
     df = _private(df)
-    c1, c2, c3 = st.columns(3)
+    c1 = c2 = c3 = _download_menu(key)
     c1.download_button(_("⬇ CSV"), data=lambda: table_to_csv(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")
     c2.download_button(_("⬇ Excel"), data=lambda: table_to_xlsx(df, title=title, footnote=footnote), file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx", on_click="ignore")
     c3.download_button(_("⬇ Word"), data=lambda: table_to_docx(df, title=title, footnote=footnote), file_name=f"{name}.docx", mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", key=f"{key}_docx", on_click="ignore")
@@ -326,12 +338,13 @@ def _render(fig: object, fmt: str) -> Callable[[], bytes]:
 
 
 def download_figure(fig: object, basename: str, key: str) -> None:
-    """PNG and SVG download buttons (slide size 1600×900; PNG at 2× scale).
+    """PNG and SVG download buttons (slide size 1600×900; PNG at 2× scale), in one menu
+    (:func:`_download_menu`).
 
     The image is rendered locally by kaleido when the button is clicked.
     """
     name = _safe(basename)
-    c1, c2 = st.columns(2)
+    c1 = c2 = _download_menu(key)
     c1.download_button(_("⬇ PNG (slide)"), data=_render(fig, "png"), file_name=f"{name}.png", mime="image/png", key=f"{key}_png", on_click="ignore")
     c2.download_button(_("⬇ SVG"), data=_render(fig, "svg"), file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
 

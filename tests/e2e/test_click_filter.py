@@ -67,6 +67,29 @@ def test_2_the_filter_applies_on_every_page(page: Page) -> None:
     assert charts_drawn_twice(page) == []
 
 
+def test_2b_a_table_downloads_from_its_menu(page: Page) -> None:
+    """Each table's files sit in one "⬇ Download" menu (its buttons are drawn when it opens)."""
+    _goto(page, "Survival")
+    main = page.locator('[data-testid="stMain"]')
+    menus = main.locator('[data-testid="stPopoverButton"]').filter(has_text="Download")
+    assert menus.count() >= 2  # the figure's (PNG, SVG) and the tables'
+    body = page.locator('[data-testid="stPopoverBody"]')
+    for i in range(menus.count()):  # the first menu with a table's files
+        menus.nth(i).scroll_into_view_if_needed()
+        menus.nth(i).click()
+        expect(body).to_be_visible()
+        if body.get_by_role("button", name="⬇ CSV").count():
+            break
+        page.keyboard.press("Escape")
+    expect(body.get_by_role("button", name="⬇ Excel")).to_be_visible()
+    with page.expect_download() as dl:
+        body.get_by_role("button", name="⬇ CSV").click()
+    path = dl.value.path()
+    text = open(path, encoding="utf-8-sig").read()
+    assert text.count("\n") >= 2 and "," in text.splitlines()[0], text[:200]
+    page.keyboard.press("Escape")
+
+
 def test_3_no_request_leaves_the_machine(page: Page) -> None:
     assert page.external_requests == []  # type: ignore[attr-defined]
     assert NET_LOG.read_text() == "", NET_LOG.read_text()
