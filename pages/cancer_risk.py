@@ -45,6 +45,7 @@ from ui.view_ui import Slide
 from ui.widgets import (
     download_figure,
     download_table,
+    lazy_expander,
     methods_box,
     show_figure,
     show_guardrails,
@@ -230,21 +231,22 @@ if res.subgroups:
     st.dataframe(show, hide_index=True)
     download_table(sub, "sir_subgroups", key="cr_dl_sub", title=_("SIR by subgroup"))
 
-with st.expander(_("How E was obtained: person-years × rate per sex and age band"), expanded=False):
-    st.caption(_(
-        "Each patient's person-time in the window is split across the age bands of the rate table as the patient "
-        "ages; E = Σ person-years × rate / 100,000. Cases are counted in the band of the age at cancer."))
-    strata = res.strata.assign(person_years=res.strata["person_years"].map(lambda x: _num(x, 2)),
-                               rate=res.strata["rate"].map(lambda x: _num(x, 1)),
-                               expected=res.strata["expected"].map(lambda x: _num(x, 4)))
-    strata = headers(strata.rename(columns={"person_years": "person-years", "rate": "rate / 100,000 PY"}))
-    st.dataframe(strata, hide_index=True)
-    download_table(res.strata, "sir_strata", key="cr_dl_strata", title=_("Expected counts by stratum"))
-    if res.subgroup_strata is not None:
-        download_table(res.subgroup_strata, "sir_strata_by_group", key="cr_dl_strata_g",
-                       title=_("Expected counts by stratum and group"))
-    download_table(res.patients, "sir_person_time_per_patient", key="cr_dl_pat",
-                   title=_("Person-time per patient"))
+with lazy_expander(_("How E was obtained: person-years × rate per sex and age band"), expanded=False, key="cr_how_e") as shown:
+    if shown:
+        st.caption(_(
+            "Each patient's person-time in the window is split across the age bands of the rate table as the patient "
+            "ages; E = Σ person-years × rate / 100,000. Cases are counted in the band of the age at cancer."))
+        strata = res.strata.assign(person_years=res.strata["person_years"].map(lambda x: _num(x, 2)),
+                                   rate=res.strata["rate"].map(lambda x: _num(x, 1)),
+                                   expected=res.strata["expected"].map(lambda x: _num(x, 4)))
+        strata = headers(strata.rename(columns={"person_years": "person-years", "rate": "rate / 100,000 PY"}))
+        st.dataframe(strata, hide_index=True)
+        download_table(res.strata, "sir_strata", key="cr_dl_strata", title=_("Expected counts by stratum"))
+        if res.subgroup_strata is not None:
+            download_table(res.subgroup_strata, "sir_strata_by_group", key="cr_dl_strata_g",
+                           title=_("Expected counts by stratum and group"))
+        download_table(res.patients, "sir_person_time_per_patient", key="cr_dl_pat",
+                       title=_("Person-time per patient"))
 
 # ---------------------------------------------------------------- timing
 st.subheader(_("Time from DM diagnosis to cancer"))
@@ -305,13 +307,14 @@ else:
     st.info(_("No patient at risk of a first cancer after diagnosis."))
 
 # ---------------------------------------------------------------- excluded, downloads, methods
-with st.expander(_("Patients excluded from the SIR ({n})", n=len(res.excluded)),
-                 expanded=bool(len(res.excluded))):
-    if res.excluded.empty:
-        st.write(_("None: every patient has the data the SIR needs."))
-    else:
-        st.dataframe(headers(res.excluded), hide_index=True)
-        download_table(res.excluded, "sir_excluded", key="cr_dl_excl", title=_("Excluded patients"))
+with lazy_expander(_("Patients excluded from the SIR ({n})", n=len(res.excluded)),
+                 expanded=bool(len(res.excluded)), key="cr_excluded_box") as shown:
+    if shown:
+        if res.excluded.empty:
+            st.write(_("None: every patient has the data the SIR needs."))
+        else:
+            st.dataframe(headers(res.excluded), hide_index=True)
+            download_table(res.excluded, "sir_excluded", key="cr_dl_excl", title=_("Excluded patients"))
 
 def _results_json(res=res, timing=timing, wb=wb, wa=wa, lang=language()) -> str:  # noqa: B008 - produced when clicked
     with using(lang):  # the page's language (the click is served outside this run)

@@ -50,7 +50,7 @@ from ui.state import (
     load_upload,
     set_aside_error_rows,
 )
-from ui.widgets import download_table, plotly_spec
+from ui.widgets import download_table, lazy_expander, plotly_spec
 
 #: Names of the events table that are the app's own (translated when shown).
 EVENT_SOURCES = ("none loaded", "sample events", "interferon scores added in this session")
@@ -194,11 +194,12 @@ elif warnings:
 else:
     st.success(_("No problem found."))
 if cohort.problems:
-    with st.expander(_("Validation report ({errors}, {warnings})", errors=n_("{n} error", "{n} errors", len(errors)),
-                       warnings=n_("{n} warning", "{n} warnings", len(warnings))), expanded=bool(errors)):
-        pf = problems_frame(cohort.problems)
-        st.dataframe(headers(pf, "severity"), hide_index=True, width="stretch", key="problems_table")
-        download_table(pf, "myoscope_problems", key="dl_problems", title=_("Validation report"))
+    with lazy_expander(_("Validation report ({errors}, {warnings})", errors=n_("{n} error", "{n} errors", len(errors)),
+                       warnings=n_("{n} warning", "{n} warnings", len(warnings))), expanded=bool(errors), key="cohort_problems_box") as shown:
+        if shown:
+            pf = problems_frame(cohort.problems)
+            st.dataframe(headers(pf, "severity"), hide_index=True, width="stretch", key="problems_table")
+            download_table(pf, "myoscope_problems", key="dl_problems", title=_("Validation report"))
 
 # ------------------------------------------------------------------ keep going without the bad rows
 full = ss.get("cohort_full")
@@ -264,8 +265,9 @@ if ss.get("raw") is not None:
                 st.rerun()
 
 if cohort.coercions:
-    with st.expander(_("What was converted (nothing is changed silently)")):
-        st.dataframe(headers(cohort.coercions_frame()), hide_index=True, width="stretch")
+    with lazy_expander(_("What was converted (nothing is changed silently)"), key="cohort_converted_box") as shown:
+        if shown:
+            st.dataframe(headers(cohort.coercions_frame()), hide_index=True, width="stretch")
 
 if cohort.data.empty:
     st.stop()
@@ -312,16 +314,17 @@ if _shown(tab_preview):
         st.dataframe(df.head(200), width="stretch", height=300)
 st.download_button(_("⬇ Cleaned cohort (CSV)"), data=lambda: cleaned_csv(cohort), file_name="myoscope_cohort_cleaned.csv", mime="text/csv", key="dl_clean", on_click="ignore")
 
-with st.expander(_("Events table (treatments, labs, scores) for the patient view")):
-    st.caption(_("Long format: `patient_id`, `date`, `kind` (`treatment_start`, `treatment_stop`, `lab`, `score`, `event`), "
-                 "`name`, `value`, `unit`, `detail`."))
-    src_ev = ss.get("events_source") or "none loaded"
-    st.write(_("Current events table: **{source}**", source=_(src_ev) if src_ev in EVENT_SOURCES else md(src_ev)))
-    ev_up = st.file_uploader(_("Upload an events table"), type=["csv", "tsv", "txt", "xlsx"], key="events_upload")
-    if ev_up is not None and ss.get("_events_loaded") != ev_up.file_id:
-        err = load_events_upload(ev_up.getvalue(), ev_up.name)
-        if err:
-            st.error(err)
-        else:
-            ss["_events_loaded"] = ev_up.file_id
-            st.success(_("Loaded {file}.", file=md(ev_up.name)))
+with lazy_expander(_("Events table (treatments, labs, scores) for the patient view"), key="cohort_events_box") as shown:
+    if shown:
+        st.caption(_("Long format: `patient_id`, `date`, `kind` (`treatment_start`, `treatment_stop`, `lab`, `score`, `event`), "
+                     "`name`, `value`, `unit`, `detail`."))
+        src_ev = ss.get("events_source") or "none loaded"
+        st.write(_("Current events table: **{source}**", source=_(src_ev) if src_ev in EVENT_SOURCES else md(src_ev)))
+        ev_up = st.file_uploader(_("Upload an events table"), type=["csv", "tsv", "txt", "xlsx"], key="events_upload")
+        if ev_up is not None and ss.get("_events_loaded") != ev_up.file_id:
+            err = load_events_upload(ev_up.getvalue(), ev_up.name)
+            if err:
+                st.error(err)
+            else:
+                ss["_events_loaded"] = ev_up.file_id
+                st.success(_("Loaded {file}.", file=md(ev_up.name)))

@@ -44,6 +44,7 @@ from ui.widgets import (
     download_figure,
     download_table,
     group_picker,
+    lazy_expander,
     methods_box,
     show_figure,
     show_guardrails,
@@ -223,13 +224,14 @@ with tab_table:
             "recorded; median (IQR); Unknown: patients with the value missing. P: Fisher's exact test of the whole "
             "table (binary) or Kruskal-Wallis (continuous, ordinal); † Pearson's chi-square when the exact test is not "
             "feasible.", n=len(sig_feats), total=len(multi.features)))
-        with st.expander(_("Pairwise comparisons and each group vs the rest (P, Benjamini-Hochberg q)")):
-            st.caption(_("Each cell: P (q), Fisher's exact test or Mann-Whitney U; q adjusted within the feature."))
-            for label, kind in ((_("Each pair of groups"), "pair"), (_("Each group vs all other compared patients"), "vs_rest")):
-                st.markdown(f"**{label}**")
-                pw = cached(cohort, display_pairwise, multi, kind)
-                st.dataframe(headers(pw), hide_index=True, width="stretch", key=f"cmp_pairs_{kind}",
-                             height=WHOLE)
+        with lazy_expander(_("Pairwise comparisons and each group vs the rest (P, Benjamini-Hochberg q)"), key="cmp_pairs_box") as shown:
+            if shown:
+                st.caption(_("Each cell: P (q), Fisher's exact test or Mann-Whitney U; q adjusted within the feature."))
+                for label, kind in ((_("Each pair of groups"), "pair"), (_("Each group vs all other compared patients"), "vs_rest")):
+                    st.markdown(f"**{label}**")
+                    pw = cached(cohort, display_pairwise, multi, kind)
+                    st.dataframe(headers(pw), hide_index=True, width="stretch", key=f"cmp_pairs_{kind}",
+                                 height=WHOLE)
         title = _("Table 1 {grouping}", grouping=grouping.description)
         footnote = methods_text_multi(multi, cohort.description)
         full, payload = multi.cells, multi.payload

@@ -48,6 +48,7 @@ from ui.widgets import (
     download_figure,
     download_table,
     keep_values,
+    lazy_expander,
     show_figure,
     show_guardrails,
 )
@@ -289,15 +290,16 @@ if _shown(tab_course):
             else:
                 text = str(v)
             feats.append({_("group"): _(info.group), _("feature"): info.label, _("value"): text})
-        with st.expander(_("Clinical features of {patient} ({n} recorded)", patient=md(patient_id), n=len(feats)),
-                         expanded=False):
-            if feats:
-                present = [f[_("feature")] for f in feats if f[_("value")] == yes]
-                if present:
-                    st.markdown(_("**Present:** {features}", features=", ".join(md(p) for p in present)))
-                st.dataframe(pd.DataFrame(feats), hide_index=True, width="stretch")
-            else:
-                st.caption(_("No clinical feature recorded for this patient."))
+        with lazy_expander(_("Clinical features of {patient} ({n} recorded)", patient=md(patient_id), n=len(feats)),
+                         expanded=False, key="patient_features_box") as shown:
+            if shown:
+                if feats:
+                    present = [f[_("feature")] for f in feats if f[_("value")] == yes]
+                    if present:
+                        st.markdown(_("**Present:** {features}", features=", ".join(md(p) for p in present)))
+                    st.dataframe(pd.DataFrame(feats), hide_index=True, width="stretch")
+                else:
+                    st.caption(_("No clinical feature recorded for this patient."))
 
         # ---------------------------------------------------------------- timeline
         st.markdown("#### " + _("Course"))
@@ -347,26 +349,27 @@ if _shown(tab_course):
                     st.dataframe(headers(ev[["name", "date", "month", "detail"]]), hide_index=True,
                                  width="stretch", key="events_table")
             n_lab = sum(len(g) for g in course.labs.values())
-            with st.expander(_("Treatments ({n} periods or administrations) and labs ({labs} values)",
-                               n=len(course.treatments), labs=n_lab)):
-                if not course.treatments.empty:
-                    tr = course.treatments.assign(
-                        start=course.treatments["start"].dt.date,
-                        stop=course.treatments["stop"].dt.date,
-                        months=course.treatments["start_month"].round(1).astype(str) + "–"
-                        + course.treatments["stop_month"].round(1).astype(str),
-                    )
-                    st.markdown(_("**Treatments** (a new start of a running treatment is a dose change; same-day start and "
-                                  "stop = one administration)"))
-                    st.dataframe(headers(tr[["name", "start", "stop", "months", "dose", "open_ended"]]),
-                                 hide_index=True, width="stretch", key="treatments_table")
-                if course.labs:
-                    labs = pd.concat([g.assign(lab=name) for name, g in course.labs.items()],
-                                     ignore_index=True)
-                    labs = labs.assign(date=labs["date"].dt.date, month=labs["month"].round(1))
-                    st.markdown("**" + _("Labs") + "**")
-                    st.dataframe(headers(labs[["lab", "date", "month", "value", "unit", "detail"]]),
-                                 hide_index=True, width="stretch", key="labs_table")
+            with lazy_expander(_("Treatments ({n} periods or administrations) and labs ({labs} values)",
+                               n=len(course.treatments), labs=n_lab), key="patient_treatments_box") as shown:
+                if shown:
+                    if not course.treatments.empty:
+                        tr = course.treatments.assign(
+                            start=course.treatments["start"].dt.date,
+                            stop=course.treatments["stop"].dt.date,
+                            months=course.treatments["start_month"].round(1).astype(str) + "–"
+                            + course.treatments["stop_month"].round(1).astype(str),
+                        )
+                        st.markdown(_("**Treatments** (a new start of a running treatment is a dose change; same-day start and "
+                                      "stop = one administration)"))
+                        st.dataframe(headers(tr[["name", "start", "stop", "months", "dose", "open_ended"]]),
+                                     hide_index=True, width="stretch", key="treatments_table")
+                    if course.labs:
+                        labs = pd.concat([g.assign(lab=name) for name, g in course.labs.items()],
+                                         ignore_index=True)
+                        labs = labs.assign(date=labs["date"].dt.date, month=labs["month"].round(1))
+                        st.markdown("**" + _("Labs") + "**")
+                        st.dataframe(headers(labs[["lab", "date", "month", "value", "unit", "detail"]]),
+                                     hide_index=True, width="stretch", key="labs_table")
             course_table = patient_events.sort_values("date", kind="stable").assign(
                 month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / DAYS_PER_MONTH)
                 if not pd.isna(course.diagnosis_date) else float("nan"))
@@ -520,11 +523,12 @@ if _shown(tab_ifn):
                                file_name="interferon_scores.json", mime="application/json",
                                key="dl_ifn_json")
             if result.method == "qpcr":
-                with st.expander(_("Per-gene computation (ΔCt, ΔΔCt, RQ) and replicate wells")):
-                    st.dataframe(headers(result.fold_changes), hide_index=True, width="stretch")
-                    st.dataframe(headers(result.wells), hide_index=True, width="stretch")
-                    download_table(result.fold_changes, "interferon_fold_changes",
-                                   key="dl_ifn_fc", title=_("Interferon fold changes"))
+                with lazy_expander(_("Per-gene computation (ΔCt, ΔΔCt, RQ) and replicate wells"), key="ifn_per_gene_box") as shown:
+                    if shown:
+                        st.dataframe(headers(result.fold_changes), hide_index=True, width="stretch")
+                        st.dataframe(headers(result.wells), hide_index=True, width="stretch")
+                        download_table(result.fold_changes, "interferon_fold_changes",
+                                       key="dl_ifn_fc", title=_("Interferon fold changes"))
             samples = list(result.scores["sample_id"])
             default = [s for s, t in zip(result.scores["sample_id"], result.scores["sample_type"],
                                          strict=True) if t == "patient"] or samples[:1]

@@ -29,6 +29,7 @@ from ui.widgets import (
     download_figure,
     download_table,
     group_picker,
+    lazy_expander,
     methods_box,
     show_figure,
     show_guardrails,
@@ -309,15 +310,16 @@ else:
             else _("No hazard ratio (see the notes above)."))
 
 # ---------------------------------------------------------------- excluded, methods
-with st.expander(_("Patients excluded from the analysis ({n})", n=len(sd.excluded))):
-    if len(sd.excluded):
-        st.dataframe(headers(sd.excluded), hide_index=True, width="stretch")
-        download_table(sd.excluded, "survival_excluded", key="surv_dl_excl", title=_("Excluded patients"))
-    else:
-        st.write(_("None: every patient has the dates needed."))
-    if result.n_unassigned:
-        st.write(n_("{n} further patient has no group and is not analysed.",
-                    "{n} further patients have no group and are not analysed.", result.n_unassigned))
+with lazy_expander(_("Patients excluded from the analysis ({n})", n=len(sd.excluded)), key="surv_excluded_box") as shown:
+    if shown:
+        if len(sd.excluded):
+            st.dataframe(headers(sd.excluded), hide_index=True, width="stretch")
+            download_table(sd.excluded, "survival_excluded", key="surv_dl_excl", title=_("Excluded patients"))
+        else:
+            st.write(_("None: every patient has the dates needed."))
+        if result.n_unassigned:
+            st.write(n_("{n} further patient has no group and is not analysed.",
+                        "{n} further patients have no group and are not analysed.", result.n_unassigned))
 
 text = methods_text(
     result,

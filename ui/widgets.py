@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -422,9 +423,27 @@ def show_guardrails(messages: list[str]) -> None:
         st.warning(md(m))
 
 
+@contextmanager
+def lazy_expander(label: str, key: str, expanded: bool = False) -> Iterator[bool]:
+    """An expander whose content is built and drawn only while it is open; yields whether
+    to build it.
+
+    Streamlit draws a closed expander's content (hidden) on every rerun, so a closed panel
+    of tables slows every filter change. This one reruns the page when it is opened or
+    closed (``on_change="rerun"``). For panels without widgets (tables, text, downloads):
+    a widget in a closed panel would lose its value. Presentation mode builds every panel
+    (its slides come from them).
+    """
+    box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
+    with box:
+        yield view_ui.presenting() or getattr(box, "open", None) is not False
+
+
 def methods_box(text: str, key: str, basename: str = "methods") -> None:
     """The methods paragraph, copyable and downloadable."""
-    with st.expander(_("Methods text (for your manuscript)")):
+    with lazy_expander(_("Methods text (for your manuscript)"), key=f"{key}_methods_box") as shown:
+        if not shown:
+            return
         st.markdown(md(text))
         st.download_button(_("⬇ Methods (.txt)"), data=text.encode("utf-8"), file_name=f"{_safe(basename)}.txt", mime="text/plain", key=f"{key}_methods", on_click="ignore")
 

@@ -167,6 +167,9 @@ def test_table_by_subtype_has_every_group_and_an_overall_column(heights) -> None
     assert (table["Characteristic"].str.strip() == "Unknown").any()
     gottron = table[table["Characteristic"] == "Gottron papules/sign"].iloc[0]
     assert gottron["anti-Mi2"] == "38/53 (71.7%)" and gottron["P"] != ""
+    assert "cmp_pairs_pair" not in heights  # the pairwise panel is built when opened
+    at.session_state["cmp_pairs_box"] = True
+    at.run()
     # shown whole: the element is as tall as its rows (no inner scroll box)
     assert heights["cmp_table"] == "content" and heights["cmp_pairs_pair"] == "content"
     # pairwise and one-vs-rest tables; no forest plot for six groups

@@ -39,6 +39,8 @@ def test_unreadable_file_is_explained_and_previous_cohort_kept(name: str) -> Non
     assert texts, "no message"
     assert not any("Traceback" in t or "/work/" in t or ".py" in t for t in texts), texts
     if name in ("bom_latin1.csv",):  # readable with a reported line: loaded
+        at.session_state["cohort_problems_box"] = True  # the validation report, opened
+        at.run()
         assert any("Windows-1252" in str(v) for v in at.dataframe[0].value["message"])
         return
     assert any("could not be read" in t for t in texts), texts
@@ -57,6 +59,8 @@ def test_own_cleaned_download_with_antibody_subtype_reloads() -> None:
 
 def test_empty_events_file_is_explained() -> None:
     at = new_app().run()
+    at.session_state["cohort_events_box"] = True  # the events panel, opened
+    at.run()
     at.file_uploader(key="events_upload").upload("events.csv", b"").run()
     assert not at.exception
     assert any("events table" in e.value and "empty" in e.value for e in at.error)
