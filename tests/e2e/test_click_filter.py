@@ -9,6 +9,8 @@ risk show the 64 anti-Mi2 patients; nothing leaves the machine meanwhile.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.support import (
@@ -85,7 +87,7 @@ def test_2b_a_table_downloads_from_its_menu(page: Page) -> None:
     with page.expect_download() as dl:
         body.get_by_role("button", name="⬇ CSV").click()
     path = dl.value.path()
-    text = open(path, encoding="utf-8-sig").read()
+    text = Path(path).read_text(encoding="utf-8-sig")
     assert text.count("\n") >= 2 and "," in text.splitlines()[0], text[:200]
     page.keyboard.press("Escape")
 

@@ -82,7 +82,7 @@ def test_no_rendered_link_on_any_page(page: str) -> None:
                   "pages/patient.py": ("patient_tab", ("Interferon score calculator",))}
     # the other tabs and the closed panels (ui.widgets.lazy_expander) compute their content
     # only when shown: every panel opened at once, then each tab
-    panels = [k for k in at.session_state.keys() if str(k).endswith("_box")]
+    panels = [k for k in at.session_state.to_dict() if str(k).endswith("_box")]
     assert panels or page == "pages/compare.py", "no lazy panel found"
     for k in panels:
         at.session_state[k] = True
