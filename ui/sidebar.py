@@ -197,7 +197,9 @@ def _views(sb: st.delta_generator.DeltaGenerator) -> None:
     mine = ss.get(view_ui.USER_PRESETS, {})
     for name in mine:
         sb.button(f"★ {name}", key=f"user_preset_{name}", on_click=view_ui.apply_preset, args=(name,), width="stretch")
-    with sb.expander(_("Save or load a view")):
+    # A menu, not an expander: its widgets are drawn only while it is open (a closed
+    # expander's content is redrawn on every filter change, on every page).
+    with sb.popover(_("Save or load a view"), width="stretch", key="view_menu"):
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         c1.text_input(_("Name"), key="preset_name", placeholder=_("e.g. Mi2 women by cancer"))
         c2.button(_("Save as preset"), key="preset_save", on_click=view_ui.save_preset)

@@ -73,7 +73,7 @@ def test_1_a_view_travels_in_the_address_to_a_fresh_browser(browser: Browser, se
     _wait_query(page, "s.kind=age")
     page.locator(".st-key-surv_unit").get_by_text("years", exact=True).click()  # unit
     _wait_query(page, "s.unit=years")
-    page.locator('[data-testid="stExpander"] summary').filter(has_text="Display and statistics options").click()
+    page.locator('[data-testid="stPopoverButton"]').filter(has_text="Display and statistics options").click()
     expect(page.locator(".st-key-surv_conf_type")).to_be_visible()
     _pick(page, ".st-key-surv_conf_type", "log-log transform (lifelines default)")  # CI method
     _wait_query(page, "s.ci=log-log")
@@ -145,8 +145,8 @@ def test_3_view_json_saved_on_one_page_restores_in_a_fresh_session(browser: Brow
     assert sir == "5.1 (3.0–8.6)"
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("Save or load a view").click()
-    with page.expect_download() as dl:
-        sidebar.get_by_role("button", name="Save view (view.json)").click()
+    with page.expect_download() as dl:  # the menu opens over the page
+        page.get_by_role("button", name="Save view (view.json)").click()
     path = tmp_path / "view.json"
     dl.value.save_as(path)
     text = path.read_text()
@@ -158,7 +158,7 @@ def test_3_view_json_saved_on_one_page_restores_in_a_fresh_session(browser: Brow
     expect(fresh.locator("h1").filter(has_text="Cohort")).to_be_visible()
     side = fresh.locator('[data-testid="stSidebar"]')
     side.get_by_text("Save or load a view").click()
-    side.locator(".st-key-view_upload input[type=file]").set_input_files(str(path))
+    fresh.locator(".st-key-view_upload input[type=file]").set_input_files(str(path))
     expect(fresh.locator("h1").filter(has_text="Cancer risk")).to_be_visible()
     assert _metric(fresh, "SIR") == sir and _metric(fresh, "Observed") == "14"
     _wait_query(fresh, "subtype=Mi2", "r.ci=wald")
