@@ -130,7 +130,7 @@ if grouping.empty_groups():  # never a test with an empty group
 
 # A menu, not an expander: its widgets are drawn only while it is open (a closed expander's
 # content is redrawn on every filter change); their values are kept either way.
-options_box = st.popover(_("Display and statistics options"), icon=":material/tune:", key="surv_options_menu")
+options_box = st.popover(_("Display and statistics options"), icon=":material/tune:", key="surv_options_menu", width="stretch")
 with options_box:
     o1, o2, o3 = st.columns(3)
     show_ci = o1.toggle(_("Confidence bands"), value=True, key="surv_show_ci")
