@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from core.i18n import _, fmt_ci_label, fmt_number, fmt_pct, language, n_, using
 from core.rates import (
     BUNDLED_RATES_DESCRIPTION,
     RatesError,
+    RateTable,
     load_bundled_rates,
     load_rates,
 )
@@ -61,9 +63,23 @@ def _num(x: float | None, digits: int = 1) -> str:
     return "—" if x is None or not math.isfinite(x) else fmt_number(x, digits)
 
 
-@st.cache_data(show_spinner=False)
-def _bundled_rates():
+@st.cache_resource(show_spinner=False)
+def _bundled_rates() -> RateTable:
+    """The bundled table, one shared read-only object: results are cached by their
+    arguments (``ui.cache``), a table by identity, so it must be the same object on every
+    rerun (``st.cache_data`` hands out a fresh copy each time, which recomputed the SIR on
+    every filter change)."""
     return load_bundled_rates()
+
+
+def _uploaded_rates(up: Any) -> RateTable:
+    """An uploaded table, read once per file (the same object on every rerun, as above)."""
+    ss = st.session_state
+    kept = ss.get("_cr_rates_table")
+    if kept is None or kept[0] != up.file_id:
+        kept = (up.file_id, load_rates(up))
+        ss["_cr_rates_table"] = kept
+    return kept[1]
 
 
 cohort = require_filtered_cohort()
@@ -89,7 +105,7 @@ if rates_choice == UPLOAD:
         st.info(_("Upload a rate table, or use the bundled France table."))
         st.stop()
     try:
-        rates = load_rates(up)
+        rates = _uploaded_rates(up)
     except RatesError as exc:
         st.error(_("The rate table cannot be used: {why}", why=md(exc)))
         st.stop()
