@@ -27,7 +27,7 @@ def test_a_repeated_view_is_not_recomputed(page: str, monkeypatch: pytest.Monkey
     computed: list[str] = []
     original = ui.cache._compute
 
-    def counting(key, fn, args, kwargs):  # noqa: ANN001, ANN202 - the private signature, recorded
+    def counting(key, fn, args, kwargs):
         store = ui.cache._store()
         with store.lock:
             hit = key in store.results
@@ -57,7 +57,7 @@ def test_an_uploaded_rate_table_is_read_once(monkeypatch: pytest.MonkeyPatch) ->
     computed: list[str] = []
     original = ui.cache._compute
 
-    def counting(key, fn, args, kwargs):  # noqa: ANN001, ANN202
+    def counting(key, fn, args, kwargs):
         with ui.cache._store().lock:
             if key not in ui.cache._store().results:
                 computed.append(key[0])
