@@ -233,83 +233,94 @@ show_guardrails(list(result.guardrails))
 for note in (*sd.notes, *result.notes):
     st.info(md(note))
 
-# ---------------------------------------------------------------- log-rank
-st.subheader(_("Log-rank test"))
+# ---------------------------------------------------------------- log-rank, groups, Cox
 if result.logrank is not None:
     st.markdown(_("**{test}** ({n} groups, df = {df}).", test=md(logrank_label(result)), n=len(result.groups),
                   df=result.logrank.df))
-    lr_table = result.logrank_table()
-    st.dataframe(pd.DataFrame({
-        _("Group"): lr_table["group"], _("Observed"): lr_table["observed"],
-        _("Expected"): lr_table["expected"].map(lambda x: _num(x, 2)), _("chi2"): lr_table["chi2"].map(lambda x: _num(x, 2)),
-        _("df"): lr_table["df"], "P": lr_table["p_value"].map(format_p),
-    }), hide_index=True, width="stretch")
-    if result.pairwise is not None:
-        st.markdown(_("**Pairwise log-rank tests** (Benjamini-Hochberg adjusted)"))
-        pw = pd.DataFrame({
-            _("Group 1"): result.pairwise["group1"], _("Group 2"): result.pairwise["group2"],
-            _("chi2"): result.pairwise["chi2"].map(lambda x: _num(x, 2)),
-            "P": result.pairwise["p_value"].map(format_p), _("P (BH)"): result.pairwise["p_adjusted"].map(format_p),
-        })
-        st.dataframe(pw, hide_index=True, width="stretch")
-        download_table(result.pairwise, "survival_pairwise_logrank", key="surv_dl_pw", title=_("Pairwise log-rank"))
-else:
-    st.write(_("A test needs at least two groups with data."))
+# The tabs rerun the page when switched, so only the tab shown is drawn (a filter change
+# redraws one table, not three); presentation mode builds every tab (slides).
+tab_groups, tab_logrank, tab_cox = st.tabs(
+    [_("Survival by group"), _("Log-rank test"), _("Cox proportional-hazards model")], key="surv_tab", on_change="rerun")
+every_tab = presenting()
 
-# ---------------------------------------------------------------- groups
-st.subheader(_("Survival by group"))
+
+def _shown(tab: object) -> bool:
+    return every_tab or getattr(tab, "open", None) is not False
+
+
 ci_label = fmt_ci_label(result.conf_level)
-group_col = _("Group")
-rows = []
-for g in result.groups:
-    row = {
-        group_col: g.group,
-        "n": g.n,
-        _("Events"): g.events,
-        _("Median, {unit} ({ci})", unit=unit_name, ci=ci_label): (
-            f"{_num(g.median)} ({_num(g.median_ci_low)}–{_num(g.median_ci_high)})"
-            if math.isfinite(g.median) else _("not reached")
-        ),
-    }
-    for lm in g.landmarks.itertuples():
-        row[_("S({time} {unit}) ({ci})", time=fmt_number(lm.time, 0) if float(lm.time).is_integer() else fmt_number(lm.time, 1),
-              unit=unit_name, ci=ci_label)] = (
-            f"{fmt_pct(100 * lm.survival)} ({_num(100 * lm.ci_low)}–{_num(100 * lm.ci_high)})"
-            if math.isfinite(lm.survival) else "—"
-        )
-    rows.append(row)
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-slide_table(pd.DataFrame(rows).set_index(group_col), _("{what} by {split}: medians and landmarks", what=what, split=split_text),
-            sd.n, footnote)
-download_table(result.group_table(), "survival_by_group", key="surv_dl_groups", title=_("Survival by group"))
-risk = result.at_risk_table(ticks)
-download_table(risk, "survival_number_at_risk", key="surv_dl_risk", title=_("Number at risk"))
-
-# ---------------------------------------------------------------- Cox
-st.subheader(_("Cox proportional-hazards model"))
-if result.cox is not None:
-    cox = result.cox
-    if cox.adjusted_for:
-        st.caption(_("Reference: {reference}, adjusted for {covariates}; {n} patients, {events} events; Efron ties, Wald CI "
-                     "and P.", reference=md(cox.reference), covariates=", ".join(md(dictionary.label(c)) for c in cox.adjusted_for),
-                     n=cox.n, events=cox.n_events))
-    else:
-        st.caption(_("Reference: {reference}; {n} patients, {events} events; Efron ties, Wald CI and P.",
-                     reference=md(cox.reference), n=cox.n, events=cox.n_events))
-    ct = pd.DataFrame({
-        _("Term"): cox.terms["term"],
-        _("HR"): cox.terms["hr"].map(format_ratio),
-        ci_label: [format_ci(a, b) for a, b in zip(cox.terms["ci_low"], cox.terms["ci_high"])],
-        "P": cox.terms["p_value"].map(format_p),
-        _("PH test P"): cox.terms["ph_p_value"].map(format_p),
-    })
-    st.dataframe(ct, hide_index=True, width="stretch")
-    for note in cox.notes:
-        st.warning(md(note))
-    download_table(result.cox_table(), "survival_cox", key="surv_dl_cox", title=_("Cox model"))
-else:
-    st.info(_("Cox model not fitted: {why}", why=md(result.cox_error)) if result.cox_error
-            else _("No hazard ratio (see the notes above)."))
+if _shown(tab_groups):
+    with tab_groups:
+        group_col = _("Group")
+        rows = []
+        for g in result.groups:
+            row = {
+                group_col: g.group,
+                "n": g.n,
+                _("Events"): g.events,
+                _("Median, {unit} ({ci})", unit=unit_name, ci=ci_label): (
+                    f"{_num(g.median)} ({_num(g.median_ci_low)}–{_num(g.median_ci_high)})"
+                    if math.isfinite(g.median) else _("not reached")
+                ),
+            }
+            for lm in g.landmarks.itertuples():
+                row[_("S({time} {unit}) ({ci})", time=fmt_number(lm.time, 0) if float(lm.time).is_integer() else fmt_number(lm.time, 1),
+                      unit=unit_name, ci=ci_label)] = (
+                    f"{fmt_pct(100 * lm.survival)} ({_num(100 * lm.ci_low)}–{_num(100 * lm.ci_high)})"
+                    if math.isfinite(lm.survival) else "—"
+                )
+            rows.append(row)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        slide_table(pd.DataFrame(rows).set_index(group_col), _("{what} by {split}: medians and landmarks", what=what, split=split_text),
+                    sd.n, footnote)
+        download_table(result.group_table(), "survival_by_group", key="surv_dl_groups", title=_("Survival by group"))
+        risk = result.at_risk_table(ticks)
+        download_table(risk, "survival_number_at_risk", key="surv_dl_risk", title=_("Number at risk"))
+if _shown(tab_logrank):
+    with tab_logrank:
+        if result.logrank is not None:
+            lr_table = result.logrank_table()
+            st.dataframe(pd.DataFrame({
+                _("Group"): lr_table["group"], _("Observed"): lr_table["observed"],
+                _("Expected"): lr_table["expected"].map(lambda x: _num(x, 2)), _("chi2"): lr_table["chi2"].map(lambda x: _num(x, 2)),
+                _("df"): lr_table["df"], "P": lr_table["p_value"].map(format_p),
+            }), hide_index=True, width="stretch")
+            if result.pairwise is not None:
+                st.markdown(_("**Pairwise log-rank tests** (Benjamini-Hochberg adjusted)"))
+                pw = pd.DataFrame({
+                    _("Group 1"): result.pairwise["group1"], _("Group 2"): result.pairwise["group2"],
+                    _("chi2"): result.pairwise["chi2"].map(lambda x: _num(x, 2)),
+                    "P": result.pairwise["p_value"].map(format_p), _("P (BH)"): result.pairwise["p_adjusted"].map(format_p),
+                })
+                st.dataframe(pw, hide_index=True, width="stretch")
+                download_table(result.pairwise, "survival_pairwise_logrank", key="surv_dl_pw", title=_("Pairwise log-rank"))
+        else:
+            st.write(_("A test needs at least two groups with data."))
+if _shown(tab_cox):
+    with tab_cox:
+        if result.cox is not None:
+            cox = result.cox
+            if cox.adjusted_for:
+                st.caption(_("Reference: {reference}, adjusted for {covariates}; {n} patients, {events} events; Efron ties, Wald CI "
+                             "and P.", reference=md(cox.reference), covariates=", ".join(md(dictionary.label(c)) for c in cox.adjusted_for),
+                             n=cox.n, events=cox.n_events))
+            else:
+                st.caption(_("Reference: {reference}; {n} patients, {events} events; Efron ties, Wald CI and P.",
+                             reference=md(cox.reference), n=cox.n, events=cox.n_events))
+            ct = pd.DataFrame({
+                _("Term"): cox.terms["term"],
+                _("HR"): cox.terms["hr"].map(format_ratio),
+                ci_label: [format_ci(a, b) for a, b in zip(cox.terms["ci_low"], cox.terms["ci_high"])],
+                "P": cox.terms["p_value"].map(format_p),
+                _("PH test P"): cox.terms["ph_p_value"].map(format_p),
+            })
+            st.dataframe(ct, hide_index=True, width="stretch")
+            for note in cox.notes:
+                st.warning(md(note))
+            download_table(result.cox_table(), "survival_cox", key="surv_dl_cox", title=_("Cox model"))
+        else:
+            st.info(_("Cox model not fitted: {why}", why=md(result.cox_error)) if result.cox_error
+                    else _("No hazard ratio (see the notes above)."))
 
 # ---------------------------------------------------------------- excluded, methods
 with lazy_expander(_("Patients excluded from the analysis ({n})", n=len(sd.excluded)), key="surv_excluded_box") as shown:

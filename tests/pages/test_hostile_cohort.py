@@ -79,7 +79,8 @@ def test_no_rendered_link_on_any_page(page: str) -> None:
         assert "<a href" not in spec.lower() and "<img" not in spec.lower(), spec[:500]
     other_tabs = {"pages/compare.py": ("cmp_tab", ("Forest plot", "Subtype heatmap")),
                   "pages/cohort.py": ("cohort_tab", ("Feature frequencies", "Tables", "Preview")),
-                  "pages/patient.py": ("patient_tab", ("Interferon score calculator",))}
+                  "pages/patient.py": ("patient_tab", ("Interferon score calculator",)),
+                  "pages/survival.py": ("surv_tab", ("Log-rank test", "Cox proportional-hazards model"))}
     # the other tabs and the closed panels (ui.widgets.lazy_expander) compute their content
     # only when shown: every panel opened at once, then each tab
     panels = [k for k in at.session_state.to_dict() if str(k).endswith("_box")]

@@ -39,8 +39,16 @@ def test_survival_page_renders_figure_and_tables() -> None:
     text = _texts(at)
     assert "Log-rank χ²" in text
     assert "R survfit default" in text or "log transform" in text
-    assert "Cox proportional-hazards model" in text
-    assert len(at.dataframe) >= 2
+    assert [t.label for t in at.tabs] == ["Survival by group", "Log-rank test", "Cox proportional-hazards model"]
+    assert len(at.dataframe) == 1  # the tab shown: survival by group (the others are drawn when opened)
+    assert "Median" in " ".join(map(str, at.dataframe[0].value.columns))
+    at.session_state["surv_tab"] = "Log-rank test"
+    at.run()
+    assert len(at.dataframe) == 1 and "Observed" in at.dataframe[0].value.columns
+    at.session_state["surv_tab"] = "Cox proportional-hazards model"
+    at.run()
+    assert len(at.dataframe) == 1 and "HR" in at.dataframe[0].value.columns
+    assert any("Reference:" in c.value for c in at.caption)
 
 
 def test_survival_page_options() -> None:
@@ -56,6 +64,8 @@ def test_survival_page_options() -> None:
     at.toggle(key="surv_adjust").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "log-log" in _texts(at)
+    at.session_state["surv_tab"] = "Cox proportional-hazards model"
+    at.run()
     cox_caption = [c.value for c in at.caption if "Reference:" in c.value]
     assert cox_caption and "adjusted for" in cox_caption[0]
     at.toggle(key="surv_show_ci").set_value(False).run()
