@@ -43,7 +43,7 @@ from core.view import SIR_WINDOWS
 from ui.cache import cached
 from ui.lang import headers, sex_label, shown_as, subtype_label, translated
 from ui.state import require_clean_columns, require_filtered_cohort
-from ui.view_ui import Slide
+from ui.view_ui import Slide, presenting
 from ui.widgets import (
     download_figure,
     download_table,
@@ -203,124 +203,139 @@ except CancerRiskError as exc:
     st.error(md(exc))
     st.stop()
 
-st.subheader(_("Standardized incidence ratio"))
-rates_text = translated(rates.description or BUNDLED_RATES_DESCRIPTION)  # the core's words, in French when its catalogue has them
-st.caption(_(
-    "Window: {window}. Rates: {rates}. {n} patients analysed, {with_time} with person-time in the window.",
-    window=window_description(wb, wa), rates=rates_text, n=res.n_patients, with_time=res.n_with_person_time))
-sir_ci = fmt_ci_label(res.conf_level)
-labels_sir = {"o": _("Observed (O)"), "py": _("Person-years"), "e": _("Expected (E)"), "sir": _("SIR ({ci})", ci=sir_ci),
-              "p": _("P (exact Poisson)"), "excess": _("Excess risk / 1,000 PY")}
-m = st.columns([0.9, 1, 0.9, 1.6, 0.9, 1.1])
-m[0].metric(labels_sir["o"], f"{res.observed}")
-m[1].metric(labels_sir["py"], _num(res.person_years, 1))
-m[2].metric(labels_sir["e"], _num(res.expected, 2))
-m[3].metric(labels_sir["sir"], sir_label(res, 1),
-            help=_("{method} confidence interval", method=_(CI_METHOD_LABELS[res.ci_method])))
-m[4].metric(labels_sir["p"], format_p(res.p_value))
-m[5].metric(labels_sir["excess"], _num(res.excess_per_1000py, 1))
-show_guardrails(list(res.guardrails))
-sir_footnote = _("SIR = O / E; {method} {ci}; P: exact Poisson test. Window: {window}. Rates: {rates}.",
-                 method=_(CI_METHOD_LABELS[res.ci_method]), ci=sir_ci, window=window_description(wb, wa), rates=rates_text)
-slide_table(pd.DataFrame({"": [labels_sir[k] for k in ("o", "e", "py", "sir", "p", "excess")],
-                          _("value"): [f"{res.observed}", _num(res.expected, 2), _num(res.person_years, 1), sir_label(res, 1),
-                                       format_p(res.p_value), _num(res.excess_per_1000py, 1)]}).set_index(""),
-            _("cancer risk (SIR)"), res.n_patients, sir_footnote)
-
-if res.subgroups:
-    st.markdown(_("**SIR by {split}**", split=md(res.split)))
-    fig_forest = cached(cohort, forest_figure, res)
-    show_figure(fig_forest, "sir_forest", key="cr_forest",
-                slide=Slide(_("SIR by {split}", split=res.split), res.n_patients, sir_footnote))
-    download_figure(fig_forest, "sir_forest", key="cr_dl_forest")
-    sub = res.subgroup_table()
-    show = pd.DataFrame({
-        _("Group"): sub["group"],
-        _("Patients"): sub["n_patients"],
-        "O": sub["observed"],
-        "E": sub["expected"].map(lambda x: _num(x, 2)),
-        _("Person-years"): sub["person_years"].map(lambda x: _num(x, 1)),
-        _("SIR (CI)"): [sir_label(h, 2) for h in res.subgroups],
-        "P": sub["p_value"].map(format_p),
-        _("Excess / 1,000 PY"): sub["excess_per_1000py"].map(lambda x: _num(x, 1)),
-    })
-    st.dataframe(show, hide_index=True)
-    download_table(sub, "sir_subgroups", key="cr_dl_sub", title=_("SIR by subgroup"))
-
-with lazy_expander(_("How E was obtained: person-years × rate per sex and age band"), expanded=False, key="cr_how_e") as shown:
-    if shown:
-        st.caption(_(
-            "Each patient's person-time in the window is split across the age bands of the rate table as the patient "
-            "ages; E = Σ person-years × rate / 100,000. Cases are counted in the band of the age at cancer."))
-        strata = res.strata.assign(person_years=res.strata["person_years"].map(lambda x: _num(x, 2)),
-                                   rate=res.strata["rate"].map(lambda x: _num(x, 1)),
-                                   expected=res.strata["expected"].map(lambda x: _num(x, 4)))
-        strata = headers(strata.rename(columns={"person_years": "person-years", "rate": "rate / 100,000 PY"}))
-        st.dataframe(strata, hide_index=True)
-        download_table(res.strata, "sir_strata", key="cr_dl_strata", title=_("Expected counts by stratum"))
-        if res.subgroup_strata is not None:
-            download_table(res.subgroup_strata, "sir_strata_by_group", key="cr_dl_strata_g",
-                           title=_("Expected counts by stratum and group"))
-        download_table(res.patients, "sir_person_time_per_patient", key="cr_dl_pat",
-                       title=_("Person-time per patient"))
-
-# ---------------------------------------------------------------- timing
-st.subheader(_("Time from DM diagnosis to cancer"))
 timing_window = wb if (math.isfinite(wa) and wa == wb and wb > 0) else 3.0
 timing = cached(cohort, cancer_timing, df, window_years=timing_window)
-if timing.n == 0:
-    st.info(_("No patient with a dated cancer in the filtered cohort."))
-else:
-    ci_txt = (_("{low} to {high} days", low=_num(timing.ci_low_days, 1), high=_num(timing.ci_high_days, 1))
-              if math.isfinite(timing.ci_low_days) else _("not estimable with so few cancers"))
-    t1, t2, t3 = st.columns(3)
-    t1.metric(_("Median (days)"), _num(timing.median_days, 1))
-    t2.metric(_("{ci} of the median", ci=fmt_ci_label()), ci_txt)
-    t3.metric(_("Within ±{years} years", years=fmt_number(timing_window, 0) if float(timing_window).is_integer()
-                else fmt_number(timing_window, 1)),
-              f"{timing.n_within}/{timing.n} ({fmt_pct(100 * timing.share_within, 0)})")
-    st.caption(_("{cancers}, {n_before} before the DM diagnosis. CI: {method}.",
-                 cancers=n_("{n} cancer", "{n} cancers", timing.n), n_before=timing.n_before, method=translated(timing.ci_method)))
-    fig_t = cached(cohort, timing_figure, timing)
-    show_figure(fig_t, "cancer_timing", key="cr_timing",
-                slide=Slide(_("time from DM diagnosis to cancer"), timing.n,
-                            _("{cancers}, {n_before} before the DM diagnosis; median {median} days (CI: {method}).",
-                              cancers=n_("{n} cancer", "{n} cancers", timing.n), n_before=timing.n_before,
-                              median=_num(timing.median_days, 1), method=translated(timing.ci_method))))
-    download_figure(fig_t, "cancer_timing", key="cr_dl_timing")
-    download_table(timing.table, "cancer_timing", key="cr_dl_timing_tab",
-                   title=_("Time from diagnosis to cancer"))
-if len(timing.excluded):
-    st.caption(n_("{n} patient with cancer lacks a date and is not shown: {ids}",
-                  "{n} patients with cancer lack a date and are not shown: {ids}", len(timing.excluded),
-                  ids=", ".join(timing.excluded["patient_id"].astype(str).tolist()[:20])))
+# The tabs rerun the page when switched, so only the tab shown is drawn (a filter change
+# redraws one section, not three); presentation mode builds every tab (slides).
+tab_sir, tab_timing, tab_cif = st.tabs(
+    [_("Standardized incidence ratio"), _("Time from DM diagnosis to cancer"),
+     _("Cumulative incidence of cancer after diagnosis")], key="cr_tab", on_change="rerun")
+every_tab = presenting()
+
+
+def _shown(tab: object) -> bool:
+    return every_tab or getattr(tab, "open", None) is not False
+
+
+if _shown(tab_sir):
+    with tab_sir:
+        rates_text = translated(rates.description or BUNDLED_RATES_DESCRIPTION)  # the core's words, in French when its catalogue has them
+        st.caption(_(
+            "Window: {window}. Rates: {rates}. {n} patients analysed, {with_time} with person-time in the window.",
+            window=window_description(wb, wa), rates=rates_text, n=res.n_patients, with_time=res.n_with_person_time))
+        sir_ci = fmt_ci_label(res.conf_level)
+        labels_sir = {"o": _("Observed (O)"), "py": _("Person-years"), "e": _("Expected (E)"), "sir": _("SIR ({ci})", ci=sir_ci),
+                      "p": _("P (exact Poisson)"), "excess": _("Excess risk / 1,000 PY")}
+        m = st.columns([0.9, 1, 0.9, 1.6, 0.9, 1.1])
+        m[0].metric(labels_sir["o"], f"{res.observed}")
+        m[1].metric(labels_sir["py"], _num(res.person_years, 1))
+        m[2].metric(labels_sir["e"], _num(res.expected, 2))
+        m[3].metric(labels_sir["sir"], sir_label(res, 1),
+                    help=_("{method} confidence interval", method=_(CI_METHOD_LABELS[res.ci_method])))
+        m[4].metric(labels_sir["p"], format_p(res.p_value))
+        m[5].metric(labels_sir["excess"], _num(res.excess_per_1000py, 1))
+        show_guardrails(list(res.guardrails))
+        sir_footnote = _("SIR = O / E; {method} {ci}; P: exact Poisson test. Window: {window}. Rates: {rates}.",
+                         method=_(CI_METHOD_LABELS[res.ci_method]), ci=sir_ci, window=window_description(wb, wa), rates=rates_text)
+        slide_table(pd.DataFrame({"": [labels_sir[k] for k in ("o", "e", "py", "sir", "p", "excess")],
+                                  _("value"): [f"{res.observed}", _num(res.expected, 2), _num(res.person_years, 1), sir_label(res, 1),
+                                               format_p(res.p_value), _num(res.excess_per_1000py, 1)]}).set_index(""),
+                    _("cancer risk (SIR)"), res.n_patients, sir_footnote)
+
+        if res.subgroups:
+            st.markdown(_("**SIR by {split}**", split=md(res.split)))
+            fig_forest = cached(cohort, forest_figure, res)
+            show_figure(fig_forest, "sir_forest", key="cr_forest",
+                        slide=Slide(_("SIR by {split}", split=res.split), res.n_patients, sir_footnote))
+            download_figure(fig_forest, "sir_forest", key="cr_dl_forest")
+            sub = res.subgroup_table()
+            show = pd.DataFrame({
+                _("Group"): sub["group"],
+                _("Patients"): sub["n_patients"],
+                "O": sub["observed"],
+                "E": sub["expected"].map(lambda x: _num(x, 2)),
+                _("Person-years"): sub["person_years"].map(lambda x: _num(x, 1)),
+                _("SIR (CI)"): [sir_label(h, 2) for h in res.subgroups],
+                "P": sub["p_value"].map(format_p),
+                _("Excess / 1,000 PY"): sub["excess_per_1000py"].map(lambda x: _num(x, 1)),
+            })
+            st.dataframe(show, hide_index=True)
+            download_table(sub, "sir_subgroups", key="cr_dl_sub", title=_("SIR by subgroup"))
+
+        with lazy_expander(_("How E was obtained: person-years × rate per sex and age band"), expanded=False, key="cr_how_e") as shown:
+            if shown:
+                st.caption(_(
+                    "Each patient's person-time in the window is split across the age bands of the rate table as the patient "
+                    "ages; E = Σ person-years × rate / 100,000. Cases are counted in the band of the age at cancer."))
+                strata = res.strata.assign(person_years=res.strata["person_years"].map(lambda x: _num(x, 2)),
+                                           rate=res.strata["rate"].map(lambda x: _num(x, 1)),
+                                           expected=res.strata["expected"].map(lambda x: _num(x, 4)))
+                strata = headers(strata.rename(columns={"person_years": "person-years", "rate": "rate / 100,000 PY"}))
+                st.dataframe(strata, hide_index=True)
+                download_table(res.strata, "sir_strata", key="cr_dl_strata", title=_("Expected counts by stratum"))
+                if res.subgroup_strata is not None:
+                    download_table(res.subgroup_strata, "sir_strata_by_group", key="cr_dl_strata_g",
+                                   title=_("Expected counts by stratum and group"))
+                download_table(res.patients, "sir_person_time_per_patient", key="cr_dl_pat",
+                               title=_("Person-time per patient"))
+
+# ---------------------------------------------------------------- timing
+if _shown(tab_timing):
+    with tab_timing:
+        if timing.n == 0:
+            st.info(_("No patient with a dated cancer in the filtered cohort."))
+        else:
+            ci_txt = (_("{low} to {high} days", low=_num(timing.ci_low_days, 1), high=_num(timing.ci_high_days, 1))
+                      if math.isfinite(timing.ci_low_days) else _("not estimable with so few cancers"))
+            t1, t2, t3 = st.columns(3)
+            t1.metric(_("Median (days)"), _num(timing.median_days, 1))
+            t2.metric(_("{ci} of the median", ci=fmt_ci_label()), ci_txt)
+            t3.metric(_("Within ±{years} years", years=fmt_number(timing_window, 0) if float(timing_window).is_integer()
+                        else fmt_number(timing_window, 1)),
+                      f"{timing.n_within}/{timing.n} ({fmt_pct(100 * timing.share_within, 0)})")
+            st.caption(_("{cancers}, {n_before} before the DM diagnosis. CI: {method}.",
+                         cancers=n_("{n} cancer", "{n} cancers", timing.n), n_before=timing.n_before, method=translated(timing.ci_method)))
+            fig_t = cached(cohort, timing_figure, timing)
+            show_figure(fig_t, "cancer_timing", key="cr_timing",
+                        slide=Slide(_("time from DM diagnosis to cancer"), timing.n,
+                                    _("{cancers}, {n_before} before the DM diagnosis; median {median} days (CI: {method}).",
+                                      cancers=n_("{n} cancer", "{n} cancers", timing.n), n_before=timing.n_before,
+                                      median=_num(timing.median_days, 1), method=translated(timing.ci_method))))
+            download_figure(fig_t, "cancer_timing", key="cr_dl_timing")
+            download_table(timing.table, "cancer_timing", key="cr_dl_timing_tab",
+                           title=_("Time from diagnosis to cancer"))
+        if len(timing.excluded):
+            st.caption(n_("{n} patient with cancer lacks a date and is not shown: {ids}",
+                          "{n} patients with cancer lack a date and are not shown: {ids}", len(timing.excluded),
+                          ids=", ".join(timing.excluded["patient_id"].astype(str).tolist()[:20])))
 
 # ---------------------------------------------------------------- cumulative incidence
-st.subheader(_("Cumulative incidence of cancer after diagnosis"))
-labels = by if isinstance(by, pd.Series) else None
-try:
-    cif = cached(cohort, cumulative_incidence, df, labels=labels, unit="months", order=by_order)
-except CancerRiskError as exc:
-    st.warning(md(exc))
-    cif = None
-if cif is not None and not cif.curves.empty:
-    st.caption(cif.note + (" " + _("Split by time since diagnosis is not applicable here: one curve.")
-                           if split_key == "tsd" else ""))
-    fig_c = cached(cohort, cumulative_incidence_figure, cif, order=[g for g in (by_order or [])
-                                                    if g in set(cif.curves["group"])] or None)
-    show_figure(fig_c, "cancer_cumulative_incidence", key="cr_cif",
-                slide=Slide(_("cumulative incidence of cancer after diagnosis"), len(df), cif.note))
-    download_figure(fig_c, "cancer_cumulative_incidence", key="cr_dl_cif")
-    summ = cif.summary.copy()
-    for c in ("cif_1y", "cif_3y", "cif_5y"):
-        summ[c] = (100 * summ[c]).map(lambda x: _num(x, 1))
-    st.dataframe(headers(summ.rename(columns={"cif_1y": _("1 year (%)"), "cif_3y": _("3 years (%)"),
-                                              "cif_5y": _("5 years (%)")})),
-                 hide_index=True)
-    download_table(cif.summary, "cancer_cumulative_incidence", key="cr_dl_cif_tab",
-                   title=_("Cumulative incidence of cancer"))
-else:
-    st.info(_("No patient at risk of a first cancer after diagnosis."))
+if _shown(tab_cif):
+    with tab_cif:
+        labels = by if isinstance(by, pd.Series) else None
+        try:
+            cif = cached(cohort, cumulative_incidence, df, labels=labels, unit="months", order=by_order)
+        except CancerRiskError as exc:
+            st.warning(md(exc))
+            cif = None
+        if cif is not None and not cif.curves.empty:
+            st.caption(cif.note + (" " + _("Split by time since diagnosis is not applicable here: one curve.")
+                                   if split_key == "tsd" else ""))
+            fig_c = cached(cohort, cumulative_incidence_figure, cif, order=[g for g in (by_order or [])
+                                                            if g in set(cif.curves["group"])] or None)
+            show_figure(fig_c, "cancer_cumulative_incidence", key="cr_cif",
+                        slide=Slide(_("cumulative incidence of cancer after diagnosis"), len(df), cif.note))
+            download_figure(fig_c, "cancer_cumulative_incidence", key="cr_dl_cif")
+            summ = cif.summary.copy()
+            for c in ("cif_1y", "cif_3y", "cif_5y"):
+                summ[c] = (100 * summ[c]).map(lambda x: _num(x, 1))
+            st.dataframe(headers(summ.rename(columns={"cif_1y": _("1 year (%)"), "cif_3y": _("3 years (%)"),
+                                                      "cif_5y": _("5 years (%)")})),
+                         hide_index=True)
+            download_table(cif.summary, "cancer_cumulative_incidence", key="cr_dl_cif_tab",
+                           title=_("Cumulative incidence of cancer"))
+        else:
+            st.info(_("No patient at risk of a first cancer after diagnosis."))
 
 # ---------------------------------------------------------------- excluded, downloads, methods
 with lazy_expander(_("Patients excluded from the SIR ({n})", n=len(res.excluded)),

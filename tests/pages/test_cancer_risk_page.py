@@ -38,7 +38,17 @@ def test_page_shows_sir(at):
     sir = _metric(at, "SIR (95% CI)")
     assert "(" in sir and "–" in sir
     assert _metric(at, "P (exact Poisson)")
+    assert [t.label for t in at.tabs][:3] == ["Standardized incidence ratio", "Time from DM diagnosis to cancer",
+                                              "Cumulative incidence of cancer after diagnosis"]
+    assert not any(m.label.startswith("Median (days)") for m in at.metric)  # the other tabs: drawn when opened
+    at.session_state["cr_tab"] = "Time from DM diagnosis to cancer"
+    at.run()
     assert _metric(at, "Median (days)")
+    assert not any(m.label.startswith("Observed") for m in at.metric)
+    at.session_state["cr_tab"] = "Cumulative incidence of cancer after diagnosis"
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1
     # default window and CI method
     assert at.selectbox(key="cr_window").value.startswith("±3 years")
     assert at.selectbox(key="cr_ci").value == "exact"
@@ -63,7 +73,11 @@ def test_splits(at, split):
         pytest.skip(f"split {split} not offered for this cohort")
     sb.set_value(split).run()  # the value is the split key (r.by in the address), shown by its label
     assert not at.exception, at.exception
-    assert len(at.dataframe) >= 2  # subgroup table and more
+    assert len(at.dataframe) >= 1  # the subgroup table
+    at.session_state["cr_tab"] = "Cumulative incidence of cancer after diagnosis"
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) >= 1
 
 
 @pytest.mark.parametrize("preset", ["From diagnosis on", "±1 year", "±5 years"])
@@ -98,4 +112,6 @@ def test_anti_mi2_reproduces_published_sir(at):
     assert _metric(at, "Observed (O)") == "14"
     assert _metric(at, "SIR (95% CI)") == "5.1 (3.0–8.6)"
     assert _metric(at, "P (exact Poisson)") == "<.001"
+    at.session_state["cr_tab"] = "Time from DM diagnosis to cancer"
+    at.run()
     assert _metric(at, "Median (days)") == "61.5"

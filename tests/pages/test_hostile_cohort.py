@@ -80,7 +80,9 @@ def test_no_rendered_link_on_any_page(page: str) -> None:
     other_tabs = {"pages/compare.py": ("cmp_tab", ("Forest plot", "Subtype heatmap")),
                   "pages/cohort.py": ("cohort_tab", ("Feature frequencies", "Tables", "Preview")),
                   "pages/patient.py": ("patient_tab", ("Interferon score calculator",)),
-                  "pages/survival.py": ("surv_tab", ("Log-rank test", "Cox proportional-hazards model"))}
+                  "pages/survival.py": ("surv_tab", ("Log-rank test", "Cox proportional-hazards model")),
+                  "pages/cancer_risk.py": ("cr_tab", ("Time from DM diagnosis to cancer",
+                                                      "Cumulative incidence of cancer after diagnosis"))}
     # the other tabs and the closed panels (ui.widgets.lazy_expander) compute their content
     # only when shown: every panel opened at once, then each tab
     panels = [k for k in at.session_state.to_dict() if str(k).endswith("_box")]
