@@ -361,7 +361,7 @@ def _show(v: Any) -> str:
 # ---------------------------------------------------------------------------------- charts
 #: The Cohort page's charts (:mod:`core.charts.cohort`) a selection can come from; a
 #: histogram of any other numeric column is ``"range:<column>"`` (:func:`range_chart`).
-CHART_KINDS: tuple[str, ...] = ("subtype", "sex", "cancer", "features", "age")
+CHART_KINDS: tuple[str, ...] = ("subtype", "sex", "cancer", "groups", "features", "age")
 #: The age filter's bounds as the sidebar shows them: 0 and 100 mean "no bound".
 AGE_BOUNDS: tuple[int, int] = (0, 100)
 
@@ -379,7 +379,9 @@ def filter_from_selection(spec: FilterSpec, chart: str, selection: Mapping[str, 
     spec : FilterSpec
         The filters in force (every other restriction is kept).
     chart : str
-        ``"subtype"`` (bars -> ``antibody_subtype``), ``"sex"`` (-> ``sex``), ``"cancer"``
+        ``"subtype"`` (bars -> ``antibody_subtype``), ``"sex"`` (-> ``sex``), ``"groups"``
+        (those two and ``"cancer"`` in one figure: each point's ``legendgroup`` names its
+        chart), ``"cancer"``
         or ``"features"`` (yes/no bars -> ``features``), ``"age"`` (histogram ->
         ``age_min``/``age_max``, whole years; the sidebar's 0 and 100 mean no bound), or
         ``"range:<column>"`` (histogram of another numeric column -> ``ranges``).
@@ -399,6 +401,8 @@ def filter_from_selection(spec: FilterSpec, chart: str, selection: Mapping[str, 
     FilterError
         ``chart`` is not one of the charts above.
     """
+    if chart == "groups":
+        return _grouped_selection(spec, selection)
     points = [p.get("customdata") for p in (selection or {}).get("points") or [] if isinstance(p, Mapping)]
     data = [p if isinstance(p, (list, tuple)) else [p] for p in points if p is not None]
     if chart in ("subtype", "sex"):
@@ -421,6 +425,17 @@ def filter_from_selection(spec: FilterSpec, chart: str, selection: Mapping[str, 
         return replace(spec, ranges=tuple(sorted([*kept, (column, float(bounds[0]), float(bounds[1]))])))
     raise FilterError(_("Unknown chart {chart!r}: use one of {charts}.", chart=chart,
                         charts=", ".join([*CHART_KINDS, "range:<column>"])))
+
+
+def _grouped_selection(spec: FilterSpec, selection: Mapping[str, Any] | None) -> FilterSpec:
+    """Chart ``"groups"`` (:func:`core.charts.cohort.group_bars`): each clicked bar goes to
+    the chart its trace names in ``legendgroup`` (``"subtype"``, ``"sex"``, ``"cancer"``)."""
+    points = [p for p in (selection or {}).get("points") or [] if isinstance(p, Mapping)]
+    for name in ("subtype", "sex", "cancer"):
+        mine = [p for p in points if p.get("legendgroup") == name]
+        if mine:
+            spec = filter_from_selection(spec, name, {"points": mine})
+    return spec
 
 
 def _feature_selection(spec: FilterSpec, data: list[Any]) -> FilterSpec:

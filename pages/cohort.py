@@ -11,11 +11,9 @@ import streamlit as st
 from core.charts.cohort import (
     age_histogram,
     feature_frequencies,
+    group_bars,
     numeric_columns,
     numeric_histogram,
-    sex_bars,
-    subtype_bars,
-    yes_no_bars,
 )
 from core.cleaning import can_set_aside, error_rows, set_aside_table
 from core.export import plotly_config
@@ -56,7 +54,7 @@ from ui.widgets import download_table, lazy_expander, plotly_spec
 EVENT_SOURCES = ("none loaded", "sample events", "interferon scores added in this session")
 #: Session key: a counter in the charts' keys, raised after each selection (clears it).
 CHART_GENERATION = "_cohort_chart_generation"
-#: The grid's mode-bar: save the chart, reset a zoom (six charts redraw on every filter change).
+#: The charts' mode-bar: save the chart, reset a zoom (the charts redraw on every filter change).
 GRID_BUTTONS = ("toImage", "resetScale2d")
 T = TypeVar("T")
 
@@ -97,14 +95,7 @@ def charts() -> None:
     dictionary = localized(fc.dictionary if fc is not None else cohort.dictionary)
     st.caption(_("Click a bar, or drag across a histogram, to filter the cohort: the filter shows in the sidebar "
                  "and in the address, and applies on every page."))
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        _chart(_built(subtype_bars, df), "subtype", "subtype", ("points",))
-    with c2:
-        _chart(_built(sex_bars, df), "sex", "sex", ("points",))
-    with c3:
-        if "cancer" in df:
-            _chart(_built(yes_no_bars, df, "cancer", dictionary), "cancer", "cancer", ("points",))
+    _chart(_built(group_bars, df, dictionary), "groups", "groups", ("points",))  # subtypes, sex, cancer
     c4, c5 = st.columns(2)
     with c4:
         if "age_at_diagnosis" in df:

@@ -6,6 +6,8 @@ their selections into a filter:
 * :func:`subtype_bars` — patients per antibody subtype (chart ``"subtype"``);
 * :func:`sex_bars` — women and men (chart ``"sex"``);
 * :func:`yes_no_bars` — a yes/no column such as ``cancer`` (chart ``"cancer"``);
+* :func:`group_bars` — the three above side by side in one figure (chart ``"groups"``:
+  each bar's trace has the chart's name as ``legendgroup``);
 * :func:`age_histogram` — age at diagnosis in whole-year bins (chart ``"age"``);
 * :func:`numeric_histogram` — any other numeric column, e.g. CK (chart ``"range:<column>"``);
 * :func:`feature_frequencies` — % yes of the yes/no features, with n/N (chart ``"features"``).
@@ -46,8 +48,8 @@ MAX_FEATURES = 30
 HEIGHT = 260
 
 __all__ = [
-    "HEIGHT", "MAX_BINS", "MAX_FEATURES", "age_histogram", "feature_frequencies", "histogram_bins", "numeric_columns",
-    "numeric_histogram", "sex_bars", "subtype_bars", "yes_no_bars",
+    "HEIGHT", "MAX_BINS", "MAX_FEATURES", "age_histogram", "feature_frequencies", "group_bars", "histogram_bins",
+    "numeric_columns", "numeric_histogram", "sex_bars", "subtype_bars", "yes_no_bars",
 ]
 
 
@@ -114,6 +116,44 @@ def yes_no_bars(df: pd.DataFrame, column: str = "cancer", dictionary: DataDictio
     counts = [int((values == 1.0).sum()), int((values == 0.0).sum())]
     return _bars([_("yes"), _("no")], counts, [[column, 1.0], [column, 0.0]], [VERMILLION, LIGHT_GREY],
                  core_label(column, dictionary.label(column)), len(df))
+
+
+def group_bars(df: pd.DataFrame, dictionary: DataDictionary | None = None, yes_no: str = "cancer") -> go.Figure:
+    """:func:`subtype_bars`, :func:`sex_bars` and (when the cohort has it) :func:`yes_no_bars`
+    of ``yes_no``, side by side in one figure.
+
+    One figure instead of three: the browser mounts and draws one chart on each filter
+    change, not three (about 20 ms less, ``python -m bench browser``). Each trace keeps its
+    chart's ``customdata`` and carries the chart's name (``"subtype"``, ``"sex"``,
+    ``"cancer"``) as ``legendgroup``, which a click's selection reports
+    (:func:`core.filters.filter_from_selection` with chart ``"groups"``).
+    """
+    parts = [("subtype", subtype_bars(df)), ("sex", sex_bars(df))]
+    if yes_no in df:
+        parts.append(("cancer", yes_no_bars(df, yes_no, dictionary)))
+    widths = {"subtype": 0.40, "sex": 0.25, "cancer": 0.25}
+    gap = (1.0 - sum(widths[name] for name, _fig in parts)) / max(1, len(parts) - 1)
+    layout = _layout("", margin={**MARGIN, "r": 60, "b": 85})  # room for slanted names (subtypes; any long label)
+    layout.pop("title")
+    layout["annotations"] = []
+    left = 0.0
+    data = []
+    for i, (name, fig) in enumerate(parts):
+        spec = fig.to_plotly_json()
+        suffix = "" if i == 0 else str(i + 1)
+        right = min(1.0, left + widths[name])
+        for trace in spec["data"]:
+            data.append({**trace, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}", "legendgroup": name})
+        yaxis = dict(spec["layout"]["yaxis"])
+        if i:
+            yaxis["title"] = {"text": ""}
+        layout[f"xaxis{suffix}"] = {"domain": [left, right], "anchor": f"y{suffix}"}
+        layout[f"yaxis{suffix}"] = {**yaxis, "anchor": f"x{suffix}"}
+        layout["annotations"].append({"text": spec["layout"]["title"]["text"], "x": left, "xref": "paper", "xanchor": "left",
+                                      "y": 1, "yref": "paper", "yanchor": "bottom", "yshift": 8, "showarrow": False,
+                                      "font": {"size": 14}})
+        left = right + gap
+    return figure_from_spec(data, layout)
 
 
 def histogram_bins(values: pd.Series, max_bins: int = MAX_BINS, step: float | None = None) -> np.ndarray:

@@ -3,6 +3,7 @@ carries the value it stands for, and the payload stays bounded at 100,000 patien
 
 from __future__ import annotations
 
+import itertools
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,3 +145,33 @@ def test_figures_built_from_dicts_are_valid_plotly_and_carry_their_template(samp
         assert isinstance(template, dict) and template["layout"]["plot_bgcolor"] == "white" and "bar" in template["data"]
         assert {k: v for k, v in validated["layout"].items() if k != "template"} == \
             {k: v for k, v in spec["layout"].items() if k != "template"}
+
+
+def test_group_bars_are_the_three_bar_charts_in_one_figure(sample):
+    import plotly.graph_objects as go
+
+    from core.charts.cohort import group_bars
+
+    df = sample.data
+    fig = group_bars(df, sample.dictionary)
+    spec = fig.to_plotly_json()
+    go.Figure(spec)  # plotly's validating constructor accepts it unchanged
+    by_group = {t["legendgroup"]: t for t in spec["data"]}
+    assert list(by_group) == ["subtype", "sex", "cancer"]
+    for name, single in (("subtype", subtype_bars(df)), ("sex", sex_bars(df)),
+                         ("cancer", yes_no_bars(df, "cancer", sample.dictionary))):
+        alone = trace(single)
+        assert by_group[name]["customdata"] == alone["customdata"] and list(by_group[name]["y"]) == list(alone["y"])
+    axes = [(t["xaxis"], t["yaxis"]) for t in spec["data"]]
+    assert axes == [("x", "y"), ("x2", "y2"), ("x3", "y3")]
+    domains = [spec["layout"][k]["domain"] for k in ("xaxis", "xaxis2", "xaxis3")]
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(domains))  # side by side, not overlapping
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert titles == ["Antibody subtypes", "Sex", "Cancer"]
+
+
+def test_group_bars_without_a_cancer_column(sample):
+    from core.charts.cohort import group_bars
+
+    spec = group_bars(sample.data.drop(columns=["cancer"]), sample.dictionary).to_plotly_json()
+    assert [t["legendgroup"] for t in spec["data"]] == ["subtype", "sex"]

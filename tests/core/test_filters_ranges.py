@@ -181,3 +181,26 @@ def test_range_filter_on_a_large_cohort_is_vectorised():
     res = apply_filters(df, FilterSpec(ranges=(("ck", 500.0, 2000.0),)))
     assert res.n_after == int(df["ck"].between(500, 2000).sum())
     assert "10000 without a value left out" in res.description()
+
+
+def test_a_click_on_the_grouped_bars_goes_to_the_chart_of_its_trace(sample):
+    """Chart "groups" (subtypes, sex and cancer in one figure): Streamlit reports each
+    clicked point with its trace's legendgroup, which names the chart."""
+    from core.charts.cohort import group_bars
+
+    spec = group_bars(sample.data, sample.dictionary).to_plotly_json()
+    by_group = {t["legendgroup"]: t for t in spec["data"]}
+
+    def point(group: str, i: int) -> dict:
+        return {"customdata": by_group[group]["customdata"][i], "legendgroup": group, "curve_number": 0}
+
+    start = FilterSpec(age_min=40.0)
+    assert filter_from_selection(start, "groups", {"points": [point("subtype", 0)]}) == FilterSpec(
+        age_min=40.0, antibody_subtype=("Mi2",))
+    assert filter_from_selection(start, "groups", {"points": [point("sex", 0)]}) == FilterSpec(age_min=40.0, sex=("F",))
+    cancer = filter_from_selection(start, "groups", {"points": [point("cancer", 0)]})
+    assert cancer.features == (("cancer", (1.0,)),)
+    both = filter_from_selection(start, "groups", {"points": [point("subtype", 1), point("sex", 1)]})
+    assert both.antibody_subtype == ("MDA5",) and both.sex == ("M",)
+    assert filter_from_selection(start, "groups", {"points": [{"customdata": ["Mi2"]}]}) == start  # no chart named
+    assert filter_from_selection(start, "groups", None) == start

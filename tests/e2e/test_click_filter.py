@@ -40,7 +40,7 @@ def test_1_click_the_mi2_bar_filters_the_cohort(page: Page, server: str) -> None
     assert charts_drawn_twice(page) == []  # each chart's labels fit its margins: drawn once per change
     chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Antibody subtypes").first
     chart.scroll_into_view_if_needed()
-    bars = chart.locator("g.trace.bars g.point path")
+    bars = chart.locator("g.trace.bars").first.locator("g.point path")  # the subtypes' trace (then sex, cancer)
     expect(bars.first).to_be_visible()
     assert bars.count() == 6  # the sample's subtypes, anti-Mi2 first
     box = bars.first.bounding_box()

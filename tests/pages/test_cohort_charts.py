@@ -43,21 +43,35 @@ def page_text(at: AppTest) -> str:
     return re.sub(r"\\(.)", r"\1", " ".join(out))
 
 
+#: The bar charts drawn together in the "groups" figure (each trace's legendgroup names it).
+GROUPED = ("subtype", "sex", "cancer")
+
+
 def chart(at: AppTest, name: str):
-    """The chart whose key is ``cohort_chart_<name>_<generation>``."""
+    """The chart whose key is ``cohort_chart_<name>_<generation>`` (the "groups" figure
+    for subtype, sex and cancer)."""
+    name = "groups" if name in GROUPED else name
     found = [c for c in at.get("plotly_chart") if re.search(rf"-cohort_chart_{name}_\d+$", c.proto.id)]
     assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
     return found[0]
 
 
-def trace(el) -> dict:
-    return json.loads(el.proto.spec)["data"][0]
+def trace(el, group: str | None = None) -> dict:
+    """The chart's first trace, or the trace of ``group`` in the "groups" figure."""
+    data = json.loads(el.proto.spec)["data"]
+    return next(t for t in data if t.get("legendgroup") == group) if group else data[0]
+
+
+def bars(at: AppTest, name: str) -> dict:
+    return trace(chart(at, name), name if name in GROUPED else None)
 
 
 def select(at: AppTest, name: str, points=(), box=None) -> AppTest:
-    """Run the app as after a click on ``points`` (their customdata) or a brush over ``box``."""
+    """Run the app as after a click on ``points`` (their customdata) or a brush over ``box``
+    (a click on the "groups" figure reports the trace's legendgroup, as the browser does)."""
     el = chart(at, name)
-    selection = {"points": [{"customdata": c, "point_index": i} for i, c in enumerate(points)],
+    group = {"legendgroup": name} if name in GROUPED else {}
+    selection = {"points": [{"customdata": c, "point_index": i, **group} for i, c in enumerate(points)],
                  "point_indices": list(range(len(points))), "box": [{"x": list(box), "y": [0, 1]}] if box else [],
                  "lasso": []}
     ws = at._tree.get_widget_states()
@@ -70,13 +84,13 @@ def select(at: AppTest, name: str, points=(), box=None) -> AppTest:
 def test_the_charts_count_the_filtered_cohort():
     at = new_app().run()
     assert not at.exception
-    sub = trace(chart(at, "subtype"))
+    sub = bars(at, "subtype")
     assert sub["customdata"][0] == ["Mi2"] and sub["y"][0] == 64 and sum(sub["y"]) == 119
-    assert sum(trace(chart(at, "sex"))["y"]) == 119
+    assert sum(bars(at, "sex")["y"]) == 119
     for name in ("cancer", "age", "range"):
         chart(at, name)
     at.multiselect(key="flt_subtype").select("Mi2").run()
-    assert sum(trace(chart(at, "subtype"))["y"]) == 64  # the charts follow the filter
+    assert sum(bars(at, "subtype")["y"]) == 64  # the charts follow the filter
     at.session_state["cohort_tab"] = "Feature frequencies"
     at.run()
     assert trace(chart(at, "features"))["customdata"]
@@ -86,7 +100,7 @@ def test_only_the_tab_shown_is_built():
     """A filter change draws the open tab only: the charts grid, or the feature chart, or
     the tables, or the preview (the tabs rerun the page when switched)."""
     at = new_app().run()
-    assert len(at.get("plotly_chart")) == 5 and len(at.dataframe) == 0
+    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 0  # the bars (one figure), two histograms
     at.session_state["cohort_tab"] = "Tables"
     at.run()
     assert len(at.get("plotly_chart")) == 0 and len(at.dataframe) == 2
