@@ -4,6 +4,7 @@ carries the value it stands for, and the payload stays bounded at 100,000 patien
 from __future__ import annotations
 
 import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
