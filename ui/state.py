@@ -31,6 +31,7 @@ from core.safe_text import md
 from core.schema import DataDictionary
 from core.validate import Problem
 from core.view import file_sha256
+from ui.memory import page_running
 from ui.shared import shared_cohort
 
 T = TypeVar("T")
@@ -61,7 +62,8 @@ def run_page(nav: Any) -> None:
     view is still written to the address and the slides still drawn after it."""
     _IN_PAGE.active = True
     try:
-        nav.run()
+        with page_running():  # the memory janitor trims between runs (ui.memory)
+            nav.run()
     except PageStopped:
         pass
     finally:

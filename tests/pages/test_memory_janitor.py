@@ -135,3 +135,31 @@ def test_the_readme_starts_the_server_with_the_system_allocator_and_the_log_says
     with caplog.at_level("INFO", logger="myoscope"):
         memory.start_janitor()
     assert "PYTHONMALLOC" not in caplog.text
+
+
+def test_the_trim_waits_for_the_pages_that_are_running() -> None:
+    """A trim stops the server while it runs (GIL, glibc's arena locks): it waits for a
+    moment when no page is running, at most ``limit`` seconds."""
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def page() -> None:
+        with memory.page_running():
+            release.wait(5)
+
+    worker = threading.Thread(target=page)
+    worker.start()
+    time.sleep(0.05)
+    threading.Timer(0.6, release.set).start()
+    t0 = time.perf_counter()
+    memory._wait_idle(limit=5)
+    waited = time.perf_counter() - t0
+    worker.join()
+    assert 0.4 < waited < 3, waited  # returned when the page ended, not before, not at the limit
+    with memory.page_running():  # a page that never ends: the trim goes ahead after the limit
+        t0 = time.perf_counter()
+        memory._wait_idle(limit=0.3)
+        assert 0.25 < time.perf_counter() - t0 < 2
+    assert memory._RUNNING[0] == 0
