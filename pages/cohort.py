@@ -277,8 +277,8 @@ m2.metric(_("Women"), _("{n} ({pct})", n=n_women, pct=fmt_pct(100 * n_women / ma
 m3.metric(_("Age at diagnosis, median (IQR)"), summ.age_text())
 m4.metric(_("With a DM-specific antibody"), sum(v for k, v in summ.subtypes.items() if k not in ("seronegative", "untested")))
 
-# The tabs rerun the page when switched, so a filter change draws only the tab shown (six
-# charts or three tables, not both); a tab's figures and tables are built when it is opened.
+# The tabs rerun the page when switched, so a filter change draws only the tab shown (the
+# charts, or the tables, not both); a tab's figures and tables are built when it is opened.
 if view_ui.presenting():  # slides: the figures' own pages; here the tables
     tab_charts = tab_features = None
     tab_tables, tab_preview = st.tabs([_("Tables"), _("Preview")], key="cohort_tab_presenting", on_change="rerun")

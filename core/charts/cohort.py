@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts.common import figure_from_spec, template_spec
+from core.charts.common import figure_from_spec, template_spec, text_width
 from core.constants import (
     BLUE,
     FONT_FAMILY,
@@ -239,8 +239,9 @@ def feature_frequencies(df: pd.DataFrame, dictionary: DataDictionary, max_featur
            "hovertext": [f"{lab}: {fmt_pct(r[0])} ({r[1]}/{r[2]})" for lab, r in zip(labels, rows, strict=True)],
            "hovertemplate": "%{hovertext}<extra></extra>"}
     layout = _layout(_("Features: % yes (n/N)"), height=max(HEIGHT, 60 + 18 * len(rows)))
-    # Room for the longest feature name (about 7 px a character at 12 px; automargin widens it if short).
-    layout["margin"] = {"l": min(400, 16 + 7 * max((len(lab) for lab in labels), default=0)), "r": 50, "t": 36, "b": 60}
+    # Room for the longest feature name (automargin widens it if the estimate is short).
+    longest = max((text_width(lab, 12) for lab in labels), default=0.0)
+    layout["margin"] = {"l": min(400, 16 + int(longest)), "r": 50, "t": 36, "b": 60}
     layout["xaxis"] = {"title": {"text": _("% yes")}, "range": [0, 110], "gridcolor": GRID_COLOR, "showgrid": True}
     layout["yaxis"] = {"gridcolor": GRID_COLOR, "showgrid": False, "automargin": True, "rangemode": "normal"}
     return figure_from_spec([bar], layout)
