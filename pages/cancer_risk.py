@@ -43,7 +43,7 @@ from core.view import SIR_WINDOWS
 from ui.cache import cached
 from ui.lang import headers, sex_label, shown_as, subtype_label, translated
 from ui.state import require_clean_columns, require_filtered_cohort
-from ui.view_ui import Slide, presenting
+from ui.view_ui import Slide
 from ui.widgets import (
     download_figure,
     download_table,
@@ -51,6 +51,7 @@ from ui.widgets import (
     methods_box,
     show_figure,
     show_guardrails,
+    shown,
     slide_table,
 )
 
@@ -210,14 +211,9 @@ timing = cached(cohort, cancer_timing, df, window_years=timing_window)
 tab_sir, tab_timing, tab_cif = st.tabs(
     [_("Standardized incidence ratio"), _("Time from DM diagnosis to cancer"),
      _("Cumulative incidence of cancer after diagnosis")], key="cr_tab", on_change="rerun")
-every_tab = presenting()
 
 
-def _shown(tab: object) -> bool:
-    return every_tab or getattr(tab, "open", None) is not False
-
-
-if _shown(tab_sir):
+if shown(tab_sir):
     with tab_sir:
         rates_text = translated(rates.description or BUNDLED_RATES_DESCRIPTION)  # the core's words, in French when its catalogue has them
         st.caption(_(
@@ -280,7 +276,7 @@ if _shown(tab_sir):
                                title=_("Person-time per patient"))
 
 # ---------------------------------------------------------------- timing
-if _shown(tab_timing):
+if shown(tab_timing):
     with tab_timing:
         if timing.n == 0:
             st.info(_("No patient with a dated cancer in the filtered cohort."))
@@ -310,7 +306,7 @@ if _shown(tab_timing):
                           ids=", ".join(timing.excluded["patient_id"].astype(str).tolist()[:20])))
 
 # ---------------------------------------------------------------- cumulative incidence
-if _shown(tab_cif):
+if shown(tab_cif):
     with tab_cif:
         labels = by if isinstance(by, pd.Series) else None
         try:

@@ -48,7 +48,7 @@ from ui.state import (
     load_upload,
     set_aside_error_rows,
 )
-from ui.widgets import download_table, lazy_expander, plotly_spec
+from ui.widgets import download_table, lazy_expander, plotly_spec, shown
 
 #: Names of the events table that are the app's own (translated when shown).
 EVENT_SOURCES = ("none loaded", "sample events", "interferon scores added in this session")
@@ -287,20 +287,16 @@ else:
         [_("Charts"), _("Feature frequencies"), _("Tables"), _("Preview")], key="cohort_tab", on_change="rerun")
 
 
-def _shown(tab: object) -> bool:
-    return tab is not None and getattr(tab, "open", None) is not False
-
-
-if _shown(tab_charts):
+if shown(tab_charts, every=False):
     with tab_charts:
         charts()
-if _shown(tab_features):
+if shown(tab_features, every=False):
     with tab_features:
         feature_chart()
-if _shown(tab_tables):
+if shown(tab_tables, every=False):
     with tab_tables:
         tables()
-if _shown(tab_preview):
+if shown(tab_preview, every=False):
     with tab_preview:
         st.dataframe(df.head(200), width="stretch", height=300)
 st.download_button(_("⬇ Cleaned cohort (CSV)"), data=lambda: cleaned_csv(cohort), file_name="myoscope_cohort_cleaned.csv", mime="text/csv", key="dl_clean", on_click="ignore")

@@ -39,7 +39,6 @@ from core.schema import CORE_COLUMNS, GROUP_ORDER
 from ui.cache import cached
 from ui.lang import headers
 from ui.state import require_clean_columns, require_filtered_cohort, usable_columns
-from ui.view_ui import presenting
 from ui.widgets import (
     download_figure,
     download_table,
@@ -48,6 +47,7 @@ from ui.widgets import (
     methods_box,
     show_figure,
     show_guardrails,
+    shown,
 )
 
 EXAMPLE_TABLE = SAMPLE_DIR / "monseau2020_table1.csv"
@@ -188,11 +188,6 @@ show_guardrails(result.guardrails if two else multi.guardrails)
 # change does not redraw hidden figures); presentation mode builds every figure (slides).
 tab_table, tab_forest, tab_heat = st.tabs([_("Table"), _("Forest plot"), _("Subtype heatmap")], key="cmp_tab",
                                           on_change="rerun")
-every_tab = presenting()
-
-
-def _shown(tab: object) -> bool:
-    return every_tab or getattr(tab, "open", None) is not False
 
 
 with tab_table:
@@ -250,7 +245,7 @@ with tab_table:
     methods_box(footnote, key="cmp_methods", basename="comparison_methods")
 
 with tab_forest:
-    if not _shown(tab_forest):
+    if not shown(tab_forest):
         pass
     elif two:
         fig = cached(cohort, forest_plot, result)
@@ -261,7 +256,7 @@ with tab_forest:
 
 with tab_heat:
     binary = [f for f in features if dictionary.get(f).type == "binary" and f not in CORE_COLUMNS]
-    if not _shown(tab_heat):
+    if not shown(tab_heat):
         pass
     elif "antibody_subtype" not in df.columns:
         st.info(_("The heatmap needs antibody results (anti_* columns) to derive each patient's subtype."))

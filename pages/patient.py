@@ -39,7 +39,6 @@ from core.interferon import (
 from core.safe_text import md
 from core.summary import PICKER_LIMIT, patient_labels, patient_options
 from core.view import THRESHOLD_CHOICES
-from ui import view_ui
 from ui.cache import cached
 from ui.lang import headers, sex_label, shown_as, subtype_label
 from ui.state import require_filtered_cohort
@@ -51,6 +50,7 @@ from ui.widgets import (
     lazy_expander,
     show_figure,
     show_guardrails,
+    shown,
 )
 
 EXAMPLE_QPCR = Path(__file__).resolve().parents[1] / "sample_data" / "qpcr_example.csv"
@@ -215,14 +215,9 @@ if st.session_state.get(ADDED_MSG_KEY):
 # closed (ui.widgets.keep_values).
 tab_course, tab_ifn = st.tabs([_("Patient course"), _("Interferon score calculator")], key="patient_tab",
                               on_change="rerun")
-every_tab = view_ui.presenting()
 
 
-def _shown(tab: object) -> bool:
-    return every_tab or getattr(tab, "open", None) is not False
-
-
-keep_values(IFN_SETTINGS, restore=_shown(tab_ifn))
+keep_values(IFN_SETTINGS, restore=shown(tab_ifn))
 _uploader_was_drawn = bool(st.session_state.pop(IFN_UPLOADER_DRAWN, False))  # on the last run
 keep_values(("patient_id",), restore=False)  # the calculator's default patient while the course is closed
 ids = [str(p) for p in df["patient_id"]]
@@ -232,7 +227,7 @@ ids = [str(p) for p in df["patient_id"]]
 # ======================================================================================
 events_table: EventsTable | None = cohort.events
 
-if _shown(tab_course):
+if shown(tab_course):
     with tab_course:
         if df.empty:
             st.warning(_("No patient left after the filters; widen them in the sidebar."))
@@ -453,7 +448,7 @@ if _shown(tab_course):
 # ======================================================================================
 # Interferon score calculator
 # ======================================================================================
-if _shown(tab_ifn):
+if shown(tab_ifn):
     with tab_ifn:
         st.markdown(_(
             "Upload RT-qPCR Ct values (one row per well: `sample_id`, `sample_type` = `patient` or `healthy_control`, "

@@ -33,6 +33,7 @@ from ui.widgets import (
     methods_box,
     show_figure,
     show_guardrails,
+    shown,
     slide_table,
 )
 
@@ -241,15 +242,10 @@ if result.logrank is not None:
 # redraws one table, not three); presentation mode builds every tab (slides).
 tab_groups, tab_logrank, tab_cox = st.tabs(
     [_("Survival by group"), _("Log-rank test"), _("Cox proportional-hazards model")], key="surv_tab", on_change="rerun")
-every_tab = presenting()
-
-
-def _shown(tab: object) -> bool:
-    return every_tab or getattr(tab, "open", None) is not False
 
 
 ci_label = fmt_ci_label(result.conf_level)
-if _shown(tab_groups):
+if shown(tab_groups):
     with tab_groups:
         group_col = _("Group")
         rows = []
@@ -276,7 +272,7 @@ if _shown(tab_groups):
         download_table(result.group_table(), "survival_by_group", key="surv_dl_groups", title=_("Survival by group"))
         risk = result.at_risk_table(ticks)
         download_table(risk, "survival_number_at_risk", key="surv_dl_risk", title=_("Number at risk"))
-if _shown(tab_logrank):
+if shown(tab_logrank):
     with tab_logrank:
         if result.logrank is not None:
             lr_table = result.logrank_table()
@@ -296,7 +292,7 @@ if _shown(tab_logrank):
                 download_table(result.pairwise, "survival_pairwise_logrank", key="surv_dl_pw", title=_("Pairwise log-rank"))
         else:
             st.write(_("A test needs at least two groups with data."))
-if _shown(tab_cox):
+if shown(tab_cox):
     with tab_cox:
         if result.cox is not None:
             cox = result.cox

@@ -436,7 +436,19 @@ def lazy_expander(label: str, key: str, expanded: bool = False) -> Iterator[bool
     """
     box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
     with box:
-        yield view_ui.presenting() or getattr(box, "open", None) is not False
+        yield shown(box)
+
+
+def shown(container: object, every: bool | None = None) -> bool:
+    """Whether to build the content of a tab or an expander created with
+    ``on_change="rerun"``: when it is open (Streamlit's ``.open``), or always when ``every``
+    (default: in presentation mode, whose slides are built from every panel). ``None`` (a
+    tab that does not exist) is never shown."""
+    if container is None:
+        return False
+    if every is None:
+        every = view_ui.presenting()
+    return every or getattr(container, "open", None) is not False
 
 
 def methods_box(text: str, key: str, basename: str = "methods") -> None:

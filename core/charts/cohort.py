@@ -76,13 +76,13 @@ def _layout(title: str, select: bool = False, height: int = HEIGHT, margin: dict
 
 
 def _bars(labels: list[str], counts: list[int], custom: list[list[Any]], colors: list[str], title: str,
-          total: int, margin: dict[str, int] | None = None) -> go.Figure:
+          total: int) -> go.Figure:
     """Vertical bars of counts labelled ``n``, hover ``label: n (pct)``."""
     hover = [f"{lab}: {n} ({fmt_pct(100 * n / total if total else 0)})" for lab, n in zip(labels, counts, strict=True)]
     bar = {"type": "bar", "x": labels, "y": counts, "customdata": custom, "marker": {"color": colors},
            "text": [str(n) for n in counts], "textposition": "outside", "cliponaxis": False, "hovertext": hover,
            "hovertemplate": "%{hovertext}<extra></extra>"}
-    return figure_from_spec([bar], _layout(title, margin=margin))
+    return figure_from_spec([bar], _layout(title))
 
 
 def subtype_bars(df: pd.DataFrame) -> go.Figure:
@@ -92,11 +92,8 @@ def subtype_bars(df: pd.DataFrame) -> go.Figure:
     counts = col.value_counts()
     codes = [c for c in SUBTYPE_VALUES if counts.get(c, 0) > 0]
     colors = [LIGHT_GREY if c in ("seronegative", "untested") else BLUE for c in codes]
-    labels = [subtype_label(c) for c in codes]
-    # Several subtypes: plotly slants their names, which then need room below and to the right.
-    margin = {**MARGIN, "r": 60, "b": 85} if len(codes) > 3 else None
-    return _bars(labels, [int(counts[c]) for c in codes], [[c] for c in codes], colors, _("Antibody subtypes"), len(df),
-                 margin)
+    return _bars([subtype_label(c) for c in codes], [int(counts[c]) for c in codes], [[c] for c in codes], colors,
+                 _("Antibody subtypes"), len(df))
 
 
 def sex_bars(df: pd.DataFrame) -> go.Figure:
@@ -133,7 +130,8 @@ def group_bars(df: pd.DataFrame, dictionary: DataDictionary | None = None, yes_n
         parts.append(("cancer", yes_no_bars(df, yes_no, dictionary)))
     widths = {"subtype": 0.40, "sex": 0.25, "cancer": 0.25}
     gap = (1.0 - sum(widths[name] for name, _fig in parts)) / max(1, len(parts) - 1)
-    layout = _layout("", margin={**MARGIN, "r": 60, "b": 85})  # room for slanted names (subtypes; any long label)
+    # room below and to the right for names plotly slants (the subtypes', any long label)
+    layout = _layout("", margin={**MARGIN, "r": 60, "b": 85})
     layout.pop("title")
     layout["annotations"] = []
     left = 0.0
