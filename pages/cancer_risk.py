@@ -47,11 +47,11 @@ from ui.view_ui import Slide
 from ui.widgets import (
     download_figure,
     download_table,
+    is_shown,
     lazy_expander,
     methods_box,
     show_figure,
     show_guardrails,
-    shown,
     slide_table,
 )
 
@@ -213,7 +213,7 @@ tab_sir, tab_timing, tab_cif = st.tabs(
      _("Cumulative incidence of cancer after diagnosis")], key="cr_tab", on_change="rerun")
 
 
-if shown(tab_sir):
+if is_shown(tab_sir):
     with tab_sir:
         rates_text = translated(rates.description or BUNDLED_RATES_DESCRIPTION)  # the core's words, in French when its catalogue has them
         st.caption(_(
@@ -276,7 +276,7 @@ if shown(tab_sir):
                                title=_("Person-time per patient"))
 
 # ---------------------------------------------------------------- timing
-if shown(tab_timing):
+if is_shown(tab_timing):
     with tab_timing:
         if timing.n == 0:
             st.info(_("No patient with a dated cancer in the filtered cohort."))
@@ -306,7 +306,7 @@ if shown(tab_timing):
                           ids=", ".join(timing.excluded["patient_id"].astype(str).tolist()[:20])))
 
 # ---------------------------------------------------------------- cumulative incidence
-if shown(tab_cif):
+if is_shown(tab_cif):
     with tab_cif:
         labels = by if isinstance(by, pd.Series) else None
         try:

@@ -48,7 +48,7 @@ from ui.state import (
     load_upload,
     set_aside_error_rows,
 )
-from ui.widgets import download_table, lazy_expander, plotly_spec, shown
+from ui.widgets import download_table, is_shown, lazy_expander, plotly_spec
 
 #: Names of the events table that are the app's own (translated when shown).
 EVENT_SOURCES = ("none loaded", "sample events", "interferon scores added in this session")
@@ -287,16 +287,16 @@ else:
         [_("Charts"), _("Feature frequencies"), _("Tables"), _("Preview")], key="cohort_tab", on_change="rerun")
 
 
-if shown(tab_charts, every=False):
+if is_shown(tab_charts, every=False):
     with tab_charts:
         charts()
-if shown(tab_features, every=False):
+if is_shown(tab_features, every=False):
     with tab_features:
         feature_chart()
-if shown(tab_tables, every=False):
+if is_shown(tab_tables, every=False):
     with tab_tables:
         tables()
-if shown(tab_preview, every=False):
+if is_shown(tab_preview, every=False):
     with tab_preview:
         st.dataframe(df.head(200), width="stretch", height=300)
 st.download_button(_("⬇ Cleaned cohort (CSV)"), data=lambda: cleaned_csv(cohort), file_name="myoscope_cohort_cleaned.csv", mime="text/csv", key="dl_clean", on_click="ignore")

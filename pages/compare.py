@@ -43,11 +43,11 @@ from ui.widgets import (
     download_figure,
     download_table,
     group_picker,
+    is_shown,
     lazy_expander,
     methods_box,
     show_figure,
     show_guardrails,
-    shown,
 )
 
 EXAMPLE_TABLE = SAMPLE_DIR / "monseau2020_table1.csv"
@@ -245,7 +245,7 @@ with tab_table:
     methods_box(footnote, key="cmp_methods", basename="comparison_methods")
 
 with tab_forest:
-    if not shown(tab_forest):
+    if not is_shown(tab_forest):
         pass
     elif two:
         fig = cached(cohort, forest_plot, result)
@@ -256,7 +256,7 @@ with tab_forest:
 
 with tab_heat:
     binary = [f for f in features if dictionary.get(f).type == "binary" and f not in CORE_COLUMNS]
-    if not shown(tab_heat):
+    if not is_shown(tab_heat):
         pass
     elif "antibody_subtype" not in df.columns:
         st.info(_("The heatmap needs antibody results (anti_* columns) to derive each patient's subtype."))

@@ -46,11 +46,11 @@ from ui.view_ui import Slide
 from ui.widgets import (
     download_figure,
     download_table,
+    is_shown,
     keep_values,
     lazy_expander,
     show_figure,
     show_guardrails,
-    shown,
 )
 
 EXAMPLE_QPCR = Path(__file__).resolve().parents[1] / "sample_data" / "qpcr_example.csv"
@@ -217,7 +217,7 @@ tab_course, tab_ifn = st.tabs([_("Patient course"), _("Interferon score calculat
                               on_change="rerun")
 
 
-keep_values(IFN_SETTINGS, restore=shown(tab_ifn))
+keep_values(IFN_SETTINGS, restore=is_shown(tab_ifn))
 _uploader_was_drawn = bool(st.session_state.pop(IFN_UPLOADER_DRAWN, False))  # on the last run
 keep_values(("patient_id",), restore=False)  # the calculator's default patient while the course is closed
 ids = [str(p) for p in df["patient_id"]]
@@ -227,7 +227,7 @@ ids = [str(p) for p in df["patient_id"]]
 # ======================================================================================
 events_table: EventsTable | None = cohort.events
 
-if shown(tab_course):
+if is_shown(tab_course):
     with tab_course:
         if df.empty:
             st.warning(_("No patient left after the filters; widen them in the sidebar."))
@@ -448,7 +448,7 @@ if shown(tab_course):
 # ======================================================================================
 # Interferon score calculator
 # ======================================================================================
-if shown(tab_ifn):
+if is_shown(tab_ifn):
     with tab_ifn:
         st.markdown(_(
             "Upload RT-qPCR Ct values (one row per well: `sample_id`, `sample_type` = `patient` or `healthy_control`, "

@@ -29,11 +29,11 @@ from ui.widgets import (
     download_figure,
     download_table,
     group_picker,
+    is_shown,
     lazy_expander,
     methods_box,
     show_figure,
     show_guardrails,
-    shown,
     slide_table,
 )
 
@@ -245,7 +245,7 @@ tab_groups, tab_logrank, tab_cox = st.tabs(
 
 
 ci_label = fmt_ci_label(result.conf_level)
-if shown(tab_groups):
+if is_shown(tab_groups):
     with tab_groups:
         group_col = _("Group")
         rows = []
@@ -272,7 +272,7 @@ if shown(tab_groups):
         download_table(result.group_table(), "survival_by_group", key="surv_dl_groups", title=_("Survival by group"))
         risk = result.at_risk_table(ticks)
         download_table(risk, "survival_number_at_risk", key="surv_dl_risk", title=_("Number at risk"))
-if shown(tab_logrank):
+if is_shown(tab_logrank):
     with tab_logrank:
         if result.logrank is not None:
             lr_table = result.logrank_table()
@@ -292,7 +292,7 @@ if shown(tab_logrank):
                 download_table(result.pairwise, "survival_pairwise_logrank", key="surv_dl_pw", title=_("Pairwise log-rank"))
         else:
             st.write(_("A test needs at least two groups with data."))
-if shown(tab_cox):
+if is_shown(tab_cox):
     with tab_cox:
         if result.cox is not None:
             cox = result.cox

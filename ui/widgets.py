@@ -436,10 +436,10 @@ def lazy_expander(label: str, key: str, expanded: bool = False) -> Iterator[bool
     """
     box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
     with box:
-        yield shown(box)
+        yield is_shown(box)
 
 
-def shown(container: object, every: bool | None = None) -> bool:
+def is_shown(container: object, every: bool | None = None) -> bool:
     """Whether to build the content of a tab or an expander created with
     ``on_change="rerun"``: when it is open (Streamlit's ``.open``), or always when ``every``
     (default: in presentation mode, whose slides are built from every panel). ``None`` (a
