@@ -7,7 +7,14 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _apptest_uses_st_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make AppTest run ``app.py`` (with ``st.navigation``) on every run.
+    """Make AppTest run ``app.py`` (with ``st.navigation``) on every run (see
+    :func:`apptest_uses_st_navigation`)."""
+    apptest_uses_st_navigation(monkeypatch)
+
+
+def apptest_uses_st_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make AppTest run ``app.py`` (with ``st.navigation``) on every run; for a
+    module-scoped fixture, which the autouse fixture above does not cover.
 
     Streamlit guesses that an app with a ``pages/`` folder is a legacy (v1) multipage
     app until ``st.navigation`` is first called; the real server remembers the answer

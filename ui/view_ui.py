@@ -31,7 +31,7 @@ from core.filters import FilterSpec
 from core.i18n import _, fmt_number
 from core.io import SAMPLE_DIR
 from core.presets import PRESETS
-from core.safe_text import figure_safe, md
+from core.safe_text import md
 from core.view import (
     BINDINGS,
     SETTINGS,
@@ -532,7 +532,9 @@ def render_deck(slot: Any) -> bool:
             fig = go.Figure(s.figure)  # a copy: large type for the back of the room
             if not s.styled:
                 fig.update_layout(height=470, font={"size": 18})
-            st.plotly_chart(figure_safe(fig), key="slide_figure", theme=None, width="stretch",
+            from ui.widgets import plotly_spec  # (ui.widgets imports this module)
+
+            st.plotly_chart(plotly_spec(fig), key="slide_figure", theme=None, width="stretch",
                             config={"displaylogo": False, "displayModeBar": False})
         elif s.table is not None:
             st.table(s.table)

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from _plotly_utils.utils import convert_to_base64
 
+from core.charts.payload import browser_payload
 from core.defaults import default_split, split_columns
 from core.export import (
     ExportError,
@@ -368,8 +368,9 @@ def show_figure(fig: object, basename: str, key: str, slide: view_ui.Slide | Non
 
 def plotly_spec(fig: object) -> go.Figure:
     """What to hand ``st.plotly_chart``: the figure made safe
-    (:func:`core.safe_text.figure_safe`, once per figure object) and sent as it is,
-    without Streamlit rebuilding and validating a plotly figure on every rerun."""
+    (:func:`core.safe_text.figure_safe`) and ready to be drawn once
+    (:func:`core.charts.payload.browser_payload`), once per figure object, and sent as it
+    is, without Streamlit rebuilding and validating a plotly figure on every rerun."""
     return _Shown(_safe_dict(fig))
 
 
@@ -378,15 +379,21 @@ _SAFE_ATTR = "_myoscope_safe_dict"
 
 
 def _safe_dict(fig: object) -> dict:
-    """The figure made safe and typed (:func:`core.safe_text.figure_safe`), once per
-    figure object: a figure from the cache (``ui.cache``) is drawn again without being
-    converted again. The dict is kept on the figure itself, so it lives exactly as long as
-    the figure (no server-wide table holding the figures of finished sessions)."""
+    """The figure made safe (:func:`core.safe_text.figure_safe`) and ready to be drawn
+    once (:func:`core.charts.payload.browser_payload`), once per figure object: a figure
+    from the cache (``ui.cache``) is drawn again without being converted again. The dict
+    is kept on the figure itself, so it lives exactly as long as the figure (no
+    server-wide table holding the figures of finished sessions).
+
+    Its ``layout.width`` is left out: ``st.plotly_chart(width="stretch")`` draws the
+    figure at the width of its column anyway, and a different width in the figure made
+    Streamlit draw it twice on every change (at the figure's width, then the column's).
+    The figure's margins and legend rows were sized for about that width."""
     hit = getattr(fig, _SAFE_ATTR, None)
     if isinstance(hit, dict):
         return hit
-    safe = figure_safe(fig)
-    convert_to_base64(safe)  # numbers as typed arrays, as plotly's to_dict sends them (in place)
+    safe = browser_payload(figure_safe(fig))
+    safe["layout"] = {k: v for k, v in (safe.get("layout") or {}).items() if k != "width"}
     try:
         setattr(fig, _SAFE_ATTR, safe)
     except (AttributeError, TypeError):  # not a plotly figure (a dict): converted each time
@@ -400,8 +407,9 @@ class _Shown(go.Figure):
     Given a dict, Streamlit rebuilds a validated ``go.Figure`` from it on every rerun
     (``plotly.tools.return_figure_from_figure_or_data``), the largest part of drawing a
     figure; given a figure, it takes ``to_dict()``. The figure builders set only valid
-    properties and :func:`core.safe_text.figure_safe` only escapes text, so the dict is
-    sent unchanged (the JSON is the same; ``tests/pages`` read it).
+    properties, :func:`core.safe_text.figure_safe` only escapes text and
+    :func:`core.charts.payload.browser_payload` only writes the template out, so the dict
+    is sent as it is (``tests/pages`` read it).
     """
 
     def __init__(self, spec: dict) -> None:  # no plotly state: only to_dict is used

@@ -80,7 +80,7 @@ def forest_plot(
     )
     fig.update_yaxes(
         tickmode="array", tickvals=ys, ticktext=labels, range=[0.3, n + 0.7],
-        showgrid=False, zeroline=False,
+        showgrid=False, zeroline=False, showline=False,  # every line said (core.charts.payload.bake_template)
     )
     fig.update_layout(
         **({"title": {"text": title}} if title else {}),
@@ -266,8 +266,9 @@ def heatmap_figure(
         colorscale="Blues", zmin=0, zmax=100, xgap=2, ygap=2,
         colorbar={"title": {"text": "%"}, "thickness": 14},
     ))
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(side="top", showgrid=False)
+    # every line said, as plotly.js resolves them here (core.charts.payload.bake_template)
+    fig.update_yaxes(autorange="reversed", showgrid=False, showline=False, zeroline=True)
+    fig.update_xaxes(side="top", showgrid=False, showline=False, zeroline=True)
     fig.add_annotation(
         text=_("Cells: n/N and % of the subtype with the feature (missing excluded). "
                "* P < {alpha} vs all other patients with a known subtype (Fisher exact).", alpha=fmt_p(0.05)),

@@ -193,7 +193,7 @@ def patient_timeline_figure(
                 type="line", x0=r.month, x1=r.month, y0=0, y1=1, xref="x", yref="paper",
                 line={"color": "#888", "width": 1, "dash": "dot"}, layer="below",
             )
-    fig.update_xaxes(range=[x0, x1], showgrid=True, gridcolor="#eee", zeroline=False)
+    fig.update_xaxes(range=[x0, x1], showgrid=True, gridcolor="#eee", zeroline=False, showline=False)
     fig.update_xaxes(title_text=_("Months since diagnosis"), row=len(panels), col=1)
     fig.update_layout(
         template="plotly_white",
@@ -252,7 +252,7 @@ def _events_panel(fig: go.Figure, course: PatientCourse, row: int) -> None:
         row=row, col=1,
     )
     fig.update_yaxes(visible=True, showticklabels=False, range=[0.3, max(ys) + 1.3],
-                     showgrid=False, row=row, col=1)
+                     showgrid=False, showline=False, zeroline=True, row=row, col=1)
 
 
 def _treatments_panel(fig: go.Figure, course: PatientCourse, row: int) -> None:
@@ -307,7 +307,7 @@ def _treatments_panel(fig: go.Figure, course: PatientCourse, row: int) -> None:
                 row=row, col=1,
             )
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=names[::-1],
-                     row=row, col=1, showgrid=False)
+                     row=row, col=1, showgrid=False, showline=False, zeroline=False)
 
 
 def _short_dose(r: object) -> str:
@@ -356,6 +356,7 @@ def _lab_panel(
         lo, hi = lo / 1.6, hi * 1.6
         fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)],
                          tickvals=log_ticks(lo, hi), row=row, col=1)
+    fig.update_yaxes(showgrid=True, showline=False, zeroline=True, row=row, col=1)
 
 
 def _scores_panel(
@@ -391,7 +392,7 @@ def _scores_panel(
                 row=row, col=1,
             )
     top = max(float(sc["value"].max()), threshold) * 1.25
-    fig.update_yaxes(range=[0, top], row=row, col=1)
+    fig.update_yaxes(range=[0, top], showgrid=True, showline=False, zeroline=True, row=row, col=1)
 
 
 # --------------------------------------------------------------------------------------
@@ -447,9 +448,9 @@ def fold_change_figure(
     lo = min(float(vals.min()) if len(vals) else 1.0, 1.0) / 1.6
     hi = max(float(vals.max()) if len(vals) else 1.0, result.threshold) * 1.6
     fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)],
-                     tickvals=log_ticks(lo, hi),
+                     tickvals=log_ticks(lo, hi), showgrid=True, showline=False, zeroline=True,
                      title_text=_("Fold change vs healthy controls (log scale)"))
-    fig.update_xaxes(title_text=_("Gene"))
+    fig.update_xaxes(title_text=_("Gene"), showgrid=False, showline=False, zeroline=False)
     fig.update_layout(
         template="plotly_white", barmode="group", font={"family": FONT, "size": font_size},
         title={"text": _("Interferon-stimulated genes: fold change per gene"), "x": 0.01},
@@ -480,8 +481,9 @@ def score_figure(result: InterferonResult, font_size: int = 13) -> go.Figure:
            "dash", log=True)
     lo = min(float(sc["score"].min()), 1.0) / 1.6
     hi = max(float(sc["score"].max()), result.threshold) * 1.8
-    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)],
-                     tickvals=log_ticks(lo, hi), title_text=_("Interferon score (log scale)"))
+    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)], showgrid=True, showline=False,
+                     zeroline=True, tickvals=log_ticks(lo, hi), title_text=_("Interferon score (log scale)"))
+    fig.update_xaxes(showgrid=False, showline=False, zeroline=False)
     fig.update_layout(
         template="plotly_white", font={"family": FONT, "size": font_size},
         title={"text": _("Interferon scores (grey: healthy controls)"), "x": 0.01},
