@@ -12,7 +12,12 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
-from core.charts.payload import bake_template, browser_payload, data_fingerprint, plain_arrays
+from core.charts.payload import (
+    bake_template,
+    browser_payload,
+    data_fingerprint,
+    plain_arrays,
+)
 
 TEMPLATE = {
     "layout": {
