@@ -2,7 +2,8 @@
 
 Starts ``streamlit run app.py`` on a free local port (as ``tests/e2e/test_browser.py``),
 drives Debian's Chromium with Playwright and, for each page (Compare, Survival, Cancer
-risk, Cohort, Patient) and each cohort size (the 119-patient sample, and a 100,000-patient
+risk, Cohort, Patient course and its "In the cohort" tab; every tab with
+``MYOSCOPE_BENCH_TABS=all``) and each cohort size (the 119-patient sample, and a 100,000-patient
 cohort resampled from it as ``bench/bench_io.py`` builds it, uploaded through the sidebar),
 times ``REPEATS`` filter changes: the sex multiselect alternately gets "Female" (typed,
 Enter) and loses it (Backspace). (Not the subtype: with anti-Mi2 selected the default
@@ -16,7 +17,8 @@ browser tab to the Cohort page rendered) and the 100,000-patient upload.
 Run: ``python -m bench browser`` (about 3–6 minutes). It is opt-in: ``python -m bench``
 without arguments skips it unless ``MYOSCOPE_BENCH_BROWSER=1``. ``MYOSCOPE_BENCH_SIZES``
 (default ``119,100000``), ``MYOSCOPE_BENCH_REPEATS`` (default 3) and
-``MYOSCOPE_BENCH_PAGES`` (comma-separated page titles) tune it;
+``MYOSCOPE_BENCH_PAGES`` (comma-separated page titles, ``Page > Tab`` for a tab) and
+``MYOSCOPE_BENCH_TABS=all`` (every tab of every page) tune it;
 ``MYOSCOPE_BENCH_STREAMLIT_ARGS`` adds server options (e.g. ``--runner.postScriptGC false``).
 
 Targets (issue 12): median ≤ 0.25 s on the sample cohort, ≤ 1 s at 100,000 patients.
@@ -50,7 +52,13 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-PAGES = [p for p in os.environ.get("MYOSCOPE_BENCH_PAGES", "Compare groups,Survival,Cancer risk,Cohort,Patient course").split(",") if p]
+#: Pages timed, each on its first tab; ``"Page > Tab"`` times a tab of the page (opened
+#: first). The patient's place in the cohort (the Kaplan-Meier and SIR of their subtype)
+#: is a tab of its own, timed as well. ``MYOSCOPE_BENCH_TABS=all`` times every tab of every page.
+PAGES = [p for p in os.environ.get(
+    "MYOSCOPE_BENCH_PAGES", "Compare groups,Survival,Cancer risk,Cohort,Patient course,Patient course > In the cohort",
+).split(",") if p]
+ALL_TABS = os.environ.get("MYOSCOPE_BENCH_TABS") == "all"
 TARGET = {119: 0.25}  # any larger cohort: 1 s
 #: The page is rendered: not running, nothing stale, every plotly figure drawn.
 SETTLED_JS = """() => {
@@ -175,8 +183,25 @@ def _sex_input(page):
 
 
 def _goto(page, finished: _Finished, title: str) -> float:
+    """Open the page ``title``, or ``"Page > Tab"``: the page, then its tab (time of the last)."""
+    title, _sep, tab = title.partition(" > ")
     link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first
-    return _timed(page, finished, link.click)
+    seconds = _timed(page, finished, link.click)
+    if tab:
+        seconds = _timed(page, finished, page.locator('[data-testid="stMain"]').get_by_role("tab", name=tab).click)
+    return seconds
+
+
+def _views(page, finished: _Finished) -> list[str]:
+    """What to time: :data:`PAGES`, or every tab of every page (``MYOSCOPE_BENCH_TABS=all``)."""
+    if not ALL_TABS:
+        return PAGES
+    out = []
+    for title in dict.fromkeys(p.partition(" > ")[0] for p in PAGES):
+        _goto(page, finished, title)
+        tabs = page.locator('[data-testid="stMain"] [role="tab"]').all_inner_texts()
+        out += [title] + [f"{title} > {t.strip()}" for t in tabs[1:]]
+    return out
 
 
 def _changes(page, finished: _Finished, repeats: int) -> list[float]:
@@ -244,7 +269,7 @@ def measure(sizes: list[int], repeats: int) -> tuple[list[dict], list[dict]]:
                 path = _cohort_file(n, Path(tmp))
                 other.append({"what": "upload through the sidebar (read + type + render)", "n": n,
                               "seconds": _upload(page, finished, path, n)})
-            for title in PAGES:
+            for title in _views(page, finished):
                 nav = _goto(page, finished, title)
                 SERVER_TIMES.clear()
                 times = _changes(page, finished, repeats)
@@ -263,7 +288,7 @@ def print_browser_table(table: list[dict], other: list[dict], repeats: int) -> N
     """One block per page: cohort size, best and median of the filter changes, target."""
     print(f"\nFilter change -> page rendered in Chromium ({repeats} changes each; seconds; "
           "server = median time to the server's script_finished message)")
-    for title in PAGES:
+    for title in dict.fromkeys(r["page"] for r in table):
         print(f"\n{title}")
         print(f"  {'patients':>9} {'best':>7} {'median':>7} {'target':>7} {'ok':>4} {'open page':>10}"
               f" {'server':>7}")

@@ -37,11 +37,12 @@ from core.interferon import (
     read_qpcr,
 )
 from core.safe_text import md
+from core.schema import DataDictionary
 from core.summary import PICKER_LIMIT, patient_labels, patient_options
 from core.view import THRESHOLD_CHOICES
 from ui.cache import cached
 from ui.lang import headers, sex_label, shown_as, subtype_label
-from ui.state import require_filtered_cohort
+from ui.state import FilteredCohort, require_filtered_cohort
 from ui.view_ui import Slide
 from ui.widgets import (
     download_figure,
@@ -197,9 +198,251 @@ def _context_km(res: object, patient_id: str, mark: tuple[float, bool] | None) -
     return kmf
 
 
+def _pick_patient(cohort: FilteredCohort, ids: list[str]) -> str:
+    """The patient picker (a search box first when the list would be too long); the
+    patient with the most events by default."""
+    events_table = cohort.events
+    n_events = events_table.data["patient_id"].value_counts() if events_table is not None else pd.Series(dtype=int)
+    default_id = ids[int(pd.Series(ids).map(n_events).fillna(0).to_numpy().argmax())] if len(n_events) else ids[0]  # most events, first in order
+    option_labels = cached(cohort, patient_labels, cohort.data, n_events)
+    query = ""
+    if len(ids) > PICKER_LIMIT:  # 100,000 options cost seconds per rerun: search, then pick
+        query = st.text_input(_("Search a patient id"), key="patient_search",
+                              help=_("The list shows {limit} patients at most; type part of an id to find another.",
+                                     limit=PICKER_LIMIT))
+    current = st.session_state.get("patient_id")
+    shown = patient_options(ids, n_events, keep=tuple(p for p in (current, default_id) if p), query=query)
+    return str(st.selectbox(
+        n_("Patient (type to search; {n} patient in the filtered cohort)",
+           "Patient (type to search; {n} patients in the filtered cohort)", len(ids)), shown,
+        index=shown.index(current) if current in shown else shown.index(default_id) if default_id in shown else 0,
+        format_func=lambda p, _l=option_labels: _l.get(p, p), key="patient_id",
+    ))
+
+
+def _patient_header(row: pd.Series, patient_id: str) -> None:
+    """The patient's id, subtype and key facts (sex, age, dates, cancer, death)."""
+    subtype = row.get("antibody_subtype")
+    st.subheader(f"{md(patient_id)}: {_subtype_label(subtype)}")
+    yes, no = _("yes"), _("no")
+    cancer_text = yes if row.get("cancer") == 1 else no if row.get("cancer") == 0 else "—"
+    if row.get("cancer") == 1 and isinstance(row.get("cancer_site"), str):
+        cancer_text = _("yes ({site}, {date})", site=row.get("cancer_site"), date=_fmt_date(row.get("cancer_date")))
+    facts = {
+        _("Sex"): sex_label(row.get("sex")) if isinstance(row.get("sex"), str) else "—",
+        _("Age at diagnosis"): (_("{age} y", age=fmt_number(row.get("age_at_diagnosis"), 1))
+                                if not pd.isna(row.get("age_at_diagnosis", float("nan"))) else "—"),
+        _("Diagnosis"): _fmt_date(row.get("diagnosis_date")),
+        _("Cancer"): cancer_text,
+        _("Death"): (_("yes, {date}", date=_fmt_date(row.get("death_date"))) if row.get("death") == 1
+                     else no if row.get("death") == 0 else "—"),
+        _("Last follow-up"): _fmt_date(row.get("last_followup_date")),
+    }
+    st.markdown(" · ".join(_("**{name}:** {value}", name=k, value=md(v)) for k, v in facts.items()))
+
+
+def _patient_features(row: pd.Series, patient_id: str, dictionary: DataDictionary) -> None:
+    """The patient's recorded clinical features, in a panel drawn when opened."""
+    yes, no = _("yes"), _("no")
+    feats = []
+    for info in dictionary.features(("binary", "continuous", "ordinal", "categorical")):
+        if info.name not in row.index:
+            continue
+        v = row[info.name]
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            continue
+        if info.type == "binary":
+            text = yes if v == 1 else no
+        elif info.type in ("continuous", "ordinal"):
+            text = f"{_g(v)} {_(info.unit) if info.unit else ''}".strip()
+        else:
+            text = str(v)
+        feats.append({_("group"): _(info.group), _("feature"): info.label, _("value"): text})
+    with lazy_expander(_("Clinical features of {patient} ({n} recorded)", patient=md(patient_id), n=len(feats)),
+                     expanded=False, key="patient_features_box") as shown:
+        if shown:
+            if feats:
+                present = [f[_("feature")] for f in feats if f[_("value")] == yes]
+                if present:
+                    st.markdown(_("**Present:** {features}", features=", ".join(md(p) for p in present)))
+                st.dataframe(pd.DataFrame(feats), hide_index=True, width="stretch")
+            else:
+                st.caption(_("No clinical feature recorded for this patient."))
+
+
+def _patient_course(cohort: FilteredCohort, row: pd.Series, patient_id: str) -> None:
+    """The course tab: timeline figure, scores and events, treatments and labs, download."""
+    events_table: EventsTable | None = cohort.events
+    subtype = row.get("antibody_subtype")
+    st.markdown("#### " + _("Course"))
+    threshold_tl = _threshold_picker("timeline_threshold")
+    patient_events, from_cohort = cached(cohort, with_cohort_events, events_table, row)
+    if patient_events.empty:
+        st.info(_("No events for this patient. Load an events table (patient_id, date, kind, name, value, unit, detail) "
+                  "on the cohort page to see their course."))
+    else:
+        course = cached(cohort, patient_course, patient_events, patient_id, row.get("diagnosis_date"))
+        if from_cohort:
+            st.caption(_("From the cohort table (not in the events table): {items}.",
+                         items=", ".join(md(x) for x in from_cohort)))
+        for note in course.notes:
+            st.info(md(note))
+        fig = cached(cohort, patient_timeline_figure, course, threshold=threshold_tl,
+                     title=f"{patient_id} — {_subtype_label(subtype)}")
+        show_figure(fig, "patient_timeline", key="patient_timeline",
+                    slide=Slide(_("course of {patient}", patient=patient_id), None,
+                                _("Treatments, labs, scores and events by months since diagnosis; interferon score: "
+                                  "6-gene RT-qPCR (Rice et al. 2013), positive > {threshold}.", threshold=_g(threshold_tl))))
+        download_figure(fig, f"patient_{patient_id}_timeline", key="dl_timeline")
+
+        seq = course.treatment_sequence()
+        if seq:
+            st.markdown(_("**Treatment sequence:** {sequence}", sequence=" → ".join(seq)))
+        col_a, col_b = st.columns(2)
+        with col_a:
+            if not course.scores.empty:
+                sc = course.scores.assign(
+                    date=course.scores["date"].dt.date,
+                    month=course.scores["month"].round(1),
+                )
+                ifn = sc["name"].str.casefold() == "interferon_score"
+                sc["result"] = ""
+                sc.loc[ifn, "result"] = sc.loc[ifn, "value"].map(
+                    lambda v: _("positive (> {threshold})", threshold=_g(threshold_tl)) if v > threshold_tl
+                    else _("negative (≤ {threshold})", threshold=_g(threshold_tl)))
+                st.markdown("**" + _("Scores") + "**")
+                st.dataframe(headers(sc[["name", "date", "month", "value", "result", "detail"]]),
+                             hide_index=True, width="stretch", key="scores_table")
+        with col_b:
+            if not course.events.empty:
+                ev = course.events.assign(date=course.events["date"].dt.date,
+                                          month=course.events["month"].round(1))
+                st.markdown("**" + _("Events") + "**")
+                st.dataframe(headers(ev[["name", "date", "month", "detail"]]), hide_index=True,
+                             width="stretch", key="events_table")
+        n_lab = sum(len(g) for g in course.labs.values())
+        with lazy_expander(_("Treatments ({n} periods or administrations) and labs ({labs} values)",
+                           n=len(course.treatments), labs=n_lab), key="patient_treatments_box") as shown:
+            if shown:
+                if not course.treatments.empty:
+                    tr = course.treatments.assign(
+                        start=course.treatments["start"].dt.date,
+                        stop=course.treatments["stop"].dt.date,
+                        months=course.treatments["start_month"].round(1).astype(str) + "–"
+                        + course.treatments["stop_month"].round(1).astype(str),
+                    )
+                    st.markdown(_("**Treatments** (a new start of a running treatment is a dose change; same-day start and "
+                                  "stop = one administration)"))
+                    st.dataframe(headers(tr[["name", "start", "stop", "months", "dose", "open_ended"]]),
+                                 hide_index=True, width="stretch", key="treatments_table")
+                if course.labs:
+                    labs = pd.concat([g.assign(lab=name) for name, g in course.labs.items()],
+                                     ignore_index=True)
+                    labs = labs.assign(date=labs["date"].dt.date, month=labs["month"].round(1))
+                    st.markdown("**" + _("Labs") + "**")
+                    st.dataframe(headers(labs[["lab", "date", "month", "value", "unit", "detail"]]),
+                                 hide_index=True, width="stretch", key="labs_table")
+        course_table = patient_events.sort_values("date", kind="stable").assign(
+            month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / DAYS_PER_MONTH)
+            if not pd.isna(course.diagnosis_date) else float("nan"))
+        st.caption(_("Download {patient}'s events (with months since diagnosis):", patient=md(patient_id)))
+        download_table(course_table, f"patient_{patient_id}_events", key="dl_course",
+                       title=_("Events of patient {patient}", patient=patient_id))
+
+
+def _patient_in_cohort(cohort: FilteredCohort, row: pd.Series, patient_id: str) -> None:
+    """The cohort tab: the patient's subtype group in the filtered cohort (size, crude
+    cancer, Kaplan-Meier and log-rank against the other subtypes, SIR)."""
+    df = cohort.data
+    subtype = row.get("antibody_subtype")
+    sub_col = "antibody_subtype"
+    if sub_col not in df.columns or pd.isna(subtype):
+        st.caption(_("No antibody subtype: the patient cannot be placed in a subtype group."))
+    else:
+        same = df[sub_col] == subtype
+        group_label = _subtype_label(subtype)
+        other_label = _("other subtypes than {subtype}", subtype=group_label)
+        counts = df[sub_col].value_counts()
+        st.markdown(_(
+            "{patient} is one of **{n}** {subtype} patients in the filtered cohort of {total} ({counts}).",
+            patient=md(patient_id), n=int(same.sum()), subtype=group_label, total=len(df),
+            counts=", ".join(f"{_subtype_label(k)} {v}" for k, v in counts.items())))
+        if "cancer" in df.columns:
+            c_same = df.loc[same, "cancer"].dropna()
+            c_other = df.loc[~same, "cancer"].dropna()
+            st.markdown(_(
+                "Cancer (crude): {group} {n_group}; {other} {n_other}.", group=group_label,
+                n_group=format_n_of_N(int(c_same.sum()), len(c_same)), other=other_label,
+                n_other=format_n_of_N(int(c_other.sum()), len(c_other))))
+        ctx_surv, ctx_sir = st.columns(2)
+        with ctx_surv:
+            _group_survival_panel(cohort, subtype, group_label, other_label, patient_id)
+        with ctx_sir:
+            _group_sir_panel(cohort, subtype, group_label, other_label)
+
+
+def _group_survival_panel(cohort: FilteredCohort, subtype: str, group_label: str, other_label: str,
+                          patient_id: str) -> None:
+    """Kaplan-Meier of the patient's subtype vs the others, the patient's time marked."""
+    df = cohort.data
+    st.markdown(_("**Overall survival of the patient's group** (survival view)"))
+    try:
+        sd, res = cached(cohort, _group_survival, df, subtype, group_label, other_label)
+        pos = np.flatnonzero(df.loc[sd.index, "patient_id"].astype(str).to_numpy() == patient_id)
+        mark = (float(sd.time[pos[0]]), bool(sd.event[pos[0]])) if pos.size else None
+        kmf = cached(cohort, _context_km, res, patient_id, mark)
+        show_figure(kmf, "context_km", key="context_km")
+        gt = res.group_table()
+        show = headers(gt[["group", "n", "events"]].assign(
+            **{"median (months)": gt["median"].map(
+                lambda m: _("not reached") if pd.isna(m) else fmt_number(m, 1))}))
+        st.table(show.set_index(show.columns[0]))  # two rows: a plain table draws fastest
+        if res.logrank is not None:
+            st.caption(_("Overall survival from diagnosis; log-rank P = {p}.", p=format_p(res.logrank.p_value)))
+        show_guardrails(list(res.guardrails))
+        if len(sd.excluded):
+            st.caption(n_("{n} patient without follow-up data left out.",
+                          "{n} patients without follow-up data left out.", len(sd.excluded)))
+    except ImportError:
+        st.caption(_("The survival view is not available in this build."))
+    except ValueError as exc:
+        st.caption(_("Survival not computable on this cohort: {why}", why=md(exc)))
+
+
+def _group_sir_panel(cohort: FilteredCohort, subtype: str, group_label: str, other_label: str) -> None:
+    """SIR of the patient's subtype vs the others (bundled France rates)."""
+    df = cohort.data
+    st.markdown(_("**Cancer risk of the patient's group** (cancer-risk view)"))
+    try:
+        sir = cached(cohort, _group_sir, df, subtype, group_label, other_label)
+        sub = sir.subgroup_table()
+        st.table(  # two rows: a plain table draws fastest
+            pd.DataFrame({
+                _("group"): sub["group"], _("patients"): sub["n_patients"],
+                _("observed"): sub["observed"], _("expected"): sub["expected"].map(lambda x: fmt_number(x, 2)),
+                _("SIR ({ci})", ci=fmt_ci_label()): [
+                    f"{format_ratio(r.sir, 1)} ({format_ci(r.ci_low, r.ci_high, 1)})"
+                    for r in sub.itertuples()],
+                "P": sub["p_value"].map(format_p),
+            }).set_index(_("group")))
+        mine = sub[sub["group"].astype(str) == group_label]
+        if len(mine):
+            m = mine.iloc[0]
+            st.markdown(_(
+                "{group}: SIR **{sir}** ({ci}), O = {o}, E = {e}, P = {p} (bundled France rates, cancers within "
+                "3 years of diagnosis, exact Poisson CI).", group=group_label, sir=format_ratio(m["sir"], 1),
+                ci=format_ci(m["ci_low"], m["ci_high"], 1), o=int(m["observed"]), e=fmt_number(m["expected"], 2),
+                p=format_p(m["p_value"])))
+            show_guardrails(list(getattr(sir, "guardrails", ())))
+    except ImportError:
+        st.caption(_("The cancer-risk view is not available in this build."))
+    except ValueError as exc:
+        st.caption(_("SIR not computable on this cohort: {why}", why=md(exc)))
+
+
+
 cohort = require_filtered_cohort()
 df = cohort.data
-dictionary = cohort.dictionary
 
 st.title(_("Patient course"))
 st.caption(_("One patient's treatments, labs, scores and events over time, next to the cohort they belong to; and a type I "
@@ -209,241 +452,40 @@ st.caption(_("One patient's treatments, labs, scores and events over time, next 
 if st.session_state.get(ADDED_MSG_KEY):
     st.success(st.session_state.pop(ADDED_MSG_KEY))
 
-# The tabs rerun the page when switched, so only the tab shown is computed and drawn (the
-# calculator's tables and charts are not redrawn on each filter change); presentation mode
-# builds both (slides). The calculator's settings and uploaded plate are kept while it is
-# closed (ui.widgets.keep_values).
-tab_course, tab_ifn = st.tabs([_("Patient course"), _("Interferon score calculator")], key="patient_tab",
-                              on_change="rerun")
-
+# The tabs rerun the page when switched, so only the tab shown is computed and drawn (a
+# filter change redraws the course without the cohort's Kaplan-Meier, and not the
+# calculator's tables and charts); presentation mode builds them all (slides). The
+# patient picker sits above the course and cohort tabs, drawn when one of them is shown.
+# The calculator's settings and uploaded plate are kept while it is closed
+# (ui.widgets.keep_values).
+picker = st.container()
+tab_course, tab_cohort, tab_ifn = st.tabs([_("Patient course"), _("In the cohort"), _("Interferon score calculator")],
+                                          key="patient_tab", on_change="rerun")
 
 keep_values(IFN_SETTINGS, restore=is_shown(tab_ifn))
 _uploader_was_drawn = bool(st.session_state.pop(IFN_UPLOADER_DRAWN, False))  # on the last run
-keep_values(("patient_id",), restore=False)  # the calculator's default patient while the course is closed
+keep_values(("patient_id",), restore=False)  # the calculator's default patient while the picker is not drawn
 ids = [str(p) for p in df["patient_id"]]
 
 # ======================================================================================
-# Patient course
+# The patient: course, and place in the cohort
 # ======================================================================================
-events_table: EventsTable | None = cohort.events
-
-if is_shown(tab_course):
-    with tab_course:
+if is_shown(tab_course) or is_shown(tab_cohort):
+    with picker:
         if df.empty:
             st.warning(_("No patient left after the filters; widen them in the sidebar."))
-            st.stop()
-        n_events = (
-            events_table.data["patient_id"].value_counts() if events_table is not None else pd.Series(
-                dtype=int)
-        )
-        default_id = ids[int(pd.Series(ids).map(n_events).fillna(0).to_numpy().argmax())] if len(n_events) else ids[0]  # most events, first in order
-        option_labels = cached(cohort, patient_labels, df, n_events)
-        query = ""
-        if len(ids) > PICKER_LIMIT:  # 100,000 options cost seconds per rerun: search, then pick
-            query = st.text_input(_("Search a patient id"), key="patient_search",
-                                  help=_("The list shows {limit} patients at most; type part of an id to find another.",
-                                         limit=PICKER_LIMIT))
-        current = st.session_state.get("patient_id")
-        shown = patient_options(ids, n_events, keep=tuple(p for p in (current, default_id) if p), query=query)
-        patient_id = st.selectbox(
-            n_("Patient (type to search; {n} patient in the filtered cohort)",
-               "Patient (type to search; {n} patients in the filtered cohort)", len(ids)), shown,
-            index=shown.index(current) if current in shown else shown.index(default_id) if default_id in shown else 0,
-            format_func=lambda p, _l=option_labels: _l.get(p, p), key="patient_id",
-        )
-        row = _row(df, patient_id)
-        subtype = row.get("antibody_subtype")
-
-        # ---------------------------------------------------------------- the patient's row
-        st.subheader(f"{md(patient_id)}: {_subtype_label(subtype)}")
-        yes, no = _("yes"), _("no")
-        cancer_text = yes if row.get("cancer") == 1 else no if row.get("cancer") == 0 else "—"
-        if row.get("cancer") == 1 and isinstance(row.get("cancer_site"), str):
-            cancer_text = _("yes ({site}, {date})", site=row.get("cancer_site"), date=_fmt_date(row.get("cancer_date")))
-        facts = {
-            _("Sex"): sex_label(row.get("sex")) if isinstance(row.get("sex"), str) else "—",
-            _("Age at diagnosis"): (_("{age} y", age=fmt_number(row.get("age_at_diagnosis"), 1))
-                                    if not pd.isna(row.get("age_at_diagnosis", float("nan"))) else "—"),
-            _("Diagnosis"): _fmt_date(row.get("diagnosis_date")),
-            _("Cancer"): cancer_text,
-            _("Death"): (_("yes, {date}", date=_fmt_date(row.get("death_date"))) if row.get("death") == 1
-                         else no if row.get("death") == 0 else "—"),
-            _("Last follow-up"): _fmt_date(row.get("last_followup_date")),
-        }
-        st.markdown(" · ".join(_("**{name}:** {value}", name=k, value=md(v)) for k, v in facts.items()))
-        feats = []
-        for info in dictionary.features(("binary", "continuous", "ordinal", "categorical")):
-            if info.name not in row.index:
-                continue
-            v = row[info.name]
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                continue
-            if info.type == "binary":
-                text = yes if v == 1 else no
-            elif info.type in ("continuous", "ordinal"):
-                text = f"{_g(v)} {_(info.unit) if info.unit else ''}".strip()
-            else:
-                text = str(v)
-            feats.append({_("group"): _(info.group), _("feature"): info.label, _("value"): text})
-        with lazy_expander(_("Clinical features of {patient} ({n} recorded)", patient=md(patient_id), n=len(feats)),
-                         expanded=False, key="patient_features_box") as shown:
-            if shown:
-                if feats:
-                    present = [f[_("feature")] for f in feats if f[_("value")] == yes]
-                    if present:
-                        st.markdown(_("**Present:** {features}", features=", ".join(md(p) for p in present)))
-                    st.dataframe(pd.DataFrame(feats), hide_index=True, width="stretch")
-                else:
-                    st.caption(_("No clinical feature recorded for this patient."))
-
-        # ---------------------------------------------------------------- timeline
-        st.markdown("#### " + _("Course"))
-        threshold_tl = _threshold_picker("timeline_threshold")
-        patient_events, from_cohort = cached(cohort, with_cohort_events, events_table, row)
-        if patient_events.empty:
-            st.info(_("No events for this patient. Load an events table (patient_id, date, kind, name, value, unit, detail) "
-                      "on the cohort page to see their course."))
         else:
-            course = cached(cohort, patient_course, patient_events, patient_id, row.get("diagnosis_date"))
-            if from_cohort:
-                st.caption(_("From the cohort table (not in the events table): {items}.",
-                             items=", ".join(md(x) for x in from_cohort)))
-            for note in course.notes:
-                st.info(md(note))
-            fig = cached(cohort, patient_timeline_figure, course, threshold=threshold_tl,
-                         title=f"{patient_id} — {_subtype_label(subtype)}")
-            show_figure(fig, "patient_timeline", key="patient_timeline",
-                        slide=Slide(_("course of {patient}", patient=patient_id), None,
-                                    _("Treatments, labs, scores and events by months since diagnosis; interferon score: "
-                                      "6-gene RT-qPCR (Rice et al. 2013), positive > {threshold}.", threshold=_g(threshold_tl))))
-            download_figure(fig, f"patient_{patient_id}_timeline", key="dl_timeline")
-
-            seq = course.treatment_sequence()
-            if seq:
-                st.markdown(_("**Treatment sequence:** {sequence}", sequence=" → ".join(seq)))
-            col_a, col_b = st.columns(2)
-            with col_a:
-                if not course.scores.empty:
-                    sc = course.scores.assign(
-                        date=course.scores["date"].dt.date,
-                        month=course.scores["month"].round(1),
-                    )
-                    ifn = sc["name"].str.casefold() == "interferon_score"
-                    sc["result"] = ""
-                    sc.loc[ifn, "result"] = sc.loc[ifn, "value"].map(
-                        lambda v: _("positive (> {threshold})", threshold=_g(threshold_tl)) if v > threshold_tl
-                        else _("negative (≤ {threshold})", threshold=_g(threshold_tl)))
-                    st.markdown("**" + _("Scores") + "**")
-                    st.dataframe(headers(sc[["name", "date", "month", "value", "result", "detail"]]),
-                                 hide_index=True, width="stretch", key="scores_table")
-            with col_b:
-                if not course.events.empty:
-                    ev = course.events.assign(date=course.events["date"].dt.date,
-                                              month=course.events["month"].round(1))
-                    st.markdown("**" + _("Events") + "**")
-                    st.dataframe(headers(ev[["name", "date", "month", "detail"]]), hide_index=True,
-                                 width="stretch", key="events_table")
-            n_lab = sum(len(g) for g in course.labs.values())
-            with lazy_expander(_("Treatments ({n} periods or administrations) and labs ({labs} values)",
-                               n=len(course.treatments), labs=n_lab), key="patient_treatments_box") as shown:
-                if shown:
-                    if not course.treatments.empty:
-                        tr = course.treatments.assign(
-                            start=course.treatments["start"].dt.date,
-                            stop=course.treatments["stop"].dt.date,
-                            months=course.treatments["start_month"].round(1).astype(str) + "–"
-                            + course.treatments["stop_month"].round(1).astype(str),
-                        )
-                        st.markdown(_("**Treatments** (a new start of a running treatment is a dose change; same-day start and "
-                                      "stop = one administration)"))
-                        st.dataframe(headers(tr[["name", "start", "stop", "months", "dose", "open_ended"]]),
-                                     hide_index=True, width="stretch", key="treatments_table")
-                    if course.labs:
-                        labs = pd.concat([g.assign(lab=name) for name, g in course.labs.items()],
-                                         ignore_index=True)
-                        labs = labs.assign(date=labs["date"].dt.date, month=labs["month"].round(1))
-                        st.markdown("**" + _("Labs") + "**")
-                        st.dataframe(headers(labs[["lab", "date", "month", "value", "unit", "detail"]]),
-                                     hide_index=True, width="stretch", key="labs_table")
-            course_table = patient_events.sort_values("date", kind="stable").assign(
-                month=lambda d: ((d["date"] - course.diagnosis_date).dt.days / DAYS_PER_MONTH)
-                if not pd.isna(course.diagnosis_date) else float("nan"))
-            st.caption(_("Download {patient}'s events (with months since diagnosis):", patient=md(patient_id)))
-            download_table(course_table, f"patient_{patient_id}_events", key="dl_course",
-                           title=_("Events of patient {patient}", patient=patient_id))
-
-        # ---------------------------------------------------------------- cohort context
-        st.markdown("#### " + _("In the cohort"))
-        sub_col = "antibody_subtype"
-        if sub_col not in df.columns or pd.isna(subtype):
-            st.caption(_("No antibody subtype: the patient cannot be placed in a subtype group."))
-        else:
-            same = df[sub_col] == subtype
-            group_label = _subtype_label(subtype)
-            other_label = _("other subtypes than {subtype}", subtype=group_label)
-            counts = df[sub_col].value_counts()
-            st.markdown(_(
-                "{patient} is one of **{n}** {subtype} patients in the filtered cohort of {total} ({counts}).",
-                patient=md(patient_id), n=int(same.sum()), subtype=group_label, total=len(df),
-                counts=", ".join(f"{_subtype_label(k)} {v}" for k, v in counts.items())))
-            if "cancer" in df.columns:
-                c_same = df.loc[same, "cancer"].dropna()
-                c_other = df.loc[~same, "cancer"].dropna()
-                st.markdown(_(
-                    "Cancer (crude): {group} {n_group}; {other} {n_other}.", group=group_label,
-                    n_group=format_n_of_N(int(c_same.sum()), len(c_same)), other=other_label,
-                    n_other=format_n_of_N(int(c_other.sum()), len(c_other))))
-            ctx_surv, ctx_sir = st.columns(2)
-            with ctx_surv:
-                st.markdown(_("**Overall survival of the patient's group** (survival view)"))
-                try:
-                    sd, res = cached(cohort, _group_survival, df, subtype, group_label, other_label)
-                    pos = np.flatnonzero(df.loc[sd.index, "patient_id"].astype(str).to_numpy() == patient_id)
-                    mark = (float(sd.time[pos[0]]), bool(sd.event[pos[0]])) if pos.size else None
-                    kmf = cached(cohort, _context_km, res, patient_id, mark)
-                    show_figure(kmf, "context_km", key="context_km")
-                    gt = res.group_table()
-                    show = headers(gt[["group", "n", "events"]].assign(
-                        **{"median (months)": gt["median"].map(
-                            lambda m: _("not reached") if pd.isna(m) else fmt_number(m, 1))}))
-                    st.table(show.set_index(show.columns[0]))  # two rows: a plain table draws fastest
-                    if res.logrank is not None:
-                        st.caption(_("Overall survival from diagnosis; log-rank P = {p}.", p=format_p(res.logrank.p_value)))
-                    show_guardrails(list(res.guardrails))
-                    if len(sd.excluded):
-                        st.caption(n_("{n} patient without follow-up data left out.",
-                                      "{n} patients without follow-up data left out.", len(sd.excluded)))
-                except ImportError:
-                    st.caption(_("The survival view is not available in this build."))
-                except ValueError as exc:
-                    st.caption(_("Survival not computable on this cohort: {why}", why=md(exc)))
-            with ctx_sir:
-                st.markdown(_("**Cancer risk of the patient's group** (cancer-risk view)"))
-                try:
-                    sir = cached(cohort, _group_sir, df, subtype, group_label, other_label)
-                    sub = sir.subgroup_table()
-                    st.table(  # two rows: a plain table draws fastest
-                        pd.DataFrame({
-                            _("group"): sub["group"], _("patients"): sub["n_patients"],
-                            _("observed"): sub["observed"], _("expected"): sub["expected"].map(lambda x: fmt_number(x, 2)),
-                            _("SIR ({ci})", ci=fmt_ci_label()): [
-                                f"{format_ratio(r.sir, 1)} ({format_ci(r.ci_low, r.ci_high, 1)})"
-                                for r in sub.itertuples()],
-                            "P": sub["p_value"].map(format_p),
-                        }).set_index(_("group")))
-                    mine = sub[sub["group"].astype(str) == group_label]
-                    if len(mine):
-                        m = mine.iloc[0]
-                        st.markdown(_(
-                            "{group}: SIR **{sir}** ({ci}), O = {o}, E = {e}, P = {p} (bundled France rates, cancers within "
-                            "3 years of diagnosis, exact Poisson CI).", group=group_label, sir=format_ratio(m["sir"], 1),
-                            ci=format_ci(m["ci_low"], m["ci_high"], 1), o=int(m["observed"]), e=fmt_number(m["expected"], 2),
-                            p=format_p(m["p_value"])))
-                        show_guardrails(list(getattr(sir, "guardrails", ())))
-                except ImportError:
-                    st.caption(_("The cancer-risk view is not available in this build."))
-                except ValueError as exc:
-                    st.caption(_("SIR not computable on this cohort: {why}", why=md(exc)))
+            patient_id = _pick_patient(cohort, ids)
+            row = _row(df, patient_id)
+            _patient_header(row, patient_id)
+    if not df.empty:
+        if is_shown(tab_course):
+            with tab_course:
+                _patient_features(row, patient_id, cohort.dictionary)
+                _patient_course(cohort, row, patient_id)
+        if is_shown(tab_cohort):
+            with tab_cohort:
+                _patient_in_cohort(cohort, row, patient_id)
 
 # ======================================================================================
 # Interferon score calculator

@@ -38,7 +38,7 @@ TABS = {
     "pages/survival.py": ("surv_tab", ("Survival by group",)),
     "pages/cancer_risk.py": ("cr_tab", ("Standardized incidence ratio", "Time from DM diagnosis to cancer",
                                         "Cumulative incidence of cancer after diagnosis")),
-    "pages/patient.py": ("patient_tab", ("Patient course", "Interferon score calculator")),
+    "pages/patient.py": ("patient_tab", ("Patient course", "In the cohort", "Interferon score calculator")),
 }
 
 #: The resolved figure, without what differs by design: private and generated keys

@@ -79,7 +79,7 @@ def test_no_rendered_link_on_any_page(page: str) -> None:
         assert "<a href" not in spec.lower() and "<img" not in spec.lower(), spec[:500]
     other_tabs = {"pages/compare.py": ("cmp_tab", ("Forest plot", "Subtype heatmap")),
                   "pages/cohort.py": ("cohort_tab", ("Feature frequencies", "Tables", "Preview")),
-                  "pages/patient.py": ("patient_tab", ("Interferon score calculator",)),
+                  "pages/patient.py": ("patient_tab", ("In the cohort", "Interferon score calculator")),
                   "pages/survival.py": ("surv_tab", ("Log-rank test", "Cox proportional-hazards model")),
                   "pages/cancer_risk.py": ("cr_tab", ("Time from DM diagnosis to cancer",
                                                       "Cumulative incidence of cancer after diagnosis"))}

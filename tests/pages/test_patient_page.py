@@ -85,10 +85,17 @@ def test_jalles_course_is_shown_by_default() -> None:
     assert _arr(score_trace.y) == [19.0, 0.9]
     ev = next(t for t in fig.data if t.name == "events")
     assert {"diagnosis", "relapse", "cancer", "death"} <= set(ev.text)
-    # cohort context from the survival / cancer-risk cores
+    # the cohort context (survival / cancer-risk cores) is its own tab, drawn when opened
+    assert "anti-MDA5 patients in the filtered cohort" not in text
+    assert len(at.get("plotly_chart")) == 1  # the timeline
+    _tab(at, "In the cohort")
+    text = _texts(at)
+    assert f"{JALLES}: anti-MDA5" in text  # the patient and the picker stay above the tabs
+    assert at.selectbox(key="patient_id").value == JALLES
     assert "anti-MDA5 patients in the filtered cohort" in text
     assert "Cancer (crude): anti-MDA5" in text
-    assert len(at.get("plotly_chart")) >= 2  # timeline + KM of the subtype
+    assert "Treatment sequence" not in text
+    assert len(at.get("plotly_chart")) == 1  # the KM of the subtype vs the others
 
 
 def test_threshold_choice_changes_the_reading() -> None:
@@ -204,5 +211,5 @@ def test_patient_list_follows_the_global_filters() -> None:
     assert not any(o.startswith(JALLES) for o in options)
     assert all("anti-Mi2" in o for o in options)
     assert "64 patients in the filtered cohort" in at.selectbox(key="patient_id").label
-    text = _texts(at)
+    text = _texts(_tab(at, "In the cohort"))
     assert "anti-Mi2 patients in the filtered cohort of 64" in text
