@@ -160,10 +160,17 @@ def render_sidebar() -> None:
     binary = cohort_fact("binary_with_values", _binary_with_values)
     ss["flt_yes"] = [c for c in ss.get("flt_yes", []) if c in binary]
     ss["flt_no"] = [c for c in ss.get("flt_no", []) if c in binary]
-    with sb.expander(_("More filters (any yes/no feature)"), expanded=bool(ss["flt_yes"] or ss["flt_no"])):
+    # A menu, not an expander: its two lists are drawn only while it is open (a closed
+    # expander's widgets are redrawn on every filter change, on every page); the filters it
+    # holds are listed under it.
+    with sb.popover(_("More filters (any yes/no feature)"), width="stretch", key="more_filters_menu"):
         st.multiselect(_("Must be yes"), binary, key="flt_yes", format_func=labels.label, placeholder=_("Choose options"))
         st.multiselect(_("Must be no"), [c for c in binary if c not in ss["flt_yes"]], key="flt_no", format_func=labels.label,
                        placeholder=_("Choose options"))
+    held = [_("{feature} = yes", feature=md(labels.label(c))) for c in ss["flt_yes"]]
+    held += [_("{feature} = no", feature=md(labels.label(c))) for c in ss["flt_no"]]
+    if held:
+        sb.caption(" · ".join(held))
     ranges = _ranges(sb, df, labels)
     sb.button(_("Reset filters"), on_click=_reset_filters, key="flt_reset")
 

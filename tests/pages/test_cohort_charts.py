@@ -136,6 +136,8 @@ def test_sex_cancer_and_feature_bars_fill_the_sidebar():
     assert at.multiselect(key="flt_sex").value == ["F"] and qp(at, "sex") == "F" and metric(at, "Patients") == "77"
     select(at, "cancer", points=[["cancer", 1.0]])
     assert at.session_state["flt_yes"] == ["cancer"] and json.loads(qp(at, "where")) == {"cancer": [1.0]}
+    # the yes/no filters sit in the "More filters" menu, and are listed under it while it is closed
+    assert any(c.value == "Cancer = yes" for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
     at.session_state["cohort_tab"] = "Feature frequencies"
     at.run()
     feature = trace(chart(at, "features"))["customdata"][-1]
