@@ -26,6 +26,7 @@ from core.compare import (
 )
 from core.export import table_to_docx
 from core.formatting import format_p
+from core.groups import Grouping
 from core.i18n import _, fmt_ci_label, fmt_number, language, n_, using
 from core.io import SAMPLE_DIR
 from core.published import (
@@ -38,12 +39,19 @@ from core.safe_text import md
 from core.schema import CORE_COLUMNS, GROUP_ORDER
 from ui.cache import cached
 from ui.lang import headers
-from ui.state import require_clean_columns, require_filtered_cohort, usable_columns
+from ui.state import (
+    FilteredCohort,
+    require_clean_columns,
+    require_filtered_cohort,
+    usable_columns,
+)
 from ui.widgets import (
     download_figure,
     download_table,
     group_picker,
     is_shown,
+    keep_values,
+    kept_upload,
     lazy_expander,
     methods_box,
     show_figure,
@@ -113,6 +121,76 @@ def _example_table() -> pd.DataFrame:
     return load_published_table(EXAMPLE_TABLE)
 
 
+
+def _published_table_panel(cohort: FilteredCohort, grouping: Grouping, group_a: str, group_b: str) -> None:
+    """A published two-group table (bundled Monseau 2020 Table I or the user's CSV) against
+    the same rows recomputed on the filtered cohort: counts exactly, P values as printed."""
+    df, dictionary = cohort.data, cohort.dictionary
+    st.caption(_(
+        "A CSV with one row per feature: `feature` (column name in this cohort), `label`, `n_<A>`, `N_<A>`, `n_<B>`, "
+        "`N_<B>`, `published_p` as printed (e.g. .02, <.001). The first count pair is compared with group A ({group}). "
+        "Counts are compared exactly; the printed P with Fisher's test on the published counts, after rounding to "
+        "the printed precision (within a factor {factor} and on the same side of .05: 'close', not flagged).",
+        group=group_a, factor=fmt_number(P_CLOSE_FACTOR, 0) if float(P_CLOSE_FACTOR).is_integer() else fmt_number(P_CLOSE_FACTOR, 1)))
+    pub_sources = {"Bundled example: Monseau 2020, Table I": _("Bundled example: Monseau 2020, Table I"),
+                   "Upload a CSV": _("Upload a CSV")}
+    src = st.radio(_("Table"), list(pub_sources), key="cmp_pub_source", horizontal=True, format_func=pub_sources.get)
+    published = None
+    try:
+        if src.startswith("Bundled"):
+            published = _example_table()
+        else:
+            up = kept_upload(st.file_uploader(_("Published table (CSV)"), type=["csv", "txt"], key="cmp_pub_upload"),
+                             "cmp_pub_upload")
+            if up is not None:
+                published = load_published_table(up[1])
+    except PublishedTableError as exc:
+        st.error(md(exc))
+    if published is not None:
+        pub_feats = [
+            f for f in published["feature"]
+            if f in df.columns and dictionary.get(f).type == "binary" and pd.api.types.is_numeric_dtype(df[f])
+        ]
+        try:
+            pub_result = cached(cohort, compare_groups, df, grouping.labels, group_a, group_b, pub_feats, dictionary)
+        except CompareError as exc:
+            st.error(md(exc))
+        else:
+            check = cached(cohort, compare_with_published, pub_result, published)
+            n_flag = int(check["flagged"].sum())
+            ga, gb = published.attrs.get("group_a", "A"), published.attrs.get("group_b", "B")
+            st.markdown(_(
+                "Published **{pa}** ↔ **{a}**, **{pb}** ↔ **{b}**. **{n}** of {total} rows flagged.",
+                pa=ga, a=group_a, pb=gb, b=group_b, n=n_flag, total=len(check)))
+            view = pd.DataFrame({
+                _("Feature"): check["label"],
+                _("Published {group}", group=group_a): [
+                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_a"], check["published_N_a"])
+                ],
+                _("Recomputed {group}", group=group_a): [
+                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_a"], check["recomputed_N_a"])
+                ],
+                _("Published {group}", group=group_b): [
+                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_b"], check["published_N_b"])
+                ],
+                _("Recomputed {group}", group=group_b): [
+                    "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_b"], check["recomputed_N_b"])
+                ],
+                _("Printed P"): check["published_p"].replace("", "—"),
+                _("Fisher P (published counts)"): [format_p(p) for p in check["fisher_p_published"]],
+                _("Recomputed P"): [format_p(p) for p in check["recomputed_p"]],
+                _("P check"): check["p_agreement"].map(lambda v: _(v) if isinstance(v, str) and v else v),
+                _("Flag"): ["⚠" if f else "" for f in check["flagged"]],
+                _("Note"): check["note"],
+            })
+            flagged_rows = set(check.index[check["flagged"]])
+            st.dataframe(
+                view.style.apply(lambda r: [HIGHLIGHT if r.name in flagged_rows else ""] * len(r), axis=1),
+                hide_index=True, width="stretch", key="cmp_pub_table", height=WHOLE,
+            )
+            download_table(check, "published_table_check", key="cmp_pub_dl",
+                           title=_("Published vs recomputed"))
+
 cohort = require_filtered_cohort()
 df = cohort.data
 dictionary = cohort.dictionary
@@ -146,7 +224,9 @@ ss = st.session_state
 if "cmp_features" in ss:  # keep the selection valid when the cohort changes
     ss["cmp_features"] = [f for f in ss["cmp_features"] if f in options]
 c1, c2 = st.columns([3, 1])
-with c1.expander(_("Features ({n} selected)", n=len(ss.get("cmp_features", default)))):
+# A menu, not an expander: its list (one chip per feature) is drawn only while it is open.
+with c1.popover(_("Features ({n} selected)", n=len(ss.get("cmp_features", default))), width="stretch",
+                key="cmp_features_menu"):
     features = st.multiselect(
         _("Features to compare (ordered by group: cutaneous, muscular, extramuscular, ...)"),
         options, default=None if "cmp_features" in ss else default, format_func=dictionary.label,
@@ -282,67 +362,8 @@ with tab_heat:
 
 if two:  # a published Table I compares two groups
     group_a, group_b = groups
-    with st.expander(_("Compare with a published table")):
-        st.caption(_(
-            "A CSV with one row per feature: `feature` (column name in this cohort), `label`, `n_<A>`, `N_<A>`, `n_<B>`, "
-            "`N_<B>`, `published_p` as printed (e.g. .02, <.001). The first count pair is compared with group A ({group}). "
-            "Counts are compared exactly; the printed P with Fisher's test on the published counts, after rounding to "
-            "the printed precision (within a factor {factor} and on the same side of .05: 'close', not flagged).",
-            group=group_a, factor=fmt_number(P_CLOSE_FACTOR, 0) if float(P_CLOSE_FACTOR).is_integer() else fmt_number(P_CLOSE_FACTOR, 1)))
-        pub_sources = {"Bundled example: Monseau 2020, Table I": _("Bundled example: Monseau 2020, Table I"),
-                       "Upload a CSV": _("Upload a CSV")}
-        src = st.radio(_("Table"), list(pub_sources), key="cmp_pub_source", horizontal=True, format_func=pub_sources.get)
-        published = None
-        try:
-            if src.startswith("Bundled"):
-                published = _example_table()
-            else:
-                up = st.file_uploader(_("Published table (CSV)"), type=["csv", "txt"], key="cmp_pub_upload")
-                if up is not None:
-                    published = load_published_table(up.getvalue())
-        except PublishedTableError as exc:
-            st.error(md(exc))
-        if published is not None:
-            pub_feats = [
-                f for f in published["feature"]
-                if f in df.columns and dictionary.get(f).type == "binary" and pd.api.types.is_numeric_dtype(df[f])
-            ]
-            try:
-                pub_result = cached(cohort, compare_groups, df, grouping.labels, group_a, group_b, pub_feats, dictionary)
-            except CompareError as exc:
-                st.error(md(exc))
-            else:
-                check = cached(cohort, compare_with_published, pub_result, published)
-                n_flag = int(check["flagged"].sum())
-                ga, gb = published.attrs.get("group_a", "A"), published.attrs.get("group_b", "B")
-                st.markdown(_(
-                    "Published **{pa}** ↔ **{a}**, **{pb}** ↔ **{b}**. **{n}** of {total} rows flagged.",
-                    pa=ga, a=group_a, pb=gb, b=group_b, n=n_flag, total=len(check)))
-                view = pd.DataFrame({
-                    _("Feature"): check["label"],
-                    _("Published {group}", group=group_a): [
-                        "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_a"], check["published_N_a"])
-                    ],
-                    _("Recomputed {group}", group=group_a): [
-                        "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_a"], check["recomputed_N_a"])
-                    ],
-                    _("Published {group}", group=group_b): [
-                        "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["published_n_b"], check["published_N_b"])
-                    ],
-                    _("Recomputed {group}", group=group_b): [
-                        "—" if pd.isna(n) else f"{n}/{N}" for n, N in zip(check["recomputed_n_b"], check["recomputed_N_b"])
-                    ],
-                    _("Printed P"): check["published_p"].replace("", "—"),
-                    _("Fisher P (published counts)"): [format_p(p) for p in check["fisher_p_published"]],
-                    _("Recomputed P"): [format_p(p) for p in check["recomputed_p"]],
-                    _("P check"): check["p_agreement"].map(lambda v: _(v) if isinstance(v, str) and v else v),
-                    _("Flag"): ["⚠" if f else "" for f in check["flagged"]],
-                    _("Note"): check["note"],
-                })
-                flagged_rows = set(check.index[check["flagged"]])
-                st.dataframe(
-                    view.style.apply(lambda r: [HIGHLIGHT if r.name in flagged_rows else ""] * len(r), axis=1),
-                    hide_index=True, width="stretch", key="cmp_pub_table", height=WHOLE,
-                )
-                download_table(check, "published_table_check", key="cmp_pub_dl",
-                               title=_("Published vs recomputed"))
+    # drawn and computed only while open (its upload and choice kept while closed)
+    with lazy_expander(_("Compare with a published table"), key="cmp_pub_box") as pub_shown:
+        keep_values(("cmp_pub_source",), restore=pub_shown)
+        if pub_shown:
+            _published_table_panel(cohort, grouping, group_a, group_b)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +48,7 @@ from ui.widgets import (
     download_table,
     is_shown,
     keep_values,
+    kept_upload,
     lazy_expander,
     show_figure,
     show_guardrails,
@@ -62,8 +62,6 @@ ADDED_MSG_KEY = "patient_added_score_message"
 #: The calculator's settings, kept while its tab is closed (or another page is open).
 IFN_SETTINGS = ("ifn_source", "ifn_threshold_choice", "ifn_threshold_custom", "ifn_refs", "ifn_undetermined",
                 "ifn_max_ct")
-#: Session keys: the calculator's uploaded plate (name, bytes), and whether its uploader was drawn.
-IFN_UPLOAD_KEPT, IFN_UPLOADER_DRAWN = "_kept.ifn_upload", "_ifn_uploader_drawn"
 UNDETERMINED = ["stop with an error", "count as not detected at Ct = max cycles"]  # values (msgids)
 # 2.3 / 2.466 / custom; the timeline's choice is in the address as p.thr (core.view)
 
@@ -77,22 +75,6 @@ def _threshold_picker(key: str) -> float:
         value = st.number_input(_("Custom threshold"), min_value=0.01, value=DEFAULT_THRESHOLD,
                                 step=0.1, key=f"{key}_custom")
     return float(value)
-
-
-def _kept_upload(up: Any) -> bytes | None:
-    """The calculator's plate: the file in the uploader, else the one uploaded before the tab
-    (or the page) was left, which Streamlit's uploader forgets; removing the file with the
-    uploader's ✕ forgets it."""
-    ss = st.session_state
-    if up is not None:
-        ss[IFN_UPLOAD_KEPT] = (up.name, up.getvalue())
-    elif _uploader_was_drawn:  # drawn on the last run and empty now: the user removed it
-        ss.pop(IFN_UPLOAD_KEPT, None)
-    ss[IFN_UPLOADER_DRAWN] = True
-    kept = ss.get(IFN_UPLOAD_KEPT)
-    if up is None and kept is not None:
-        st.caption(_("Using {file}, uploaded earlier (upload another file to replace it).", file=md(kept[0])))
-    return kept[1] if kept is not None else None
 
 
 def _threshold_name(choice: str) -> str:
@@ -463,7 +445,6 @@ tab_course, tab_cohort, tab_ifn = st.tabs([_("Patient course"), _("In the cohort
                                           key="patient_tab", on_change="rerun")
 
 keep_values(IFN_SETTINGS, restore=is_shown(tab_ifn))
-_uploader_was_drawn = bool(st.session_state.pop(IFN_UPLOADER_DRAWN, False))  # on the last run
 keep_values(("patient_id",), restore=False)  # the calculator's default patient while the picker is not drawn
 ids = [str(p) for p in df["patient_id"]]
 
@@ -504,11 +485,11 @@ if is_shown(tab_ifn):
             st.caption(_("Synthetic plate: 9 healthy controls and 4 patient samples in duplicate wells; MDA5-M0 and MDA5-M9 "
                          "reproduce the Jalles et al. scores ({a}, {b}).", a=19, b=fmt_number(0.9, 1)))
         else:
-            plate = _kept_upload(st.file_uploader(_("CSV, TSV or XLSX"), type=["csv", "tsv", "txt", "xlsx"],
-                                                  key="ifn_upload"))
+            plate = kept_upload(st.file_uploader(_("CSV, TSV or XLSX"), type=["csv", "tsv", "txt", "xlsx"],
+                                                 key="ifn_upload"), "ifn_upload")
             if plate is not None:
                 try:
-                    raw = read_qpcr(plate)
+                    raw = read_qpcr(plate[1])
                 except InterferonError as exc:
                     st.error(md(exc))
         c1, c2 = st.columns(2)

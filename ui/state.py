@@ -57,9 +57,14 @@ _stop._myoscope_original = _ORIGINAL_STOP  # type: ignore[attr-defined]
 st.stop = _stop  # type: ignore[assignment]
 
 
+#: Session key of the number of the current run (counted from 1; ``ui.widgets.kept_upload``).
+RUN_NUMBER = "_run_number"
+
+
 def run_page(nav: Any) -> None:
     """Run the current page; its ``st.stop()`` ends the page, not the app's run, so the
     view is still written to the address and the slides still drawn after it."""
+    st.session_state[RUN_NUMBER] = st.session_state.get(RUN_NUMBER, 0) + 1
     _IN_PAGE.active = True
     try:
         with page_running():  # the memory janitor trims between runs (ui.memory)

@@ -468,6 +468,31 @@ def methods_box(text: str, key: str, basename: str = "methods") -> None:
         st.download_button(_("⬇ Methods (.txt)"), data=text.encode("utf-8"), file_name=f"{_safe(basename)}.txt", mime="text/plain", key=f"{key}_methods", on_click="ignore")
 
 
+def kept_upload(up: Any, key: str) -> tuple[str, bytes] | None:
+    """The file of an uploader drawn only sometimes (in a tab or a panel drawn when open):
+    the one in it, else the one uploaded before the panel was closed, which Streamlit's
+    uploader forgets (a caption says which file is used). Removing the file with the
+    uploader's ✕ forgets it. Returns ``(file name, bytes)`` or ``None``.
+
+    ``up`` is the uploader's value and ``key`` its key; call it on every run that draws
+    the uploader.
+    """
+    from ui.state import RUN_NUMBER
+
+    ss = st.session_state
+    run = ss.get(RUN_NUMBER, 0)
+    kept_key, drawn_key = f"_kept.{key}", f"_drawn.{key}"
+    if up is not None:
+        ss[kept_key] = (up.name, up.getvalue())
+    elif ss.get(drawn_key) == run - 1:  # drawn on the last run and empty now: the user removed it
+        ss.pop(kept_key, None)
+    ss[drawn_key] = run
+    kept = ss.get(kept_key)
+    if up is None and kept is not None:
+        st.caption(_("Using {file}, uploaded earlier (upload another file to replace it).", file=md(kept[0])))
+    return kept
+
+
 def keep_values(keys: Iterable[str], restore: bool) -> None:
     """Widgets drawn only sometimes (a tab drawn when open, another page) keep their values.
 

@@ -56,10 +56,20 @@ def _table(at: AppTest):
             return v
     raise AssertionError("comparison table not shown")
 
+EXAMPLE_TABLE = ROOT / "sample_data" / "monseau2020_table1.csv"
+
 
 def _published_check(at: AppTest):
     found = [d.value for d in at.dataframe if "Flag" in d.value.columns]
     return found[0] if found else None
+
+
+def _published_panel(at: AppTest, open_: bool = True) -> AppTest:
+    """Open (or close) the "Compare with a published table" panel (drawn when open)."""
+    at.session_state["cmp_pub_box"] = open_
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -76,8 +86,10 @@ def test_compare_page_default_view() -> None:
     assert list(table.columns)[-2:] == ["P", "OR (95% CI)"]
     assert len(table) > 20
     assert not at.get("plotly_chart")  # the Table tab is shown: hidden tabs are not computed
-    # the bundled published table is checked row by row; severe weakness is flagged
-    check = _published_check(at)
+    # the bundled published table is checked row by row (when its panel is open); severe
+    # weakness is flagged
+    assert _published_check(at) is None
+    check = _published_check(_published_panel(at))
     assert check is not None
     row = check[check["Feature"].str.startswith("Severe weakness")].iloc[0]
     assert row["Flag"] == "⚠" and row["Printed P"] == ".02" and row["Fisher P (published counts)"] == ".33"
@@ -130,9 +142,23 @@ def test_other_groupings_and_upload_mode() -> None:
     at.selectbox(key="cmp_group_kind").set_value("age").run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(_table(at)) > 10
+    _published_panel(at)
     at.radio(key="cmp_pub_source").set_value("Upload a CSV").run()
     assert not at.exception
     assert _published_check(at) is None  # nothing uploaded yet
+
+
+def test_published_table_upload_kept_while_the_panel_is_closed() -> None:
+    at = _published_panel(_open())
+    at.radio(key="cmp_pub_source").set_value("Upload a CSV").run()
+    at.file_uploader(key="cmp_pub_upload").upload("my_table.csv", EXAMPLE_TABLE.read_bytes()).run()
+    assert _published_check(at) is not None
+    _published_panel(at, False)  # closed: not drawn, not computed
+    assert _published_check(at) is None
+    _published_panel(at)  # open again: the same choice and the same file
+    assert at.radio(key="cmp_pub_source").value == "Upload a CSV"
+    assert any(c.value.startswith("Using my") and "uploaded earlier" in c.value for c in at.caption)
+    assert _published_check(at) is not None
 
 
 def test_empty_group_is_named_and_no_table() -> None:
@@ -192,6 +218,8 @@ def test_two_group_table_keeps_or_and_gains_overall_and_journal_word(heights) ->
     assert table.iloc[0]["Overall"] == "119"
     gottron = table[table["Feature"] == "Gottron papules/sign"].iloc[0]
     assert gottron["Overall"] == "59/108 (54.6%)" and gottron["OR (95% CI)"].startswith("4.0")
+    assert "cmp_pub_table" not in heights  # the published-table panel is built when opened
+    _published_panel(at)
     assert heights["cmp_table"] == "content" and heights["cmp_pub_table"] == "content"
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("journal style" in lb for lb in labels), labels
