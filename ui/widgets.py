@@ -37,7 +37,7 @@ from core.view import split_from_values, split_values
 from ui import view_ui
 from ui.cache import cached
 from ui.lang import shown_as, subtype_label
-from ui.state import FilteredCohort
+from ui.state import RUN_NUMBER, FilteredCohort
 
 T = TypeVar("T")
 GROUP_KINDS = {  # msgids, shown translated (format_func); the keys are the widget's values
@@ -477,8 +477,6 @@ def kept_upload(up: Any, key: str) -> tuple[str, bytes] | None:
     ``up`` is the uploader's value and ``key`` its key; call it on every run that draws
     the uploader.
     """
-    from ui.state import RUN_NUMBER
-
     ss = st.session_state
     run = ss.get(RUN_NUMBER, 0)
     kept_key, drawn_key = f"_kept.{key}", f"_drawn.{key}"
