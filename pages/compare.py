@@ -121,7 +121,6 @@ def _example_table() -> pd.DataFrame:
     return load_published_table(EXAMPLE_TABLE)
 
 
-
 def _published_table_panel(cohort: FilteredCohort, grouping: Grouping, group_a: str, group_b: str) -> None:
     """A published two-group table (bundled Monseau 2020 Table I or the user's CSV) against
     the same rows recomputed on the filtered cohort: counts exactly, P values as printed."""
