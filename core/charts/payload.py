@@ -302,10 +302,8 @@ def browser_payload(spec: dict[str, Any], limit: int = PLAIN_LIMIT) -> dict[str,
     arrays as lists up to ``limit`` numbers (:func:`plain_arrays`) and, when they are,
     ``layout.datarevision`` = :func:`data_fingerprint` of the traces. ``spec`` is not modified."""
     baked = bake_template(spec)
-    if baked is spec:
-        baked = {**spec, "layout": dict(spec.get("layout") or {})}
-    revision = data_fingerprint(baked.get("data"))
-    out, plain = plain_arrays(baked, limit)
-    if plain and "template" not in out["layout"]:
-        out["layout"] = {**out["layout"], "datarevision": revision}
+    out, plain = plain_arrays(baked, limit)  # a copy: neither spec nor baked is modified
+    layout = out.get("layout") or {}
+    if plain and "template" not in layout:  # (the fingerprint reads the arrays before conversion)
+        out["layout"] = {**layout, "datarevision": data_fingerprint(baked.get("data"))}
     return out
